@@ -1,0 +1,111 @@
+package lens
+
+import (
+	"math"
+	"math/cmplx"
+)
+
+// polyRoots5 finds the five complex roots of the quintic c[0] + c[1] z + ... + c[5] z^5
+// by Aberth–Ehrlich simultaneous iteration (Gauss–Seidel form) followed by one Newton
+// polish of every root on the undeflated polynomial.
+//
+// On entry roots holds starting guesses when warm is true (for example the roots of a nearby
+// source position); otherwise guesses on a circle around the roots' centroid are used. The
+// iteration stops when every correction is below 1e-15 of the root's size (relative) or after
+// maxAberthIter sweeps; when a warm start fails to converge it restarts cold once. The return
+// value reports convergence.
+//
+// Aberth–Ehrlich needs no deflation, so a small root does not inherit the rounding of a
+// deflated large one (the failure mode Skowron & Gould 2012 guard against with polishing).
+func polyRoots5(c *[6]complex128, roots *[5]complex128, warm bool) bool {
+	if warm && aberth5(c, roots) {
+		return true
+	}
+	coldStart5(c, roots)
+	return aberth5(c, roots)
+}
+
+const maxAberthIter = 60
+
+// coldStart5 places five guesses on a circle centred on the roots' centroid -c4/(5 c5), with
+// a radius from the geometric mean of the roots' distances to it (Bini 1996 style), rotated
+// off the real axis so that a symmetric polynomial does not trap the iteration.
+func coldStart5(c *[6]complex128, roots *[5]complex128) {
+	centre := -c[4] / (5 * c[5])
+	// Shifted polynomial's constant term = p(centre)/c5; its modulus is the product of the
+	// distances from centre to the roots.
+	pc := evalPoly5(c, centre)
+	r := math.Pow(cmplx.Abs(pc/c[5]), 0.2)
+	if r == 0 || math.IsNaN(r) || math.IsInf(r, 0) {
+		r = 1
+	}
+	for k := 0; k < 5; k++ {
+		phi := 2*math.Pi*float64(k)/5 + 0.4
+		roots[k] = centre + complex(r*math.Cos(phi), r*math.Sin(phi))
+	}
+}
+
+func evalPoly5(c *[6]complex128, z complex128) complex128 {
+	return ((((c[5]*z+c[4])*z+c[3])*z+c[2])*z+c[1])*z + c[0]
+}
+
+// evalPolyDeriv5 returns p(z) and p'(z) by Horner's rule.
+func evalPolyDeriv5(c *[6]complex128, z complex128) (p, dp complex128) {
+	p = c[5]
+	dp = 0
+	for i := 4; i >= 0; i-- {
+		dp = dp*z + p
+		p = p*z + c[i]
+	}
+	return p, dp
+}
+
+func aberth5(c *[6]complex128, roots *[5]complex128) bool {
+	for iter := 0; iter < maxAberthIter; iter++ {
+		converged := true
+		for k := 0; k < 5; k++ {
+			zk := roots[k]
+			p, dp := evalPolyDeriv5(c, zk)
+			if p == 0 {
+				continue
+			}
+			ratio := p / dp
+			var sum complex128
+			for j := 0; j < 5; j++ {
+				if j != k {
+					sum += 1 / (zk - roots[j])
+				}
+			}
+			w := ratio / (1 - ratio*sum)
+			if cmplx.IsNaN(w) || cmplx.IsInf(w) {
+				return false
+			}
+			roots[k] = zk - w
+			if cmplx.Abs(w) > 1e-15*(cmplx.Abs(zk)+1e-300) {
+				converged = false
+			}
+		}
+		if converged {
+			return true
+		}
+		// Corrections at rounding level on every root also count as converged: the
+		// relative test above can fail forever on a root that sits at the origin.
+		if iter > 8 && aberthSmall(c, roots) {
+			return true
+		}
+	}
+	return aberthSmall(c, roots)
+}
+
+// aberthSmall reports whether every root's Newton correction is within a few ulps of the
+// polynomial's natural scale.
+func aberthSmall(c *[6]complex128, roots *[5]complex128) bool {
+	for k := 0; k < 5; k++ {
+		p, dp := evalPolyDeriv5(c, roots[k])
+		w := cmplx.Abs(p / dp)
+		if math.IsNaN(w) || w > 1e-12*(cmplx.Abs(roots[k])+1e-3) {
+			return false
+		}
+	}
+	return true
+}
