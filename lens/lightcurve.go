@@ -70,3 +70,19 @@ func RomanTimes(tmin, tmax, dt float64) []float64 {
 
 // RomanCadence is Roman's ~15-minute cadence in days, as used by the reference light curves.
 const RomanCadence = 0.01
+
+// LightCurve returns the magnification of event e at the times ts (days), with relative
+// accuracy goal tol (see Binary.FiniteMag; e.Rho = 0 gives a point source), in out
+// (allocated when nil or too short).
+func LightCurve(e Event, ts []float64, tol float64, out []float64) []float64 {
+	if cap(out) < len(ts) {
+		out = make([]float64, len(ts))
+	}
+	out = out[:len(ts)]
+	b := NewBinary(e.S, e.Q)
+	for i, t := range ts {
+		y1, y2 := e.SourcePos(t)
+		out[i] = b.FiniteMag(y1, y2, e.Rho, tol)
+	}
+	return out
+}
