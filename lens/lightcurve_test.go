@@ -1,0 +1,56 @@
+package lens
+
+import (
+	"math"
+	"strconv"
+	"testing"
+)
+
+// refEvents reads testdata/lightcurve_params.csv (30 events of the reference README).
+func refEvents(t testing.TB) []Event {
+	rows := readRefCSV(t, "lightcurve_params.csv")
+	evs := make([]Event, len(rows))
+	for i, r := range rows {
+		if id, _ := strconv.Atoi(r["id"]); id != i {
+			t.Fatalf("lightcurve_params.csv: row %d has id %d", i, id)
+		}
+		evs[i] = Event{S: fnum(t, r, "s"), Q: fnum(t, r, "q"), Alpha: fnum(t, r, "alpha"),
+			U0: fnum(t, r, "u0"), T0: fnum(t, r, "t0"), TE: fnum(t, r, "tE"), Rho: fnum(t, r, "rho")}
+	}
+	return evs
+}
+
+// TestLightCurveReference computes the 30 reference light curves (7,200 points each,
+// t = i/100 d) at the default tolerance and checks every point against
+// testdata/lightcurves.csv.gz (VBBinaryLensing at Tol = RelTol = 1e-8): contract (issue 2)
+// relative error ≤ 1e-3 at every point.
+func TestLightCurveReference(t *testing.T) {
+	evs := refEvents(t)
+	rows := readRefCSV(t, "lightcurves.csv.gz")
+	ts := RomanTimes(0, 72, RomanCadence)
+	if len(rows) != len(evs)*len(ts) {
+		t.Fatalf("%d light-curve rows, want %d", len(rows), len(evs)*len(ts))
+	}
+	worst := 0.0
+	var a []float64
+	for id, e := range evs {
+		a = LightCurve(e, ts, DefaultTol, a)
+		curveWorst, at := 0.0, 0
+		for i := range ts {
+			r := rows[id*len(ts)+i]
+			ref := fnum(t, r, "A")
+			if math.Abs(fnum(t, r, "t")-ts[i]) > 1e-9 {
+				t.Fatalf("curve %d row %d: t = %s, want %.2f", id, i, r["t"], ts[i])
+			}
+			e := math.Abs(a[i]-ref) / ref
+			if !(e <= curveWorst) {
+				curveWorst, at = e, i
+			}
+		}
+		if curveWorst > 1e-3 {
+			t.Errorf("curve %d: relative error %.3g at t = %.2f", id, curveWorst, ts[at])
+		}
+		worst = math.Max(worst, curveWorst)
+	}
+	t.Logf("max relative error over %d curves: %.3g", len(evs), worst)
+}
