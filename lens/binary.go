@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/cmplx"
-	"sort"
-)
+	)
 
 // Binary is a lens of two point masses in the reference frame of mlcu (the frame of
 // VBBinaryLensing): lengths in Einstein radii of the total mass, origin at the centre of
@@ -112,8 +111,8 @@ func mul22(a, b *[3]complex128) [5]complex128 {
 // the shear g = Ma/conj(z)^2 + Mb/(conj(z)-D)^2 at z (shifted frame); det J = 1 - |g|^2.
 func (f *solverFrame) lensEq(z, w complex128) (F, g complex128) {
 	zb := cmplx.Conj(z)
-	ia := 1 / zb
-	ib := 1 / (zb - complex(f.D, 0))
+	ia := inv(zb)
+	ib := inv(zb - complex(f.D, 0))
 	ma, mb := complex(f.Ma, 0), complex(f.Mb, 0)
 	F = z - ma*ia - mb*ib - w
 	g = ma*ia*ia + mb*ib*ib
@@ -127,9 +126,11 @@ func abs2(z complex128) float64 { return real(z)*real(z) + imag(z)*imag(z) }
 type solverState struct {
 	roots [5]complex128 // reference frame
 	warm  bool
-	// ghostDist estimates, when the source has three images, its distance to the fold that
-	// the two false roots ("ghost images") belong to (+Inf with five images); see ghostDist.
-	ghostDist float64
+	// With three images, the two false roots ("ghost images") lie on either side of the
+	// fold they would appear at; ghostMid is their midpoint (reference frame). See
+	// Binary.ghostDist.
+	hasGhosts bool
+	ghostMid  complex128
 }
 
 // images solves the lens equation for the point source y (reference frame). It writes the
@@ -153,9 +154,9 @@ func (b *Binary) images(y complex128, out *[5]Image, st *solverState) int {
 
 	// Polish every root on the lens equation itself (Newton in the plane; the map is not
 	// analytic, so dz = -(F - g conj(F)) / (1 - |g|^2)). A true image converges to rounding
-	// level; a false root of the quintic cannot get closer to w than about the source's
-	// distance to the caustic, because no image exists there.
-	var res [5]float64
+	// level; a false root of the quintic stays at a residual of the order of the distance
+	// between its pair's members, because no image exists there.
+	var res [5]float64 // squared relative residuals
 	var gs [5]complex128
 	scale := 1 + cmplx.Abs(w)
 	polished := roots
@@ -163,31 +164,32 @@ func (b *Binary) images(y complex128, out *[5]Image, st *solverState) int {
 		z := roots[i]
 		// A step may not carry a root more than half-way to another root: near a true
 		// image, a false root could otherwise be pulled onto it and count it twice.
-		reach := math.Inf(1)
+		reach2 := math.Inf(1)
 		for j := range roots {
 			if j != i {
-				reach = math.Min(reach, 0.5*cmplx.Abs(roots[j]-z))
+				reach2 = math.Min(reach2, 0.25*abs2(roots[j]-z))
 			}
 		}
 		F, g := f.lensEq(z, w)
-		r := cmplx.Abs(F)
-		for it := 0; it < 4 && r > 1e-16*scale; it++ {
+		r2 := abs2(F)
+		for it := 0; it < 4 && r2 > 1e-32*scale*scale; it++ {
 			det := 1 - abs2(g)
 			if det == 0 {
 				break
 			}
-			zn := z - (F-g*cmplx.Conj(F))/complex(det, 0)
-			if cmplx.Abs(zn-roots[i]) > reach {
+			zn := z - (F-g*cmplx.Conj(F))*complex(1/det, 0)
+			if abs2(zn-roots[i]) > reach2 {
 				break
 			}
 			Fn, gn := f.lensEq(zn, w)
-			rn := cmplx.Abs(Fn)
-			if !(rn < r) {
+			rn2 := abs2(Fn)
+			if !(rn2 < r2) {
 				break
 			}
-			z, F, g, r = zn, Fn, gn, rn
+			z, F, g, r2 = zn, Fn, gn, rn2
 		}
-		polished[i], res[i], gs[i] = z, r/(scale+cmplx.Abs(z)), g
+		sz := scale + math.Abs(real(z)) + math.Abs(imag(z))
+		polished[i], res[i], gs[i] = z, r2/(sz*sz), g
 	}
 	roots = polished
 	if st != nil {
@@ -197,17 +199,28 @@ func (b *Binary) images(y complex128, out *[5]Image, st *solverState) int {
 		st.warm = true
 	}
 
+	// Order the roots by residual (insertion sort of five indices).
 	idx := [5]int{0, 1, 2, 3, 4}
-	sort.Slice(idx[:], func(i, j int) bool { return res[idx[i]] < res[idx[j]] })
+	for i := 1; i < 5; i++ {
+		for j := i; j > 0 && res[idx[j]] < res[idx[j-1]]; j-- {
+			idx[j], idx[j-1] = idx[j-1], idx[j]
+		}
+	}
 	n := 3
-	if res[idx[4]] < imageAcceptTol {
+	const tol2 = imageAcceptTol * imageAcceptTol
+	switch {
+	case res[idx[4]] < tol2:
 		n = 5
+	case res[idx[3]] < tol2:
+		// Four roots solve the lens equation: the source sits within rounding of a fold,
+		// where the new image pair is nearly a double root and one member may not polish.
+		// Residuals cannot tell the pair from the true images here, but the pair is by far
+		// the closest two roots: drop it and keep the three images of the outer side.
+		dropClosestPair(&roots, &idx)
 	}
 	if st != nil {
-		st.ghostDist = math.Inf(1)
-		if n == 3 {
-			st.ghostDist = b.ghostDist((raw[idx[3]]+raw[idx[4]])/2+shift, y)
-		}
+		st.hasGhosts = n == 3
+		st.ghostMid = (raw[idx[3]]+raw[idx[4]])/2 + shift
 	}
 	for k := 0; k < n; k++ {
 		i := idx[k]
@@ -216,10 +229,39 @@ func (b *Binary) images(y complex128, out *[5]Image, st *solverState) int {
 	return n
 }
 
+// dropClosestPair reorders idx so that the two closest roots come last.
+func dropClosestPair(roots *[5]complex128, idx *[5]int) {
+	bi, bj, best := 0, 1, math.Inf(1)
+	for i := 0; i < 5; i++ {
+		for j := i + 1; j < 5; j++ {
+			if d := abs2(roots[i] - roots[j]); d < best {
+				bi, bj, best = i, j, d
+			}
+		}
+	}
+	k := 0
+	for i := 0; i < 5; i++ {
+		if i != bi && i != bj {
+			idx[k] = i
+			k++
+		}
+	}
+	idx[3], idx[4] = bi, bj
+}
+
+// ghostDistance returns Binary.ghostDist for the false roots of the last solve (+Inf when
+// the source had five images).
+func (st *solverState) ghostDistance(b *Binary, y complex128) float64 {
+	if !st.hasGhosts {
+		return math.Inf(1)
+	}
+	return b.ghostDist(st.ghostMid, y)
+}
+
 // imageAcceptTol is the relative lens-equation residual below which a root of the quintic
-// counts as an image. Polished true images reach ~1e-16; a false root sits at a residual of
-// the order of the source's distance to the caustic, so sources closer than ~1e-11 Einstein
-// radii to a caustic (on its outside) may be given a spurious image pair.
+// counts as an image. Polished true images reach ~1e-16; a false root keeps a residual of the
+// order of the separation of its pair, about sqrt(distance to the fold), so only sources
+// within ~1e-20 of a fold could be given a spurious pair.
 const imageAcceptTol = 1e-11
 
 // Images returns the images of a point source at (y1, y2) (reference frame).

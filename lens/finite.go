@@ -84,7 +84,7 @@ func (b *Binary) finiteMag(y complex128, rho, tol float64, info *finiteInfo) (fl
 		}
 		return a0, 0
 	}
-	if !needsContour(a0, qerr, st.ghostDist, rho, tol) {
+	if !needsContour(a0, qerr, ghostLazy{&st, b, y}, rho, tol) {
 		if info != nil {
 			info.method = "quadrupole"
 		}
@@ -116,9 +116,19 @@ func (b *Binary) quadrupole(imgs []Image, rho float64) (a0, aq, qerr float64) {
 // term qerr and ghost-image fold estimate ghost (+Inf with five images, 0 when unknown).
 // Inside or near a caustic from the inside, and near cusps, the quadrupole term is large; a
 // fold approached from outside leaves the real images smooth and is seen only by the ghosts.
-func needsContour(a0, qerr, ghost, rho, tol float64) bool {
-	return !(quadSafety*qerr < tol*a0 && ghost > ghostSafety*rho)
+func needsContour(a0, qerr float64, ghost ghostLazy, rho, tol float64) bool {
+	return !(quadSafety*qerr < tol*a0 && ghost.dist() > ghostSafety*rho)
 }
+
+// ghostLazy defers the ghost-image estimate (a few dozen Newton steps) until the cheaper
+// quadrupole test has passed.
+type ghostLazy struct {
+	st *solverState
+	b  *Binary
+	y  complex128
+}
+
+func (g ghostLazy) dist() float64 { return g.st.ghostDistance(g.b, g.y) }
 
 // laplacianMu returns the source-plane Laplacian ∇²μ of the signed magnification μ = 1/J
 // of the image at z (reference frame), J = 1 - |h'|², h(z) = Σ m_j/(z - x_j). With
@@ -195,7 +205,7 @@ func (c *contour) sample(theta float64, from int) bSample {
 	var imgs [5]Image
 	s.n = c.b.images(zeta, &imgs, &st)
 	s.roots = st.roots
-	s.ghost = st.ghostDist
+	s.ghost = st.ghostDistance(c.b, zeta)
 	// Boundary derivatives: ζ' = iρe^{iθ}, ζ'' = -ρe^{iθ}.
 	zp := complex(0, c.rho) * e
 	zpp := complex(-c.rho, 0) * e
