@@ -314,7 +314,7 @@ func (b *Binary) criticalFrom(z, y complex128, logScale bool) float64 {
 	x1, x2 := complex(b.X1, 0), complex(b.X2, 0)
 	converged := false
 	for it := 0; it < 20; it++ {
-		i1, i2 := 1/(z-x1), 1/(z-x2)
+		i1, i2 := inv(z-x1), inv(z-x2)
 		h1 := -(m1*i1*i1 + m2*i2*i2)
 		h2 := 2 * (m1*i1*i1*i1 + m2*i2*i2*i2)
 		a := abs2(h1)
@@ -324,7 +324,7 @@ func (b *Binary) criticalFrom(z, y complex128, logScale bool) float64 {
 		var f float64
 		var G complex128
 		if logScale {
-			f, G = math.Log(a), 2*cmplx.Conj(h2/h1)
+			f, G = math.Log(a), 2*cmplx.Conj(h2*inv(h1))
 		} else {
 			f, G = 1-a, -2*cmplx.Conj(h2)*h1
 		}
@@ -333,7 +333,7 @@ func (b *Binary) criticalFrom(z, y complex128, logScale bool) float64 {
 			return 0
 		}
 		z -= complex(f/g2, 0) * G
-		if math.Abs(f) < 1e-12 {
+		if math.Abs(f) < 1e-9 {
 			converged = true
 			break
 		}
@@ -341,7 +341,7 @@ func (b *Binary) criticalFrom(z, y complex128, logScale bool) float64 {
 	if !converged {
 		return 0
 	}
-	i1, i2 := 1/(z-x1), 1/(z-x2)
+	i1, i2 := inv(z-x1), inv(z-x2)
 	d := cmplx.Abs(z - cmplx.Conj(m1*i1+m2*i2) - y)
 	if math.IsNaN(d) {
 		return 0

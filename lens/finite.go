@@ -53,7 +53,7 @@ const initialContourSamples = 16
 // where they are created or destroyed on the critical curve) until the estimated error is
 // below tol·A.
 func (b Binary) FiniteMag(y1, y2, rho, tol float64) float64 {
-	a, _ := b.finiteMag(complex(y1, y2), rho, tol, nil)
+	a, _ := b.finiteMag(complex(y1, y2), rho, tol, nil, nil)
 	return a
 }
 
@@ -61,7 +61,7 @@ func (b Binary) FiniteMag(y1, y2, rho, tol float64) float64 {
 // the method used ("point", "quadrupole" or "contour").
 func (b Binary) FiniteMagErr(y1, y2, rho, tol float64) (a, aerr float64, method string) {
 	var info finiteInfo
-	a, aerr = b.finiteMag(complex(y1, y2), rho, tol, &info)
+	a, aerr = b.finiteMag(complex(y1, y2), rho, tol, nil, &info)
 	return a, aerr, info.method
 }
 
@@ -70,13 +70,17 @@ type finiteInfo struct {
 	samples int
 }
 
-func (b *Binary) finiteMag(y complex128, rho, tol float64, info *finiteInfo) (float64, float64) {
+// finiteMag is FiniteMag with an optional solver state st that carries the centre's roots
+// from one call to the next (a light curve) for warm starts.
+func (b *Binary) finiteMag(y complex128, rho, tol float64, st *solverState, info *finiteInfo) (float64, float64) {
 	if tol <= 0 {
 		tol = DefaultTol
 	}
-	var st solverState
+	if st == nil {
+		st = new(solverState)
+	}
 	var imgs [5]Image
-	n := b.images(y, &imgs, &st)
+	n := b.images(y, &imgs, st)
 	a0, aq, qerr := b.quadrupole(imgs[:n], rho)
 	if rho == 0 {
 		if info != nil {
@@ -84,7 +88,7 @@ func (b *Binary) finiteMag(y complex128, rho, tol float64, info *finiteInfo) (fl
 		}
 		return a0, 0
 	}
-	if !needsContour(a0, qerr, ghostLazy{&st, b, y}, rho, tol) {
+	if !needsContour(a0, qerr, ghostLazy{st, b, y}, rho, tol) {
 		if info != nil {
 			info.method = "quadrupole"
 		}
@@ -143,7 +147,7 @@ func (g ghostLazy) dist() float64 { return g.st.ghostDistance(g.b, g.y) }
 func (b *Binary) laplacianMu(z complex128, J float64) float64 {
 	d1 := z - complex(b.X1, 0)
 	d2 := z - complex(b.X2, 0)
-	i1, i2 := 1/d1, 1/d2
+	i1, i2 := inv(d1), inv(d2)
 	m1, m2 := complex(b.M1, 0), complex(b.M2, 0)
 	i1s, i2s := i1*i1, i2*i2
 	h1 := -(m1*i1s + m2*i2s)
@@ -214,16 +218,16 @@ func (c *contour) sample(theta float64, from int) bSample {
 	for k := 0; k < s.n; k++ {
 		z := imgs[k].Z
 		J := imgs[k].DetJ
-		i1 := 1 / (z - complex(c.b.X1, 0))
-		i2 := 1 / (z - complex(c.b.X2, 0))
+		i1 := inv(z - complex(c.b.X1, 0))
+		i2 := inv(z - complex(c.b.X2, 0))
 		h1 := -(m1*i1*i1 + m2*i2*i2)
 		h2 := 2 * (m1*i1*i1*i1 + m2*i2*i2*i2)
 		hb := cmplx.Conj(h1)
 		// dz = (dζ + conj(h') conj(dζ)) / J
-		dz := (zp + hb*zpb) / complex(J, 0)
+		dz := (zp + hb*zpb) * complex(1/J, 0)
 		// dJ/dθ = -2 Re(conj(h') h'' z')
 		dJ := -2 * real(hb*h2*dz)
-		ddz := (zpp+hb*zppb+cmplx.Conj(h2*dz)*zpb)/complex(J, 0) - dz*complex(dJ/J, 0)
+		ddz := (zpp+hb*zppb+cmplx.Conj(h2*dz)*zpb)*complex(1/J, 0) - dz*complex(dJ/J, 0)
 		s.img[k] = bImage{z: z, j: J, dz: dz, d2: imag(cmplx.Conj(dz) * ddz)}
 	}
 	fixParities(&s)

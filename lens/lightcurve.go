@@ -80,9 +80,10 @@ func LightCurve(e Event, ts []float64, tol float64, out []float64) []float64 {
 	}
 	out = out[:len(ts)]
 	b := NewBinary(e.S, e.Q)
+	var st solverState // consecutive points warm-start the root finder
 	for i, t := range ts {
 		y1, y2 := e.SourcePos(t)
-		out[i] = b.FiniteMag(y1, y2, e.Rho, tol)
+		out[i], _ = b.finiteMag(complex(y1, y2), e.Rho, tol, &st, nil)
 	}
 	return out
 }
