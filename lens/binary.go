@@ -131,6 +131,10 @@ type solverState struct {
 	// Binary.ghostDist.
 	hasGhosts bool
 	ghostMid  complex128
+	// Along a light curve, boxes around the caustic curves (computed on first need when
+	// useBoxes is set) let ghostFarther skip the ghost estimate far from the caustic.
+	useBoxes bool
+	boxes    []causticBox
 }
 
 // images solves the lens equation for the point source y (reference frame). It writes the
@@ -256,6 +260,61 @@ func (st *solverState) ghostDistance(b *Binary, y complex128) float64 {
 		return math.Inf(1)
 	}
 	return b.ghostDist(st.ghostMid, y)
+}
+
+// ghostFarther reports whether the ghost-image fold estimate for the last solve (source y)
+// exceeds lim. Along a light curve (useBoxes), a source whose distance to every caustic's
+// bounding box exceeds lim is answered without the estimate's Newton iterations: the box
+// distance is a lower bound on the true distance to the caustic, and so on the estimate.
+func (st *solverState) ghostFarther(b *Binary, y complex128, lim float64) bool {
+	if !st.hasGhosts {
+		return true
+	}
+	if st.useBoxes {
+		if st.boxes == nil {
+			st.boxes = b.causticBoxes()
+		}
+		if boxDistance(st.boxes, y) > lim {
+			return true
+		}
+	}
+	return b.ghostDist(st.ghostMid, y) > lim
+}
+
+// causticBox is an axis-aligned box that contains one caustic curve, widened by the longest
+// segment of its sampled polyline so that the caustic between samples (a cusp tip between
+// two phases, say) stays inside.
+type causticBox struct{ x0, x1, y0, y1 float64 }
+
+// causticBoxPoints is the phase sampling per root track of the caustics behind the boxes.
+const causticBoxPoints = 128
+
+func (b *Binary) causticBoxes() []causticBox {
+	curves := b.Caustics(causticBoxPoints)
+	boxes := make([]causticBox, 0, len(curves))
+	for _, c := range curves {
+		bx := causticBox{math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)}
+		seg := 0.0
+		for i, p := range c.Caustic {
+			bx.x0, bx.x1 = math.Min(bx.x0, real(p)), math.Max(bx.x1, real(p))
+			bx.y0, bx.y1 = math.Min(bx.y0, imag(p)), math.Max(bx.y1, imag(p))
+			seg = math.Max(seg, cmplx.Abs(p-c.Caustic[(i+1)%len(c.Caustic)]))
+		}
+		m := seg + 1e-9
+		boxes = append(boxes, causticBox{bx.x0 - m, bx.x1 + m, bx.y0 - m, bx.y1 + m})
+	}
+	return boxes
+}
+
+// boxDistance returns the distance from y to the nearest box (0 inside one).
+func boxDistance(boxes []causticBox, y complex128) float64 {
+	d2 := math.Inf(1)
+	for _, bx := range boxes {
+		dx := math.Max(0, math.Max(bx.x0-real(y), real(y)-bx.x1))
+		dy := math.Max(0, math.Max(bx.y0-imag(y), imag(y)-bx.y1))
+		d2 = math.Min(d2, dx*dx+dy*dy)
+	}
+	return math.Sqrt(d2)
 }
 
 // imageAcceptTol is the relative lens-equation residual below which a root of the quintic

@@ -121,7 +121,7 @@ func (b *Binary) quadrupole(imgs []Image, rho float64) (a0, aq, qerr float64) {
 // Inside or near a caustic from the inside, and near cusps, the quadrupole term is large; a
 // fold approached from outside leaves the real images smooth and is seen only by the ghosts.
 func needsContour(a0, qerr float64, ghost ghostLazy, rho, tol float64) bool {
-	return !(quadSafety*qerr < tol*a0 && ghost.dist() > ghostSafety*rho)
+	return !(quadSafety*qerr < tol*a0 && ghost.farther(ghostSafety*rho))
 }
 
 // ghostLazy defers the ghost-image estimate (a few dozen Newton steps) until the cheaper
@@ -132,7 +132,7 @@ type ghostLazy struct {
 	y  complex128
 }
 
-func (g ghostLazy) dist() float64 { return g.st.ghostDistance(g.b, g.y) }
+func (g ghostLazy) farther(lim float64) bool { return g.st.ghostFarther(g.b, g.y, lim) }
 
 // laplacianMu returns the source-plane Laplacian ∇²μ of the signed magnification μ = 1/J
 // of the image at z (reference frame), J = 1 - |h'|², h(z) = Σ m_j/(z - x_j). With

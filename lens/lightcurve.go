@@ -80,7 +80,8 @@ func LightCurve(e Event, ts []float64, tol float64, out []float64) []float64 {
 	}
 	out = out[:len(ts)]
 	b := NewBinary(e.S, e.Q)
-	var st solverState // consecutive points warm-start the root finder
+	// Consecutive points warm-start the root finder and share the caustic boxes.
+	st := solverState{useBoxes: true}
 	for i, t := range ts {
 		y1, y2 := e.SourcePos(t)
 		out[i], _ = b.finiteMag(complex(y1, y2), e.Rho, tol, &st, nil)

@@ -1,0 +1,133 @@
+package bench
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+
+	"github.com/mlcu/mlcu/lens"
+)
+
+// DefaultSeed is the seed of the event set that `mlcu bench lens` times by default.
+const DefaultSeed = 1
+
+// Bounds of the prior (see the package documentation).
+const (
+	LogSMin, LogSMax   = -0.69897000433601886, 0.69897000433601886 // log10 0.2, log10 5
+	LogQMin, LogQMax   = -6.0, 0.0
+	U0Min, U0Max       = 0.0, 2.0
+	T0Min, T0Max       = 0.0, 72.0
+	LogTEMean, LogTESD = 1.15, 0.45
+	LogTEMin, LogTEMax = 0.0, 2.0
+	LogRhoMin          = -4.0
+	LogRhoMax          = -2.0
+)
+
+// Times returns the benchmark's time grid: 7,200 points t = 0, 0.01, …, 71.99 days.
+func Times() []float64 { return lens.RomanTimes(0, 72, lens.RomanCadence) }
+
+// source draws the prior's variates from PCG's raw output.
+type source struct{ pcg *rand.PCG }
+
+// uniform returns a uniform variate in [0, 1) with 53 random bits.
+func (s source) uniform() float64 { return float64(s.pcg.Uint64()>>11) * 0x1p-53 }
+
+// between returns a uniform variate in [a, b).
+func (s source) between(a, b float64) float64 { return a + (b-a)*s.uniform() }
+
+// normal returns a standard normal variate (Box–Muller, one of the pair).
+func (s source) normal() float64 {
+	u1 := 1 - s.uniform() // (0, 1]
+	u2 := s.uniform()
+	return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
+}
+
+// Events returns n events drawn from the prior with the given seed. The same (n, seed)
+// always gives the same events, and the first k events of a larger set equal the set of k.
+func Events(n int, seed uint64) []lens.Event {
+	src := source{rand.NewPCG(seed, 0x6d6c6375)} // second word: "mlcu"
+	evs := make([]lens.Event, n)
+	for i := range evs {
+		logS := src.between(LogSMin, LogSMax)
+		logQ := src.between(LogQMin, LogQMax)
+		alpha := src.between(0, 2*math.Pi)
+		u0 := src.between(U0Min, U0Max)
+		t0 := src.between(T0Min, T0Max)
+		logTE := math.Min(math.Max(LogTEMean+LogTESD*src.normal(), LogTEMin), LogTEMax)
+		logRho := src.between(LogRhoMin, LogRhoMax)
+		evs[i] = lens.Event{
+			S: math.Pow(10, logS), Q: math.Pow(10, logQ),
+			Alpha: alpha, U0: u0, T0: t0,
+			TE: math.Pow(10, logTE), Rho: math.Pow(10, logRho),
+		}
+	}
+	return evs
+}
+
+// EventsHeader is the header of the event CSV files that WriteEvents writes.
+var EventsHeader = []string{"s", "q", "alpha", "u0", "t0", "tE", "rho"}
+
+// WriteEvents writes evs as CSV with the header EventsHeader and every value with 17
+// significant digits, so that they read back as the same doubles.
+func WriteEvents(w io.Writer, evs []lens.Event) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(EventsHeader); err != nil {
+		return err
+	}
+	for _, e := range evs {
+		rec := make([]string, 0, len(EventsHeader))
+		for _, v := range []float64{e.S, e.Q, e.Alpha, e.U0, e.T0, e.TE, e.Rho} {
+			rec = append(rec, strconv.FormatFloat(v, 'g', 17, 64))
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// ReadEvents reads events written by WriteEvents. name labels errors, which name the line.
+// Every event is checked with lens.Event.Validate.
+func ReadEvents(r io.Reader, name string) ([]lens.Event, error) {
+	cr := csv.NewReader(r)
+	cr.Comment = '#'
+	cr.TrimLeadingSpace = true
+	head, err := cr.Read()
+	if err == io.EOF {
+		return nil, fmt.Errorf("%s: empty file, expected the header %s", name, strings.Join(EventsHeader, ","))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	if strings.Join(head, ",") != strings.Join(EventsHeader, ",") {
+		return nil, fmt.Errorf("%s: line 1: header %q, want %s", name, strings.Join(head, ","), strings.Join(EventsHeader, ","))
+	}
+	var evs []lens.Event
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return evs, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", name, err)
+		}
+		line, _ := cr.FieldPos(0)
+		var v [7]float64
+		for i, f := range rec {
+			v[i], err = strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s: line %d: %s = %q is not a number", name, line, EventsHeader[i], f)
+			}
+		}
+		e := lens.Event{S: v[0], Q: v[1], Alpha: v[2], U0: v[3], T0: v[4], TE: v[5], Rho: v[6]}
+		if err := e.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: line %d: %v", name, line, err)
+		}
+		evs = append(evs, e)
+	}
+}

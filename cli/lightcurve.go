@@ -1,0 +1,186 @@
+package cli
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"sync"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/mlcu/mlcu/internal/figure"
+	"github.com/mlcu/mlcu/lens"
+)
+
+var lightcurveCommand = &ucli.Command{
+	Name:      "lightcurve",
+	Usage:     "compute the light curve A(t) of a binary-lens event and optionally plot it",
+	ArgsUsage: " ",
+	Description: `Computes the magnification of a uniform finite source (radius --rho; 0 for a point
+source) on a straight trajectory at times --tmin, --tmin+--dt, ... below --tmax, and writes
+a CSV file with columns t,A. With --plot it also draws A(t) beside a panel of the caustics
+with the source trajectory and the source disk to scale.
+
+Trajectory (VBBinaryLensing's convention; alpha in radians, t0 and tE in days):
+   tau = (t - t0)/tE,  y1 = u0 sin(alpha) - tau cos(alpha),  y2 = -u0 cos(alpha) - tau sin(alpha)
+in Einstein radii of the total mass, origin at the centre of mass, the heavier lens (q <= 1)
+at y1 = -s q/(1+q). MulensModel 3 uses the same geometry with alpha in degrees.
+
+Example:
+   mlcu lightcurve --s 1.1 --q 0.1 --alpha 2.7 --u0 0.1 --t0 36 --tE 20 --rho 1e-3 \
+       --out lc.csv --plot lc.png`,
+	Flags: append(eventFlags(),
+		&ucli.Float64Flag{Name: "tmin", Usage: "first time `T` (days)", Value: 0, EnvVars: []string{"MLCU_TMIN"}},
+		&ucli.Float64Flag{Name: "tmax", Usage: "end `T` of the time range (days, exclusive)", Value: 72, EnvVars: []string{"MLCU_TMAX"}},
+		&ucli.Float64Flag{Name: "dt", Usage: "time step `DT` (days)", Value: lens.RomanCadence, EnvVars: []string{"MLCU_DT"}},
+		tolFlag(),
+		workersFlag(),
+		&ucli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output CSV `FILE` (columns t,A) (required)", Required: true, TakesFile: true, EnvVars: []string{"MLCU_LIGHTCURVE_OUT"}},
+		&ucli.StringFlag{Name: "plot", Usage: "also draw the light curve and caustics to PNG `FILE`", TakesFile: true, EnvVars: []string{"MLCU_LIGHTCURVE_PLOT"}},
+	),
+	Action: runLightcurve,
+}
+
+// eventFlags returns the flags of the seven event parameters, all required.
+func eventFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.Float64Flag{Name: "s", Usage: "lens separation `S` (Einstein radii of the total mass)", Required: true, DefaultText: "required", EnvVars: []string{"MLCU_S"}},
+		&ucli.Float64Flag{Name: "q", Usage: "mass ratio `Q` = m2/m1", Required: true, DefaultText: "required", EnvVars: []string{"MLCU_Q"}},
+		&ucli.Float64Flag{Name: "alpha", Usage: "trajectory angle `RAD` (radians)", Required: true, DefaultText: "required", EnvVars: []string{"MLCU_ALPHA"}},
+		&ucli.Float64Flag{Name: "u0", Usage: "impact parameter `U0` from the centre of mass (signed)", Required: true, DefaultText: "required", EnvVars: []string{"MLCU_U0"}},
+		&ucli.Float64Flag{Name: "t0", Usage: "time `T0` of closest approach to the centre of mass (days)", Required: true, DefaultText: "required", EnvVars: []string{"MLCU_T0"}},
+		&ucli.Float64Flag{Name: "tE", Aliases: []string{"te"}, Usage: "Einstein time `TE` (days)", Required: true, DefaultText: "required", EnvVars: []string{"MLCU_TE"}},
+		&ucli.Float64Flag{Name: "rho", Usage: "source radius `RHO` (Einstein radii; 0 for a point source)", Required: true, DefaultText: "required", EnvVars: []string{"MLCU_RHO"}},
+	}
+}
+
+func runLightcurve(c *ucli.Context) error {
+	const cmd = "lightcurve"
+	if err := noArgs(c, cmd); err != nil {
+		return err
+	}
+	e := lens.Event{
+		S: c.Float64("s"), Q: c.Float64("q"), Alpha: c.Float64("alpha"), U0: c.Float64("u0"),
+		T0: c.Float64("t0"), TE: c.Float64("tE"), Rho: c.Float64("rho"),
+	}
+	if err := e.Validate(); err != nil {
+		return fail(cmd, "bad event flag: %v", err)
+	}
+	tol, workers := c.Float64("tol"), c.Int("workers")
+	if err := checkTol(cmd, tol); err != nil {
+		return err
+	}
+	if err := checkWorkers(cmd, workers); err != nil {
+		return err
+	}
+	ts, err := timeGrid(cmd, c.Float64("tmin"), c.Float64("tmax"), c.Float64("dt"))
+	if err != nil {
+		return err
+	}
+	as, err := ParallelLightCurve(e, ts, tol, workers)
+	if err != nil {
+		return fail(cmd, "%v", err)
+	}
+	if err := writeLightCurve(cmd, c.String("out"), ts, as); err != nil {
+		return err
+	}
+	if p := c.String("plot"); p != "" {
+		fig := figure.LightCurve{Event: e, T: ts, A: as}
+		if err := writeFile(cmd, p, fig.WritePNG); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxTimes bounds the number of light-curve points a command computes.
+const maxTimes = 100_000_000
+
+// timeGrid validates --tmin, --tmax and --dt and returns the times.
+func timeGrid(cmd string, tmin, tmax, dt float64) ([]float64, error) {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"tmin", tmin}, {"tmax", tmax}, {"dt", dt}} {
+		if err := checkFinite(cmd, f.name, f.v); err != nil {
+			return nil, err
+		}
+	}
+	if !(dt > 0) {
+		return nil, fail(cmd, "--dt = %v must be positive", dt)
+	}
+	if !(tmax > tmin) {
+		return nil, fail(cmd, "--tmax = %v must be greater than --tmin = %v", tmax, tmin)
+	}
+	if n := (tmax - tmin) / dt; n > maxTimes {
+		return nil, fail(cmd, "--tmin, --tmax and --dt give %.3g times, more than %d", n, maxTimes)
+	}
+	ts := lens.RomanTimes(tmin, tmax, dt)
+	if len(ts) < 2 {
+		return nil, fail(cmd, "--tmin = %v, --tmax = %v, --dt = %v give %d time(s); need at least 2", tmin, tmax, dt, len(ts))
+	}
+	return ts, nil
+}
+
+// ParallelLightCurve computes lens.LightCurve(e, ts, tol) split into up to workers
+// contiguous blocks of times computed in parallel. The result does not depend on workers
+// beyond what lens.LightCurve's warm starts allow (it is identical when LightCurve computes
+// each point independently). A panic of the lens solver, or a magnification that is not a
+// positive finite number, is returned as an error naming the first such time.
+func ParallelLightCurve(e lens.Event, ts []float64, tol float64, workers int) ([]float64, error) {
+	as := make([]float64, len(ts))
+	const minBlock = 256
+	nb := max(1, min(workers, len(ts)/minBlock))
+	errs := make([]error, nb)
+	var wg sync.WaitGroup
+	for k := range nb {
+		lo, hi := k*len(ts)/nb, (k+1)*len(ts)/nb
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					errs[k] = fmt.Errorf("the lens solver failed (%v) between t = %v and %v", r, ts[lo], ts[hi-1])
+				}
+			}()
+			lens.LightCurve(e, ts[lo:hi], tol, as[lo:hi])
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	for i, a := range as {
+		if !(a > 0) || math.IsInf(a, 0) {
+			return nil, fmt.Errorf("the lens solver returned A = %v at t = %v, outside the range it handles", a, ts[i])
+		}
+	}
+	return as, nil
+}
+
+// writeLightCurve writes the CSV file t,A.
+func writeLightCurve(cmd, path string, ts, as []float64) error {
+	return writeFile(cmd, path, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"t", "A"})
+		for i, t := range ts {
+			cw.Write([]string{formatFloat(t), formatFloat(as[i])})
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+}
+
+// peakIndex returns the index of the largest finite value of a.
+func peakIndex(a []float64) int {
+	best := 0
+	for i, v := range a {
+		if !math.IsNaN(v) && v > a[best] {
+			best = i
+		}
+	}
+	return best
+}

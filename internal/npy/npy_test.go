@@ -1,0 +1,162 @@
+package npy
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"math"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// The golden files below are the bytes numpy 2.4.6 np.save writes for
+// np.arange(6, dtype='<f8').reshape(2, 3), np.array([1.5, -2], dtype='<f4') and
+// np.array(7, dtype='<i8').
+const (
+	goldenF8 = "934e554d5059010076007b276465736372273a20273c6638272c2027666f727472616e5f6f72646572273a2046616c73652c20277368617065273a2028322c2033292c207d202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020200a0000000000000000000000000000f03f0000000000000040000000000000084000000000000010400000000000001440"
+	goldenF4 = "934e554d5059010076007b276465736372273a20273c6634272c2027666f727472616e5f6f72646572273a2046616c73652c20277368617065273a2028322c292c207d2020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020200a0000c03f000000c0"
+	goldenI8 = "934e554d5059010076007b276465736372273a20273c6938272c2027666f727472616e5f6f72646572273a2046616c73652c20277368617065273a2028292c207d20202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020200a0700000000000000"
+)
+
+func hexDecode(s string) ([]byte, error) { return hex.DecodeString(s) }
+
+// float64Bytes returns the little-endian bytes of v.
+func float64Bytes(v []float64) []byte {
+	var buf bytes.Buffer
+	binary.Write(&buf, binary.LittleEndian, v)
+	return buf.Bytes()
+}
+
+func mustHex(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hexDecode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestWriteMatchesNumpy(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, []float64{0, 1, 2, 3, 4, 5}, 2, 3); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), mustHex(t, goldenF8)) {
+		t.Errorf("f8 (2,3):\n got %x\nwant %s", buf.Bytes(), goldenF8)
+	}
+	buf.Reset()
+	if err := Write(&buf, []float32{1.5, -2}, 2); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), mustHex(t, goldenF4)) {
+		t.Errorf("f4 (2,):\n got %x\nwant %s", buf.Bytes(), goldenF4)
+	}
+	buf.Reset()
+	if err := Write(&buf, []int64{7}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), mustHex(t, goldenI8)) {
+		t.Errorf("i8 ():\n got %x\nwant %s", buf.Bytes(), goldenI8)
+	}
+}
+
+func TestReadNumpyGolden(t *testing.T) {
+	d, shape, err := Read[float64](bytes.NewReader(mustHex(t, goldenF8)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(shape, []int{2, 3}) || !reflect.DeepEqual(d, []float64{0, 1, 2, 3, 4, 5}) {
+		t.Errorf("got %v %v", shape, d)
+	}
+	f, shape, err := Read[float32](bytes.NewReader(mustHex(t, goldenF4)))
+	if err != nil || !reflect.DeepEqual(shape, []int{2}) || !reflect.DeepEqual(f, []float32{1.5, -2}) {
+		t.Errorf("got %v %v %v", shape, f, err)
+	}
+}
+
+// TestHeaderSpec checks the preamble against the format 1.0 rules for many shapes: magic,
+// version, little-endian header length, total length a multiple of 64, the dict literal
+// followed by spaces only and a final '\n'.
+func TestHeaderSpec(t *testing.T) {
+	shapes := [][]int{{}, {0}, {1}, {7}, {3, 4}, {123456789, 2}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}}
+	for _, shape := range shapes {
+		h, err := Header("<f8", shape)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(h[:6]) != Magic || h[6] != 1 || h[7] != 0 {
+			t.Errorf("%v: bad magic/version % x", shape, h[:8])
+		}
+		hlen := int(binary.LittleEndian.Uint16(h[8:10]))
+		if 10+hlen != len(h) {
+			t.Errorf("%v: header length field %d, preamble %d bytes", shape, hlen, len(h))
+		}
+		if len(h)%Align != 0 {
+			t.Errorf("%v: preamble of %d bytes is not a multiple of %d", shape, len(h), Align)
+		}
+		if h[len(h)-1] != '\n' {
+			t.Errorf("%v: header does not end in newline", shape)
+		}
+		dict := string(h[10 : len(h)-1])
+		trimmed := strings.TrimRight(dict, " ")
+		if !strings.HasPrefix(trimmed, "{'descr': '<f8', 'fortran_order': False, 'shape': (") ||
+			!strings.HasSuffix(trimmed, "), }") {
+			t.Errorf("%v: dict %q", shape, trimmed)
+		}
+		if strings.ContainsAny(dict, "\n\t") {
+			t.Errorf("%v: dict has a newline or tab before the end", shape)
+		}
+	}
+	if _, err := Header("<f8", []int{-1}); err == nil {
+		t.Error("negative dimension accepted")
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	data := []float64{math.Pi, -0, math.Inf(1), math.SmallestNonzeroFloat64, 1e300, 2, 3, 4, 5, 6, 7, 8}
+	for _, shape := range [][]int{{12}, {3, 4}, {2, 3, 2}} {
+		path := filepath.Join(dir, "a.npy")
+		if err := WriteFile(path, data, shape...); err != nil {
+			t.Fatal(err)
+		}
+		got, gotShape, err := ReadFile[float64](path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(gotShape, shape) {
+			t.Errorf("shape %v, want %v", gotShape, shape)
+		}
+		for i := range data {
+			if math.Float64bits(got[i]) != math.Float64bits(data[i]) {
+				t.Errorf("element %d: %v, want %v", i, got[i], data[i])
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, []int32{1, -2, 3}, 3); err != nil {
+		t.Fatal(err)
+	}
+	ints, _, err := Read[int32](&buf)
+	if err != nil || !reflect.DeepEqual(ints, []int32{1, -2, 3}) {
+		t.Errorf("int32 round trip: %v %v", ints, err)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	if err := Write(new(bytes.Buffer), []float64{1, 2}, 3); err == nil {
+		t.Error("shape/data mismatch accepted")
+	}
+	if _, _, err := Read[float32](bytes.NewReader(mustHex(t, goldenF8))); err == nil {
+		t.Error("reading <f8 as float32 accepted")
+	}
+	if _, _, err := Read[float64](strings.NewReader("not an npy file")); err == nil {
+		t.Error("bad magic accepted")
+	}
+	trunc := mustHex(t, goldenF8)
+	if _, _, err := Read[float64](bytes.NewReader(trunc[:len(trunc)-3])); err == nil {
+		t.Error("truncated data accepted")
+	}
+}
