@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/cmplx"
-	)
+)
 
 // Binary is a lens of two point masses in the reference frame of mlcu (the frame of
 // VBBinaryLensing): lengths in Einstein radii of the total mass, origin at the centre of
@@ -80,9 +80,9 @@ func (f *solverFrame) quintic(w complex128, c *[6]complex128) {
 	wb := cmplx.Conj(w)
 	d := complex(f.D, 0)
 	ma, mb := complex(f.Ma, 0), complex(f.Mb, 0)
-	n := [3]complex128{-ma * d, ma + mb - wb*d, wb}  // N(z)
-	k := [3]complex128{n[0], n[1] + d*d, n[2] - d}   // N - D·Dz
-	dz := [3]complex128{0, -d, 1}                    // Dz(z) = z(z-D)
+	n := [3]complex128{-ma * d, ma + mb - wb*d, wb} // N(z)
+	k := [3]complex128{n[0], n[1] + d*d, n[2] - d}  // N - D·Dz
+	dz := [3]complex128{0, -d, 1}                   // Dz(z) = z(z-D)
 	nk := mul22(&n, &k)
 	dk := mul22(&dz, &k)
 	dn := mul22(&dz, &n)
@@ -126,6 +126,10 @@ func abs2(z complex128) float64 { return real(z)*real(z) + imag(z)*imag(z) }
 type solverState struct {
 	roots [5]complex128 // reference frame
 	warm  bool
+	// prev holds the roots of the solve before last when hasPrev: along a light curve's
+	// uniform time steps, 2·roots - prev predicts the next roots to second order.
+	prev    [5]complex128
+	hasPrev bool
 	// With three images, the two false roots ("ghost images") lie on either side of the
 	// fold they would appear at; ghostMid is their midpoint (reference frame). See
 	// Binary.ghostDist.
@@ -135,6 +139,8 @@ type solverState struct {
 	// useBoxes is set) let ghostFarther skip the ghost estimate far from the caustic.
 	useBoxes bool
 	boxes    []causticBox
+	// extrapolate enables the prediction from prev (uniformly spaced source positions).
+	extrapolate bool
 }
 
 // images solves the lens equation for the point source y (reference frame). It writes the
@@ -150,6 +156,9 @@ func (b *Binary) images(y complex128, out *[5]Image, st *solverState) int {
 	if st != nil && st.warm {
 		for i := range roots {
 			roots[i] = st.roots[i] - shift
+			if st.hasPrev {
+				roots[i] += st.roots[i] - st.prev[i]
+			}
 		}
 		warm = true
 	}
@@ -164,16 +173,25 @@ func (b *Binary) images(y complex128, out *[5]Image, st *solverState) int {
 	var gs [5]complex128
 	scale := 1 + cmplx.Abs(w)
 	polished := roots
-	for i := range roots {
-		z := roots[i]
-		// A step may not carry a root more than half-way to another root: near a true
-		// image, a false root could otherwise be pulled onto it and count it twice.
-		reach2 := math.Inf(1)
-		for j := range roots {
-			if j != i {
-				reach2 = math.Min(reach2, 0.25*abs2(roots[j]-z))
+	// A step may not carry a root more than half-way to another root: near a true image, a
+	// false root could otherwise be pulled onto it and count it twice.
+	var reach2 [5]float64
+	for i := range reach2 {
+		reach2[i] = math.Inf(1)
+	}
+	for i := 0; i < 5; i++ {
+		for j := i + 1; j < 5; j++ {
+			d := 0.25 * abs2(roots[j]-roots[i])
+			if d < reach2[i] {
+				reach2[i] = d
+			}
+			if d < reach2[j] {
+				reach2[j] = d
 			}
 		}
+	}
+	for i := range roots {
+		z := roots[i]
 		F, g := f.lensEq(z, w)
 		r2 := abs2(F)
 		for it := 0; it < 4 && r2 > 1e-32*scale*scale; it++ {
@@ -182,7 +200,7 @@ func (b *Binary) images(y complex128, out *[5]Image, st *solverState) int {
 				break
 			}
 			zn := z - (F-g*cmplx.Conj(F))*complex(1/det, 0)
-			if abs2(zn-roots[i]) > reach2 {
+			if abs2(zn-roots[i]) > reach2[i] {
 				break
 			}
 			Fn, gn := f.lensEq(zn, w)
@@ -197,6 +215,7 @@ func (b *Binary) images(y complex128, out *[5]Image, st *solverState) int {
 	}
 	roots = polished
 	if st != nil {
+		st.prev, st.hasPrev = st.roots, st.warm && st.extrapolate
 		for i := range roots {
 			st.roots[i] = roots[i] + shift
 		}
@@ -349,8 +368,8 @@ func (b Binary) PointMag(y1, y2 float64) float64 {
 // roots next to the critical curve. Starting from their midpoint zm, Newton steps along the
 // gradient reach the critical curve at z_c, and the caustic point ζ(z_c) = z_c - conj(h(z_c))
 // lies near the part of the fold closest to y. Two iterations are run and the smaller
-// distance kept: one on J = 1 - |h'|² (gradient -2 conj(h'') h'), which stays on the fold
-// the ghosts belong to, and one on ln|h'|² (gradient 2 conj(h''/h')), which also converges
+// distance kept: one on J = 1 - |h'|² (gradient -2 conj(h”) h'), which stays on the fold
+// the ghosts belong to, and one on ln|h'|² (gradient 2 conj(h”/h')), which also converges
 // from next to a lens, where the ghosts of a small planet sit. Measured against the caustic
 // distances of testdata/binary_point.csv in TestGhostDist. It returns 0 (the cautious
 // answer) when both iterations fail.

@@ -81,10 +81,25 @@ func LightCurve(e Event, ts []float64, tol float64, out []float64) []float64 {
 	out = out[:len(ts)]
 	b := NewBinary(e.S, e.Q)
 	// Consecutive points warm-start the root finder and share the caustic boxes.
-	st := solverState{useBoxes: true}
+	st := solverState{useBoxes: true, extrapolate: uniformSteps(ts)}
 	for i, t := range ts {
 		y1, y2 := e.SourcePos(t)
 		out[i], _ = b.finiteMag(complex(y1, y2), e.Rho, tol, &st, nil)
 	}
 	return out
+}
+
+// uniformSteps reports whether ts are equally spaced (to 1e-9 relative), so that the root
+// finder may extrapolate linearly from the two previous points.
+func uniformSteps(ts []float64) bool {
+	if len(ts) < 3 {
+		return false
+	}
+	d := ts[1] - ts[0]
+	for i := 2; i < len(ts); i++ {
+		if math.Abs(ts[i]-ts[i-1]-d) > 1e-9*math.Abs(d) {
+			return false
+		}
+	}
+	return true
 }
