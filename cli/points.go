@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/mlcu/mlcu/lens"
 	"io"
 	"math"
 	"strconv"
@@ -105,13 +106,11 @@ func ReadPoints(r io.Reader, name string) (*Points, error) {
 			}
 			v[k] = x
 		}
-		switch {
-		case !(v[0] > 0):
-			return nil, fmt.Errorf("%s: line %d: s = %v must be positive", name, line, v[0])
-		case !(v[1] > 0):
-			return nil, fmt.Errorf("%s: line %d: q = %v must be positive", name, line, v[1])
-		case v[4] < 0:
-			return nil, fmt.Errorf("%s: line %d: rho = %v must not be negative", name, line, v[4])
+		if err := lens.ValidateBinary(v[0], v[1]); err != nil {
+			return nil, fmt.Errorf("%s: line %d: %v", name, line, err)
+		}
+		if err := lens.ValidateRho(v[4]); err != nil {
+			return nil, fmt.Errorf("%s: line %d: %v", name, line, err)
 		}
 		p.Rows = append(p.Rows, rec)
 		p.Lines = append(p.Lines, line)

@@ -41,7 +41,8 @@ const initialContourSamples = 16
 // FiniteMag returns the magnification of a uniform source disk of radius rho centred at
 // (y1, y2) (reference frame, Einstein radii of the total mass): the total area of the images
 // divided by π rho². tol is the relative accuracy goal (DefaultTol when tol ≤ 0); rho = 0
-// gives the point-source magnification.
+// gives the point-source magnification. rho must satisfy ValidateRho (it panics otherwise);
+// a disk farther than 1e4 from both lenses sees a single point lens (A - 1 < 1e-15).
 //
 // Far from the caustics it returns the point-source magnification plus the analytic
 // quadrupole correction (rho²/8)·Σ ±∇²μ over the images; it chooses that path only when the
@@ -73,8 +74,17 @@ type finiteInfo struct {
 // finiteMag is FiniteMag with an optional solver state st that carries the centre's roots
 // from one call to the next (a light curve) for warm starts.
 func (b *Binary) finiteMag(y complex128, rho, tol float64, st *solverState, info *finiteInfo) (float64, float64) {
+	if err := ValidateRho(rho); err != nil {
+		panic("lens: " + err.Error())
+	}
 	if tol <= 0 {
 		tol = DefaultTol
+	}
+	if u, far := b.farField(real(y), imag(y), rho); far {
+		if info != nil {
+			info.method = "far field"
+		}
+		return PointLensFiniteMag(u, rho), 0
 	}
 	if st == nil {
 		st = new(solverState)
@@ -266,6 +276,9 @@ func fixParities(s *bSample) {
 			if (s.img[k].j > 0) == (pos > want) && math.Abs(s.img[k].j) < best {
 				flip, best = k, math.Abs(s.img[k].j)
 			}
+		}
+		if flip < 0 {
+			return // no image of the surplus parity: leave the sample to the matcher
 		}
 		s.img[flip].j = -s.img[flip].j
 	}

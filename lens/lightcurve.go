@@ -33,10 +33,7 @@ func (e Event) Validate() error {
 	if !(e.TE > 0) || math.IsInf(e.TE, 0) {
 		return fmt.Errorf("tE = %v must be positive and finite", e.TE)
 	}
-	if !(e.Rho >= 0) || math.IsInf(e.Rho, 0) {
-		return fmt.Errorf("rho = %v must be non-negative and finite", e.Rho)
-	}
-	return nil
+	return ValidateRho(e.Rho)
 }
 
 // SourcePos returns the source position (y1, y2) at time t (days) in the reference frame:
