@@ -45,6 +45,7 @@ peer: build
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReadPoints$$' -fuzztime $(FUZZTIME) ./cli/
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./internal/npy/
+	$(GO) test -run '^$$' -fuzz '^FuzzMagnification$$' -fuzztime $(FUZZTIME) ./lens/
 
 clean:
 	rm -rf bin $(DEMO_DIR) cpu.prof mem.prof *.test

@@ -600,7 +600,7 @@ func (b *Binary) contourMag(y complex128, rho, tol, a0 float64, boxes []causticB
 		if k > 0 {
 			from = k - 1
 		}
-		s := c.sample(phase+2*math.Pi*float64(k)/float64(n0), from)
+		s := c.sample(math.Mod(phase+2*math.Pi*float64(k)/float64(n0), 2*math.Pi), from)
 		s.next = (k + 1) % n0
 		c.samples = append(c.samples, s)
 	}
@@ -673,9 +673,10 @@ func (b *Binary) contourMag(y complex128, rho, tol, a0 float64, boxes []causticB
 	return area * norm, errSum * norm
 }
 
-// arcLength returns the angle from a to b going forward (in (0, 2π]).
+// arcLength returns the angle from a to b going forward, in (0, 2π]; a and b are any angles
+// (equal angles mean the whole circle).
 func arcLength(a, b float64) float64 {
-	d := b - a
+	d := math.Mod(b-a, 2*math.Pi)
 	if d <= 0 {
 		d += 2 * math.Pi
 	}

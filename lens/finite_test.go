@@ -153,3 +153,16 @@ func TestArcAreas(t *testing.T) {
 		}
 	}
 }
+
+// TestArcLength checks the forward angle between boundary samples, including angles past
+// 2π and the wrap-around (a bisection across θ = 2π once produced a 2π-long arc).
+func TestArcLength(t *testing.T) {
+	for _, c := range []struct{ a, b, want float64 }{
+		{0.1, 0.3, 0.2}, {6.2, 0.1, 0.1 + 2*math.Pi - 6.2}, {0.024, 6.339, 6.339 - 2*math.Pi - 0.024},
+		{6.339, 0.024, 0.024 + 4*math.Pi - 6.339}, {1, 1, 2 * math.Pi},
+	} {
+		if got := arcLength(c.a, c.b); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("arcLength(%v, %v) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}
