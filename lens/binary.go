@@ -160,6 +160,95 @@ type solverState struct {
 	boxes    []causticBox
 	// extrapolate enables the prediction from prev (uniformly spaced source positions).
 	extrapolate bool
+	// The three images of the last point (valid when tracked; tracked2 when the point
+	// before had three images too, in trk2), followed by Newton steps outside the caustic
+	// (see trackOutside).
+	trk, trk2         [3]complex128
+	tracked, tracked2 bool
+}
+
+// track records the images of the last solve for trackOutside.
+func (st *solverState) track(imgs []Image) {
+	if len(imgs) != 3 {
+		st.tracked, st.tracked2 = false, false
+		return
+	}
+	st.trk2, st.tracked2 = st.trk, st.tracked
+	for k := range st.trk {
+		st.trk[k] = imgs[k].Z
+	}
+	st.tracked = true
+}
+
+// trackOutside finds the images of the source y by Newton steps on the lens equation from
+// the last point's images (extrapolated linearly when two are known), skipping the quintic.
+// It applies only where the image count is known to be three: farther than
+// ghostSafety·rho from every caustic box (outside all caustics a binary has exactly three
+// images, and there the ghost test of FiniteMag passes too). It reports false, leaving the
+// work to the full solver, unless the three results each solve the lens equation to 1e-14,
+// are distinct and have the parities of a three-image configuration (one positive): three
+// distinct images are then all the images.
+func (b *Binary) trackOutside(y complex128, rho float64, st *solverState, out *[5]Image) bool {
+	if !st.tracked {
+		return false
+	}
+	if st.boxes == nil {
+		st.boxes = b.causticBoxes()
+	}
+	if !boxFarther(st.boxes, y, ghostSafety*rho) {
+		st.tracked = false
+		return false
+	}
+	f := b.frameFor(y)
+	shift := complex(f.Shift, 0)
+	w := y - shift
+	scale := 1 + cmplx.Abs(w)
+	var zs [3]complex128
+	pos := 0
+	for k := range zs {
+		z := st.trk[k]
+		if st.tracked2 && st.extrapolate {
+			z += st.trk[k] - st.trk2[k]
+		}
+		z -= shift
+		ok := false
+		for it := 0; it < 6; it++ {
+			F, g := f.lensEq(z, w)
+			det := 1 - abs2(g)
+			r2 := abs2(F)
+			if r2 < 1e-28*scale*scale {
+				ok = true
+				out[k] = Image{Z: z + shift, DetJ: det}
+				break
+			}
+			if det == 0 || math.IsNaN(r2) {
+				break
+			}
+			z -= (F - g*cmplx.Conj(F)) * complex(1/det, 0)
+		}
+		if !ok {
+			st.tracked = false
+			return false
+		}
+		zs[k] = z
+		if out[k].DetJ > 0 {
+			pos++
+		}
+	}
+	for i := 0; i < 3; i++ {
+		for j := i + 1; j < 3; j++ {
+			if abs2(zs[i]-zs[j]) < 1e-12*scale*scale {
+				st.tracked = false
+				return false
+			}
+		}
+	}
+	if pos != 1 {
+		st.tracked = false
+		return false
+	}
+	st.track(out[:3])
+	return true
 }
 
 // images solves the lens equation for the point source y (reference frame). It writes the
@@ -213,7 +302,10 @@ func (b *Binary) images(y complex128, out *[5]Image, st *solverState) int {
 		z := roots[i]
 		F, g := f.lensEq(z, w)
 		r2 := abs2(F)
-		for it := 0; it < 4 && r2 > 1e-32*scale*scale; it++ {
+		// Roots already at 1e-14 of the scale need no polish (their magnification is then
+		// good to ~1e-12 away from the caustic), and a residual above 1e-3 marks a false
+		// root that Newton cannot improve.
+		for it := 0; it < 4 && r2 > 1e-28*scale*scale && r2 < 1e-6*scale*scale; it++ {
 			det := 1 - abs2(g)
 			if det == 0 {
 				break
@@ -313,7 +405,7 @@ func (st *solverState) ghostFarther(b *Binary, y complex128, lim float64) bool {
 		if st.boxes == nil {
 			st.boxes = b.causticBoxes()
 		}
-		if boxDistance(st.boxes, y) > lim {
+		if boxFarther(st.boxes, y, lim) {
 			return true
 		}
 	}
@@ -325,12 +417,12 @@ func (st *solverState) ghostFarther(b *Binary, y complex128, lim float64) bool {
 	if st.boxes == nil {
 		st.boxes = b.causticBoxes()
 	}
-	return boxDistance(st.boxes, y) > lim
+	return boxFarther(st.boxes, y, lim)
 }
 
-// causticBox is an axis-aligned box that contains one caustic curve, widened by the longest
-// segment of its sampled polyline so that the caustic between samples (a cusp tip between
-// two phases, say) stays inside.
+// causticBox is an axis-aligned box that contains one caustic curve, widened by twice the
+// longest segment of its sampled polyline so that the caustic between samples (a cusp tip
+// between two phases, say) stays inside.
 type causticBox struct{ x0, x1, y0, y1 float64 }
 
 // causticBoxPoints is the phase sampling per root track of the caustics behind the boxes.
@@ -347,21 +439,32 @@ func (b *Binary) causticBoxes() []causticBox {
 			bx.y0, bx.y1 = math.Min(bx.y0, imag(p)), math.Max(bx.y1, imag(p))
 			seg = math.Max(seg, cmplx.Abs(p-c.Caustic[(i+1)%len(c.Caustic)]))
 		}
-		m := seg + 1e-9
+		m := 2*seg + 1e-9
 		boxes = append(boxes, causticBox{bx.x0 - m, bx.x1 + m, bx.y0 - m, bx.y1 + m})
 	}
 	return boxes
 }
 
-// boxDistance returns the distance from y to the nearest box (0 inside one).
-func boxDistance(boxes []causticBox, y complex128) float64 {
-	d2 := math.Inf(1)
+// boxFarther reports whether y is farther than lim from every box.
+func boxFarther(boxes []causticBox, y complex128, lim float64) bool {
+	x, yy := real(y), imag(y)
 	for _, bx := range boxes {
-		dx := math.Max(0, math.Max(bx.x0-real(y), real(y)-bx.x1))
-		dy := math.Max(0, math.Max(bx.y0-imag(y), imag(y)-bx.y1))
-		d2 = math.Min(d2, dx*dx+dy*dy)
+		dx, dy := 0.0, 0.0
+		if x < bx.x0 {
+			dx = bx.x0 - x
+		} else if x > bx.x1 {
+			dx = x - bx.x1
+		}
+		if yy < bx.y0 {
+			dy = bx.y0 - yy
+		} else if yy > bx.y1 {
+			dy = yy - bx.y1
+		}
+		if dx*dx+dy*dy <= lim*lim {
+			return false
+		}
 	}
-	return math.Sqrt(d2)
+	return true
 }
 
 // imageAcceptTol is the relative lens-equation residual below which a root of the quintic
@@ -377,10 +480,16 @@ const imageAcceptTol = 1e-11
 const farFieldRadius = 1e4
 
 // farField returns the source's distance u from the centre of mass and whether a disk of
-// radius rho around it stays beyond farFieldRadius from both lenses.
+// radius rho around it stays beyond farFieldRadius from both lenses (u is computed only
+// then).
 func (b *Binary) farField(y1, y2, rho float64) (u float64, far bool) {
-	d := math.Min(math.Hypot(y1-b.X1, y2), math.Hypot(y1-b.X2, y2)) - rho
-	return math.Hypot(y1, y2), d > farFieldRadius
+	d1 := (y1-b.X1)*(y1-b.X1) + y2*y2
+	d2 := (y1-b.X2)*(y1-b.X2) + y2*y2
+	r := farFieldRadius + rho
+	if d1 <= r*r || d2 <= r*r {
+		return 0, false
+	}
+	return math.Hypot(y1, y2), true
 }
 
 // Images returns the images of a point source at (y1, y2) (reference frame). The source must

@@ -90,7 +90,13 @@ func (b *Binary) finiteMag(y complex128, rho, tol float64, st *solverState, info
 		st = new(solverState)
 	}
 	var imgs [5]Image
-	n := b.images(y, &imgs, st)
+	n := 0
+	if st.useBoxes && b.trackOutside(y, rho, st, &imgs) {
+		n = 3
+	} else {
+		n = b.images(y, &imgs, st)
+		st.track(imgs[:n])
+	}
 	a0, aq, qerr := b.quadrupole(imgs[:n], rho)
 	if rho == 0 {
 		if info != nil {
@@ -420,7 +426,7 @@ func (c *contour) arc(sa, sb *bSample, L float64) (area, errEst float64) {
 func (c *contour) ghostNear(s *bSample, lim float64) bool {
 	if math.IsNaN(s.ghost) {
 		zeta := c.y + complex(c.rho*math.Cos(s.theta), c.rho*math.Sin(s.theta))
-		if c.boxes != nil && boxDistance(c.boxes, zeta) > lim {
+		if c.boxes != nil && boxFarther(c.boxes, zeta, lim) {
 			return false
 		}
 		s.ghost = c.b.ghostDist(s.ghostMid, zeta)
@@ -491,7 +497,10 @@ func connectorArc(p, m *bImage, created bool, sigma2 float64) float64 {
 
 // matchImages maps each image of sa to an image of sb (or -1 when it disappears), pairing
 // equal parities and minimising the summed distance between the positions each predicts
-// for the middle of the arc. ok is false when the parities cannot be matched consistently.
+// for the middle of the arc. The two parity groups are matched independently (the cost is
+// a sum over them); each group has at most three images, so every injection is tried. ok is
+// false when the group sizes differ by more than one image, which a boundary point within
+// rounding of the caustic can produce.
 func matchImages(sa, sb *bSample, L float64) (match [5]int, ok bool) {
 	for i := range match {
 		match[i] = -1
@@ -503,63 +512,65 @@ func matchImages(sa, sb *bSample, L float64) (match [5]int, ok bool) {
 	for j := 0; j < sb.n; j++ {
 		pb[j] = sb.img[j].z - sb.img[j].dz*complex(L/2, 0)
 	}
-	// The smaller set is matched into the larger one; brute force over injections
-	// (at most 5·4·3 = 60 for 3 into 5, 120 for 5 into 5).
-	small, large := sa.n, sb.n
-	swap := false
-	if sb.n < sa.n {
-		small, large = sb.n, sa.n
-		swap = true
-	}
-	best := math.Inf(1)
-	var cur, bestPerm [5]int
-	var used [5]bool
-	var rec func(k int, cost float64)
-	rec = func(k int, cost float64) {
-		if cost >= best {
-			return
-		}
-		if k == small {
-			best = cost
-			bestPerm = cur
-			return
-		}
-		for l := 0; l < large; l++ {
-			if used[l] {
-				continue
+	for _, positive := range [2]bool{true, false} {
+		var ga, gb [5]int
+		na, nb := 0, 0
+		for i := 0; i < sa.n; i++ {
+			if (sa.img[i].j > 0) == positive {
+				ga[na] = i
+				na++
 			}
-			var ia, ib *bImage
-			var d float64
-			if !swap {
-				ia, ib = &sa.img[k], &sb.img[l]
-				d = cmplx.Abs(pa[k] - pb[l])
+		}
+		for j := 0; j < sb.n; j++ {
+			if (sb.img[j].j > 0) == positive {
+				gb[nb] = j
+				nb++
+			}
+		}
+		if na > 3 || nb > 3 || na-nb > 1 || nb-na > 1 {
+			return match, false
+		}
+		// Enumerate the orderings of the larger group; its first min(na, nb) entries are
+		// matched to the smaller group in order.
+		k, m := na, nb
+		if nb < na {
+			k, m = nb, na
+		}
+		best, bestP := math.Inf(1), -1
+		for pi, perm := range perms[m] {
+			cost := 0.0
+			for t := 0; t < k; t++ {
+				if na <= nb {
+					cost += abs2(pa[ga[t]] - pb[gb[perm[t]]])
+				} else {
+					cost += abs2(pa[ga[perm[t]]] - pb[gb[t]])
+				}
+			}
+			if cost < best {
+				best, bestP = cost, pi
+			}
+		}
+		if bestP < 0 {
+			continue // empty group
+		}
+		perm := perms[m][bestP]
+		for t := 0; t < k; t++ {
+			if na <= nb {
+				match[ga[t]] = gb[perm[t]]
 			} else {
-				ia, ib = &sa.img[l], &sb.img[k]
-				d = cmplx.Abs(pa[l] - pb[k])
+				match[ga[perm[t]]] = gb[t]
 			}
-			if (ia.j > 0) != (ib.j > 0) {
-				continue
-			}
-			used[l] = true
-			cur[k] = l
-			rec(k+1, cost+d)
-			used[l] = false
-		}
-	}
-	rec(0, 0)
-	if math.IsInf(best, 1) {
-		return match, false
-	}
-	if !swap {
-		for k := 0; k < small; k++ {
-			match[k] = bestPerm[k]
-		}
-	} else {
-		for k := 0; k < small; k++ {
-			match[bestPerm[k]] = k
 		}
 	}
 	return match, true
+}
+
+// perms[m] lists the permutations of 0..m-1 for m ≤ 3.
+var perms = [4][][3]int{
+	{{}},
+	{{0}},
+	{{0, 1}, {1, 0}},
+	{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}},
 }
 
 // arcHeap orders boundary arcs by decreasing error estimate.
