@@ -40,7 +40,7 @@ bench: build
 	$(BIN) bench lens --events $(EVENTS) --tol $(TOL)
 
 peer: build
-	MLCU=$(BIN) bench/peer.sh --events $(EVENTS) --tol $(TOL)
+	MLCU=$(BIN) bench/peer.sh --events $(EVENTS) --tol $(TOL) $(if $(MLCU_TOL),--mlcu-tol $(MLCU_TOL))
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReadPoints$$' -fuzztime $(FUZZTIME) ./cli/
