@@ -126,6 +126,37 @@ func mul22(a, b *[3]complex128) [5]complex128 {
 	}
 }
 
+// coldGuesses places starting points for the quintic's roots where the images of a binary
+// lens lie (shifted frame): the two images of a single lens of the total mass at the centre
+// of mass, the minor image of each lens taken alone (next to it), and a fifth point off the
+// lens axis for the false roots. From these Aberth–Ehrlich needs about half the sweeps that
+// guesses on a circle need.
+func (f *solverFrame) coldGuesses(w complex128, roots *[5]complex128) {
+	cm := complex(f.Mb*f.D, 0) // centre of mass
+	pointImages := func(centre, u complex128, m float64) (major, minor complex128) {
+		u2 := abs2(u)
+		if u2 == 0 {
+			r := math.Sqrt(m)
+			return centre + complex(r, 0), centre - complex(r, 0)
+		}
+		k := math.Sqrt(1 + 4*m/u2)
+		return centre + u*complex((1+k)/2, 0), centre + u*complex((1-k)/2, 0)
+	}
+	roots[0], roots[1] = pointImages(cm, w-cm, 1)
+	_, roots[2] = pointImages(0, w, f.Ma)
+	d := complex(f.D, 0)
+	_, roots[3] = pointImages(d, w-d, f.Mb)
+	roots[4] = cm + complex(0, 0.5*(1+math.Abs(f.D)))
+	// Aberth needs distinct starting points.
+	for i := 1; i < 5; i++ {
+		for j := 0; j < i; j++ {
+			if abs2(roots[i]-roots[j]) < 1e-20*(1+abs2(roots[i])) {
+				roots[i] += complex(1e-3*float64(i), 1e-3*float64(j+1))
+			}
+		}
+	}
+}
+
 // lensEq returns the lens-equation residual F = z - Ma/conj(z) - Mb/(conj(z)-D) - w and
 // the shear g = Ma/conj(z)^2 + Mb/(conj(z)-D)^2 at z (shifted frame); det J = 1 - |g|^2.
 func (f *solverFrame) lensEq(z, w complex128) (F, g complex128) {
@@ -270,7 +301,14 @@ func (b *Binary) images(y complex128, out *[5]Image, st *solverState) int {
 		}
 		warm = true
 	}
-	polyRoots5(&c, &roots, warm)
+	if !warm {
+		f.coldGuesses(w, &roots)
+		if !aberth5(&c, &roots) {
+			polyRoots5(&c, &roots, false)
+		}
+	} else {
+		polyRoots5(&c, &roots, true)
+	}
 	raw := roots
 
 	// Polish every root on the lens equation itself (Newton in the plane; the map is not
