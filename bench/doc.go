@@ -13,7 +13,7 @@
 //	log10 tE ~ N(1.15, 0.45), clipped to [0, 2] (tE in [1, 100] days)
 //	log10 ρ  ~ U(-4, -2)
 //
-// in the conventions of package lens. Events draws them from a PCG generator whose uniform
-// and normal variates are computed here from its raw 64-bit output, so that the same seed
-// gives the same events on every Go version.
+// in the conventions of package lens. Events draws them from an internal/rng Source (PCG),
+// whose uniform and normal variates are computed from its raw 64-bit output, so that the
+// same seed gives the same events on every Go version.
 package bench

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 
+	"github.com/mlcu/mlcu/internal/rng"
 	"github.com/mlcu/mlcu/lens"
 )
 
@@ -30,35 +30,19 @@ const (
 // Times returns the benchmark's time grid: 7,200 points t = 0, 0.01, …, 71.99 days.
 func Times() []float64 { return lens.RomanTimes(0, 72, lens.RomanCadence) }
 
-// source draws the prior's variates from PCG's raw output.
-type source struct{ pcg *rand.PCG }
-
-// uniform returns a uniform variate in [0, 1) with 53 random bits.
-func (s source) uniform() float64 { return float64(s.pcg.Uint64()>>11) * 0x1p-53 }
-
-// between returns a uniform variate in [a, b).
-func (s source) between(a, b float64) float64 { return a + (b-a)*s.uniform() }
-
-// normal returns a standard normal variate (Box–Muller, one of the pair).
-func (s source) normal() float64 {
-	u1 := 1 - s.uniform() // (0, 1]
-	u2 := s.uniform()
-	return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
-}
-
 // Events returns n events drawn from the prior with the given seed. The same (n, seed)
 // always gives the same events, and the first k events of a larger set equal the set of k.
 func Events(n int, seed uint64) []lens.Event {
-	src := source{rand.NewPCG(seed, 0x6d6c6375)} // second word: "mlcu"
+	src := rng.New(seed, 0x6d6c6375) // second word: "mlcu"
 	evs := make([]lens.Event, n)
 	for i := range evs {
-		logS := src.between(LogSMin, LogSMax)
-		logQ := src.between(LogQMin, LogQMax)
-		alpha := src.between(0, 2*math.Pi)
-		u0 := src.between(U0Min, U0Max)
-		t0 := src.between(T0Min, T0Max)
-		logTE := math.Min(math.Max(LogTEMean+LogTESD*src.normal(), LogTEMin), LogTEMax)
-		logRho := src.between(LogRhoMin, LogRhoMax)
+		logS := src.Between(LogSMin, LogSMax)
+		logQ := src.Between(LogQMin, LogQMax)
+		alpha := src.Between(0, 2*math.Pi)
+		u0 := src.Between(U0Min, U0Max)
+		t0 := src.Between(T0Min, T0Max)
+		logTE := math.Min(math.Max(LogTEMean+LogTESD*src.Normal(), LogTEMin), LogTEMax)
+		logRho := src.Between(LogRhoMin, LogRhoMax)
 		evs[i] = lens.Event{
 			S: math.Pow(10, logS), Q: math.Pow(10, logQ),
 			Alpha: alpha, U0: u0, T0: t0,

@@ -34,6 +34,7 @@ func NewApp(stdout, stderr io.Writer) *ucli.App {
 			lightcurveCommand,
 			mapCommand,
 			demoCommand,
+			simulateCommand,
 			benchCommand,
 			versionCommand,
 		},

@@ -17,7 +17,7 @@ var benchCommand = &ucli.Command{
 	ArgsUsage: "COMMAND",
 	Description: `Benchmarks of mlcu's computations. Figures are throughputs on one core; compare codes
 with the peer scripts in bench/ (make peer), which time a peer on the same events.`,
-	Subcommands: []*ucli.Command{benchLensCommand},
+	Subcommands: []*ucli.Command{benchLensCommand, benchSimulateCommand},
 }
 
 var benchLensCommand = &ucli.Command{

@@ -72,6 +72,7 @@ func (f LightCurve) curvePlot() (*plot.Plot, error) {
 	}
 	p.X.Label.Text = "t (days)"
 	p.Y.Label.Text = "magnification A"
+	p.Y.Tick.Marker = linearTicks{}
 	lo, hi := finiteRange(f.A)
 	if lo > 0 && hi/lo > LogScaleRatio {
 		p.Y.Scale = plot.LogScale{}

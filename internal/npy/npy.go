@@ -131,55 +131,71 @@ const readChunk = 1 << 16
 // maxHeader bounds the header length accepted on read.
 const maxHeader = 1 << 20
 
-// Read reads a .npy array of element type T (format 1.0 or 2.0, C order, the descr of T)
-// and returns its data and shape.
-func Read[T Elem](r io.Reader) (data []T, shape []int, err error) {
+// HeaderInfo describes a .npy file's header: the NumPy type descriptor, the shape, and the
+// length in bytes of the whole preamble (magic, version, header length, header dict), which
+// is the offset of the first data byte.
+type HeaderInfo struct {
+	Descr   string
+	Shape   []int
+	DataOff int64
+}
+
+// Elements returns the number of elements the shape holds.
+func (h HeaderInfo) Elements() int {
+	n := 1
+	for _, d := range h.Shape {
+		n *= d
+	}
+	return n
+}
+
+// ReadHeader reads the preamble of a .npy file (format 1.0, 2.0 or 3.0) from r and leaves r
+// at the first data byte. It accepts C-ordered arrays only, whose number of elements fits in
+// an int.
+func ReadHeader(r io.Reader) (HeaderInfo, error) {
 	var pre [8]byte
 	if _, err := io.ReadFull(r, pre[:]); err != nil {
-		return nil, nil, fmt.Errorf("npy: reading magic: %w", err)
+		return HeaderInfo{}, fmt.Errorf("npy: reading magic: %w", err)
 	}
 	if string(pre[:6]) != Magic {
-		return nil, nil, errors.New("npy: not a .npy file (bad magic)")
+		return HeaderInfo{}, errors.New("npy: not a .npy file (bad magic)")
 	}
-	var hlen int
+	var hlen, off int
 	switch pre[6] {
 	case 1:
 		var b [2]byte
 		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return nil, nil, fmt.Errorf("npy: reading header length: %w", err)
+			return HeaderInfo{}, fmt.Errorf("npy: reading header length: %w", err)
 		}
-		hlen = int(binary.LittleEndian.Uint16(b[:]))
+		hlen, off = int(binary.LittleEndian.Uint16(b[:])), 10
 	case 2, 3:
 		var b [4]byte
 		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return nil, nil, fmt.Errorf("npy: reading header length: %w", err)
+			return HeaderInfo{}, fmt.Errorf("npy: reading header length: %w", err)
 		}
-		hlen = int(binary.LittleEndian.Uint32(b[:]))
+		hlen, off = int(binary.LittleEndian.Uint32(b[:])), 12
 	default:
-		return nil, nil, fmt.Errorf("npy: unsupported format version %d.%d", pre[6], pre[7])
+		return HeaderInfo{}, fmt.Errorf("npy: unsupported format version %d.%d", pre[6], pre[7])
 	}
 	if hlen > maxHeader {
-		return nil, nil, fmt.Errorf("npy: header length %d too large", hlen)
+		return HeaderInfo{}, fmt.Errorf("npy: header length %d too large", hlen)
 	}
 	hb := make([]byte, hlen)
 	if _, err := io.ReadFull(r, hb); err != nil {
-		return nil, nil, fmt.Errorf("npy: reading header: %w", err)
+		return HeaderInfo{}, fmt.Errorf("npy: reading header: %w", err)
 	}
 	h := string(hb)
 	m := reDescr.FindStringSubmatch(h)
 	if m == nil {
-		return nil, nil, errors.New("npy: header has no 'descr'")
+		return HeaderInfo{}, errors.New("npy: header has no 'descr'")
 	}
-	want := descr[T]()
-	if m[1] != want {
-		return nil, nil, fmt.Errorf("npy: array has dtype %q, want %q", m[1], want)
-	}
+	info := HeaderInfo{Descr: m[1], DataOff: int64(off + hlen)}
 	if m := reFortran.FindStringSubmatch(h); m == nil || m[1] != "False" {
-		return nil, nil, errors.New("npy: only C-ordered arrays (fortran_order False) are supported")
+		return HeaderInfo{}, errors.New("npy: only C-ordered arrays (fortran_order False) are supported")
 	}
 	m = reShape.FindStringSubmatch(h)
 	if m == nil {
-		return nil, nil, errors.New("npy: header has no 'shape'")
+		return HeaderInfo{}, errors.New("npy: header has no 'shape'")
 	}
 	n := 1
 	for _, f := range strings.Split(m[1], ",") {
@@ -189,13 +205,31 @@ func Read[T Elem](r io.Reader) (data []T, shape []int, err error) {
 		}
 		d, err := strconv.Atoi(strings.TrimSuffix(f, "L"))
 		if err != nil || d < 0 {
-			return nil, nil, fmt.Errorf("npy: bad shape (%s)", m[1])
+			return HeaderInfo{}, fmt.Errorf("npy: bad shape (%s)", m[1])
 		}
-		if d > 0 && n > math.MaxInt32/d {
-			return nil, nil, fmt.Errorf("npy: shape (%s) too large", m[1])
+		if d > 0 && n > math.MaxInt/d {
+			return HeaderInfo{}, fmt.Errorf("npy: shape (%s) too large", m[1])
 		}
 		n *= d
-		shape = append(shape, d)
+		info.Shape = append(info.Shape, d)
+	}
+	return info, nil
+}
+
+// Read reads a .npy array of element type T (format 1.0 or 2.0, C order, the descr of T)
+// and returns its data and shape.
+func Read[T Elem](r io.Reader) (data []T, shape []int, err error) {
+	h, err := ReadHeader(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if want := descr[T](); h.Descr != want {
+		return nil, nil, fmt.Errorf("npy: array has dtype %q, want %q", h.Descr, want)
+	}
+	shape = h.Shape
+	n := h.Elements()
+	if n > math.MaxInt32 {
+		return nil, nil, fmt.Errorf("npy: shape %v too large to read into memory", shape)
 	}
 	// Read in chunks, so that a header that promises more data than the file holds fails
 	// at the end of the file instead of allocating the whole promised array first.

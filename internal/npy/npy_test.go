@@ -160,3 +160,23 @@ func TestErrors(t *testing.T) {
 		t.Error("truncated data accepted")
 	}
 }
+
+// TestReadHeader: the preamble of numpy's own file (goldenF8) gives its descr, shape and the
+// data offset, 128 bytes (a multiple of Align), without reading the data.
+func TestReadHeader(t *testing.T) {
+	b := mustHex(t, goldenF8)
+	r := bytes.NewReader(b)
+	h, err := ReadHeader(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Descr != "<f8" || !reflect.DeepEqual(h.Shape, []int{2, 3}) || h.DataOff != 128 || h.Elements() != 6 {
+		t.Errorf("header %+v, want <f8 [2 3] at offset 128", h)
+	}
+	if rest := r.Len(); rest != 6*8 {
+		t.Errorf("%d bytes left after the header, want 48", rest)
+	}
+	if _, err := ReadHeader(bytes.NewReader(b[:20])); err == nil {
+		t.Error("truncated header accepted")
+	}
+}
