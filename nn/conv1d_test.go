@@ -1,0 +1,162 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// conv1dDirect is the textbook reference for Conv1dForward: the direct sum over channels
+// and kernel taps with zero padding, no im2col and no Gemm.
+func conv1dDirect(out, inp, w, bias []float64, B, C, L, OC, K int) {
+	P := K / 2
+	for b := 0; b < B; b++ {
+		for o := 0; o < OC; o++ {
+			for l := 0; l < L; l++ {
+				s := 0.0
+				if bias != nil {
+					s = bias[o]
+				}
+				for c := 0; c < C; c++ {
+					for k := 0; k < K; k++ {
+						if j := l + k - P; j >= 0 && j < L {
+							s += w[(o*C+c)*K+k] * inp[(b*C+c)*L+j]
+						}
+					}
+				}
+				out[(b*OC+o)*L+l] = s
+			}
+		}
+	}
+}
+
+// conv1dCases are the shapes the tests run: odd sizes, a 1×1 kernel, and a kernel wider
+// than the sequence (every tap partly in the padding).
+var conv1dCases = []struct{ B, C, L, OC, K int }{
+	{2, 3, 7, 5, 3},
+	{2, 3, 7, 5, 1},
+	{1, 2, 9, 3, 5},
+	{2, 2, 2, 3, 5},
+}
+
+func TestConv1dForwardValues(t *testing.T) {
+	for i, tc := range conv1dCases {
+		rng := rand.New(rand.NewSource(int64(10 + i)))
+		B, C, L, OC, K := tc.B, tc.C, tc.L, tc.OC, tc.K
+		inp, w, bias := randVec(rng, B*C*L), randVec(rng, OC*C*K), randVec(rng, OC)
+		out, want := make([]float64, B*OC*L), make([]float64, B*OC*L)
+		Conv1dForward(out, make([]float64, B*C*K*L), inp, w, bias, B, C, L, OC, K)
+		conv1dDirect(want, inp, w, bias, B, C, L, OC, K)
+		for j := range want {
+			if math.Abs(out[j]-want[j]) > 1e-12 {
+				t.Fatalf("%+v: out[%d] = %v, direct sum %v", tc, j, out[j], want[j])
+			}
+		}
+	}
+}
+
+func TestConv1dGrad(t *testing.T) {
+	for i, tc := range conv1dCases {
+		t.Run(fmt.Sprintf("B%dC%dL%dOC%dK%d", tc.B, tc.C, tc.L, tc.OC, tc.K), func(t *testing.T) {
+			rng := rand.New(rand.NewSource(int64(20 + i)))
+			B, C, L, OC, K := tc.B, tc.C, tc.L, tc.OC, tc.K
+			inp, w, bias := randVec(rng, B*C*L), randVec(rng, OC*C*K), randVec(rng, OC)
+			wout := randVec(rng, B*OC*L)
+			out, col := make([]float64, B*OC*L), make([]float64, B*C*K*L)
+			loss := func() float64 {
+				Conv1dForward(out, col, inp, w, bias, B, C, L, OC, K)
+				return dot(wout, out)
+			}
+			loss()
+			dinp, dw, db := linearGradBuf(len(inp)), linearGradBuf(len(w)), linearGradBuf(OC)
+			Conv1dBackward(dinp, dw, db, make([]float64, C*K*L), wout, col, w, B, C, L, OC, K)
+			linearUnfill(dinp, dw, db)
+			checkGrad(t, "inp", loss, inp, dinp, layerGradAtol, layerGradRtol)
+			checkGrad(t, "w", loss, w, dw, layerGradAtol, layerGradRtol)
+			checkGrad(t, "bias", loss, bias, db, layerGradAtol, layerGradRtol)
+		})
+	}
+}
+
+// TestConv1dK1NoCol checks the 1×1 path without im2col: col nil in the forward pass, inp
+// as col and dcol nil in the backward pass.
+func TestConv1dK1NoCol(t *testing.T) {
+	rng := rand.New(rand.NewSource(30))
+	B, C, L, OC := 2, 3, 7, 5
+	inp, w := randVec(rng, B*C*L), randVec(rng, OC*C)
+	wout := randVec(rng, B*OC*L)
+	out := make([]float64, B*OC*L)
+	loss := func() float64 {
+		Conv1dForward(out, nil, inp, w, nil, B, C, L, OC, 1)
+		return dot(wout, out)
+	}
+	loss()
+	want := make([]float64, len(out))
+	conv1dDirect(want, inp, w, nil, B, C, L, OC, 1)
+	for j := range want {
+		if math.Abs(out[j]-want[j]) > 1e-12 {
+			t.Fatalf("out[%d] = %v, direct sum %v", j, out[j], want[j])
+		}
+	}
+	dinp, dw := linearGradBuf(len(inp)), linearGradBuf(len(w))
+	Conv1dBackward(dinp, dw, nil, nil, wout, inp, w, B, C, L, OC, 1)
+	linearUnfill(dinp, dw)
+	checkGrad(t, "inp", loss, inp, dinp, layerGradAtol, layerGradRtol)
+	checkGrad(t, "w", loss, w, dw, layerGradAtol, layerGradRtol)
+}
+
+func TestConv1dParity(t *testing.T) {
+	rng := rand.New(rand.NewSource(31))
+	B, C, L, OC, K := 2, 5, 11, 4, 3
+	inp, w, bias := randVec(rng, B*C*L), randVec(rng, OC*C*K), randVec(rng, OC)
+	linearRound32(inp, w, bias)
+	out, out32 := make([]float64, B*OC*L), make([]float32, B*OC*L)
+	Conv1dForward(out, make([]float64, B*C*K*L), inp, w, bias, B, C, L, OC, K)
+	Conv1dForward(out32, make([]float32, B*C*K*L), linearTo32(inp), linearTo32(w), linearTo32(bias), B, C, L, OC, K)
+	linearCheckParity(t, "Conv1dForward", out32, out)
+}
+
+func TestConv1dPanicsOnEvenKernel(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Conv1dForward with K = 2 did not panic")
+		}
+	}()
+	Conv1dForward(make([]float64, 4), make([]float64, 8), make([]float64, 4), make([]float64, 2), nil, 1, 1, 4, 1, 2)
+}
+
+// conv1dBenchShape is a featurizer-like convolution: 32 → 32 channels, kernel 3, 900 points.
+const (
+	conv1dBenchB, conv1dBenchC, conv1dBenchOC, conv1dBenchL, conv1dBenchK = 32, 32, 32, 900, 3
+)
+
+func BenchmarkConv1dForward(b *testing.B) {
+	B, C, OC, L, K := conv1dBenchB, conv1dBenchC, conv1dBenchOC, conv1dBenchL, conv1dBenchK
+	rng := rand.New(rand.NewSource(1))
+	inp, w := linearTo32(randVec(rng, B*C*L)), linearTo32(randVec(rng, OC*C*K))
+	bias := linearTo32(randVec(rng, OC))
+	out, col := make([]float32, B*OC*L), make([]float32, B*C*K*L)
+	b.ResetTimer()
+	for b.Loop() {
+		Conv1dForward(out, col, inp, w, bias, B, C, L, OC, K)
+	}
+	flops := 2 * float64(B*OC*C*K*L) // multiply-adds of the product
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+func BenchmarkConv1dBackward(b *testing.B) {
+	B, C, OC, L, K := conv1dBenchB, conv1dBenchC, conv1dBenchOC, conv1dBenchL, conv1dBenchK
+	rng := rand.New(rand.NewSource(1))
+	inp, w := linearTo32(randVec(rng, B*C*L)), linearTo32(randVec(rng, OC*C*K))
+	out, col := make([]float32, B*OC*L), make([]float32, B*C*K*L)
+	Conv1dForward(out, col, inp, w, nil, B, C, L, OC, K)
+	dout := linearTo32(randVec(rng, B*OC*L))
+	dinp, dw, db, dcol := make([]float32, B*C*L), make([]float32, OC*C*K), make([]float32, OC), make([]float32, C*K*L)
+	b.ResetTimer()
+	for b.Loop() {
+		Conv1dBackward(dinp, dw, db, dcol, dout, col, w, B, C, L, OC, K)
+	}
+	flops := 4 * float64(B*OC*C*K*L) // two products: dw and dcol
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}

@@ -1,0 +1,262 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/mlcu/mlcu/internal/rng"
+)
+
+// ResBlockShape gives the sizes of a residual block of the featurizer: batch B, input
+// channels C, output channels OC, sequence length L (unchanged by the block) and the odd
+// kernel size K of its two convolutions. When C ≠ OC the skip path is a 1×1 convolution
+// followed by batch normalisation (a projection); otherwise it is the identity.
+type ResBlockShape struct {
+	B, C, OC, L, K int
+}
+
+// Proj reports whether the block's skip path is a projection (C ≠ OC).
+func (s ResBlockShape) Proj() bool { return s.C != s.OC }
+
+// NumParams returns the number of trainable parameters of the block (the length of the
+// flat slice behind ResBlockParams): two convolution weights and two batch-norm affine
+// maps, plus a 1×1 convolution and a third affine map with a projection. The convolutions
+// have no bias: the batch normalisation after each would cancel it.
+func (s ResBlockShape) NumParams() int {
+	n := s.OC*s.C*s.K + 2*s.OC + s.OC*s.OC*s.K + 2*s.OC
+	if s.Proj() {
+		n += s.OC*s.C + 2*s.OC
+	}
+	return n
+}
+
+// NumBuffers returns the number of non-trainable values of the block: the running mean and
+// variance of each batch normalisation. They live in their own flat slice so that the
+// optimizer (weight decay in particular) never touches them.
+func (s ResBlockShape) NumBuffers() int {
+	if s.Proj() {
+		return 6 * s.OC
+	}
+	return 4 * s.OC
+}
+
+// BatchNormParams holds the views of one batch normalisation over C channels: the
+// trainable affine map (Gamma, Beta) and the running statistics (RunMean, RunVar), which
+// are nil in a gradient struct. Each is (C).
+type BatchNormParams[T Float] struct {
+	Gamma, Beta     []T // (C)
+	RunMean, RunVar []T // (C), nil in gradients
+}
+
+// ResBlockParams holds a residual block's parameters (or their gradients) as named views
+// into flat slices: the trainable values, in the order listed, are one slice of length
+// NumParams, and the running statistics another of length NumBuffers. Build it with
+// NewResBlockParams.
+type ResBlockParams[T Float] struct {
+	W1     []T // (OC, C, K): first convolution
+	BN1    BatchNormParams[T]
+	W2     []T // (OC, OC, K): second convolution
+	BN2    BatchNormParams[T]
+	WProj  []T // (OC, C, 1): skip projection; nil when C = OC
+	BNProj BatchNormParams[T]
+}
+
+// NewResBlockParams slices the views of a block of shape s from params (length
+// s.NumParams(), trainable values) and buffers (length s.NumBuffers(), running statistics;
+// nil for a gradient struct, whose RunMean and RunVar views are then nil). The views share
+// memory with params and buffers and are capped so that appending to one cannot overwrite
+// the next. It panics when a length is wrong.
+func NewResBlockParams[T Float](s ResBlockShape, params, buffers []T) ResBlockParams[T] {
+	const op = "NewResBlockParams"
+	linearCheckLen(op, "params", len(params), s.NumParams())
+	if buffers != nil {
+		linearCheckLen(op, "buffers", len(buffers), s.NumBuffers())
+	}
+	take := func(src *[]T, n int) []T {
+		v := (*src)[:n:n]
+		*src = (*src)[n:]
+		return v
+	}
+	bn := func() BatchNormParams[T] {
+		p := BatchNormParams[T]{Gamma: take(&params, s.OC), Beta: take(&params, s.OC)}
+		if buffers != nil {
+			p.RunMean, p.RunVar = take(&buffers, s.OC), take(&buffers, s.OC)
+		}
+		return p
+	}
+	var p ResBlockParams[T]
+	p.W1 = take(&params, s.OC*s.C*s.K)
+	p.BN1 = bn()
+	p.W2 = take(&params, s.OC*s.OC*s.K)
+	p.BN2 = bn()
+	if s.Proj() {
+		p.WProj = take(&params, s.OC*s.C)
+		p.BNProj = bn()
+	}
+	return p
+}
+
+// Init initialises the block for training: each convolution weight from a He (Kaiming)
+// normal distribution, N(0, 2/fan_in) with fan_in = input channels × kernel size (the
+// gain for ReLU, He et al. 2015), drawn from src in the order W1, W2, WProj; every gamma
+// 1, beta 0, running mean 0 and running variance 1 (where present).
+func (p ResBlockParams[T]) Init(s ResBlockShape, src *rng.Source) {
+	resBlockHeNormal(p.W1, s.C*s.K, src)
+	resBlockHeNormal(p.W2, s.OC*s.K, src)
+	resBlockHeNormal(p.WProj, s.C, src)
+	for _, bn := range []BatchNormParams[T]{p.BN1, p.BN2, p.BNProj} {
+		resBlockFill(bn.Gamma, 1)
+		resBlockFill(bn.Beta, 0)
+		resBlockFill(bn.RunMean, 0)
+		resBlockFill(bn.RunVar, 1)
+	}
+}
+
+// resBlockHeNormal fills w with N(0, 2/fanIn) variates from src.
+func resBlockHeNormal[T Float](w []T, fanIn int, src *rng.Source) {
+	std := math.Sqrt(2 / float64(fanIn))
+	for i := range w {
+		w[i] = T(std * src.Normal())
+	}
+}
+
+func resBlockFill[T Float](x []T, v T) {
+	for i := range x {
+		x[i] = v
+	}
+}
+
+// ResBlockActs holds what a residual block's forward pass saves for its backward pass, plus
+// the backward pass's scratch, for one shape; allocate it once with NewResBlockActs (one
+// allocation, addressed by the named views). Out is the block's output.
+type ResBlockActs[T Float] struct {
+	Shape ResBlockShape
+	Train bool // the mode of the last forward pass
+	Inp   []T  // (B, C, L): the last forward pass's input (the caller's slice, not a copy)
+
+	Col1         []T // (B, C·K, L): im2col of Inp for the first convolution
+	H1           []T // (B, OC, L): first convolution's output
+	Mean1, Rstd1 []T // (OC): first batch norm's batch statistics
+	A1           []T // (B, OC, L): ReLU(BN1(H1))
+	Col2         []T // (B, OC·K, L): im2col of A1
+	H2           []T // (B, OC, L): second convolution's output
+	Mean2, Rstd2 []T // (OC)
+	HP           []T // (B, OC, L): projection's output; nil without projection
+	MeanP, RstdP []T // (OC); nil without projection
+	Out          []T // (B, OC, L): ReLU(BN2(H2) + skip)
+
+	scratch0, scratch1 []T // (B, OC, L): forward and backward scratch
+	dcol               []T // (max(C, OC)·K, L): one sample's column gradient
+}
+
+// NewResBlockActs allocates the activations of a block of shape s. Their size is dominated
+// by the two im2col buffers, (C + OC)·K·B·L values, and seven (B, OC, L) tensors.
+func NewResBlockActs[T Float](s ResBlockShape) *ResBlockActs[T] {
+	BL, BOL := s.B*s.L, s.B*s.OC*s.L
+	sizes := []int{s.C * s.K * BL, BOL, s.OC, s.OC, BOL, s.OC * s.K * BL, BOL, s.OC, s.OC, 0, 0, 0,
+		BOL, BOL, BOL, max(s.C, s.OC) * s.K * s.L}
+	if s.Proj() {
+		sizes[9], sizes[10], sizes[11] = BOL, s.OC, s.OC
+	}
+	total := 0
+	for _, n := range sizes {
+		total += n
+	}
+	buf := make([]T, total)
+	views := make([][]T, len(sizes))
+	for i, n := range sizes {
+		if n > 0 {
+			views[i], buf = buf[:n:n], buf[n:]
+		}
+	}
+	return &ResBlockActs[T]{Shape: s,
+		Col1: views[0], H1: views[1], Mean1: views[2], Rstd1: views[3], A1: views[4],
+		Col2: views[5], H2: views[6], Mean2: views[7], Rstd2: views[8],
+		HP: views[9], MeanP: views[10], RstdP: views[11],
+		Out: views[12], scratch0: views[13], scratch1: views[14], dcol: views[15]}
+}
+
+// ResBlockForward runs the residual block on inp (B, C, L), writing acts.Out (B, OC, L):
+//
+//	Out = ReLU(BN2(conv2(ReLU(BN1(conv1(inp))))) + skip(inp)),
+//	skip(inp) = inp, or BNProj(conv1×1(inp)) when C ≠ OC,
+//
+// with "same" padding, so L is unchanged. In training mode (train true) the batch norms use
+// batch statistics and update their running statistics (momentum BatchNormMomentum, eps
+// BatchNormEps); otherwise they use the running statistics. acts keeps a reference to inp
+// for the backward pass, so the caller must not change inp before calling ResBlockBackward.
+// It panics when len(inp) does not match acts.Shape.
+func ResBlockForward[T Float](acts *ResBlockActs[T], params ResBlockParams[T], inp []T, train bool) {
+	s := acts.Shape
+	B, C, OC, L, K := s.B, s.C, s.OC, s.L, s.K
+	linearCheckLen("ResBlockForward", "inp", len(inp), B*C*L)
+	acts.Inp, acts.Train = inp, train
+	bn := func(out, mean, rstd, x []T, p BatchNormParams[T]) {
+		if train {
+			BatchNorm1dForward(out, mean, rstd, x, p.Gamma, p.Beta, p.RunMean, p.RunVar, B, OC, L, BatchNormMomentum, BatchNormEps)
+		} else {
+			BatchNorm1dEvalForward(out, x, p.Gamma, p.Beta, p.RunMean, p.RunVar, B, OC, L, BatchNormEps)
+		}
+	}
+	Conv1dForward(acts.H1, acts.Col1, inp, params.W1, nil, B, C, L, OC, K)
+	bn(acts.A1, acts.Mean1, acts.Rstd1, acts.H1, params.BN1)
+	ReLUForward(acts.A1, acts.A1)
+	Conv1dForward(acts.H2, acts.Col2, acts.A1, params.W2, nil, B, OC, L, OC, K)
+	bn(acts.Out, acts.Mean2, acts.Rstd2, acts.H2, params.BN2)
+	skip := inp
+	if s.Proj() {
+		Conv1dForward(acts.HP, nil, inp, params.WProj, nil, B, C, L, OC, 1)
+		skip = acts.scratch0
+		bn(skip, acts.MeanP, acts.RstdP, acts.HP, params.BNProj)
+	}
+	for i, v := range skip {
+		acts.Out[i] += v
+	}
+	ReLUForward(acts.Out, acts.Out)
+}
+
+// ResBlockBackward adds the gradients of the training-mode ResBlockForward into dinp
+// (B, C, L) and grads (the same views as params; its running-statistics views are
+// ignored), given dout (B, OC, L), the gradient of the loss with respect to acts.Out. It
+// uses acts as saved by the last forward pass, and acts' scratch. dinp may be nil to skip
+// the input gradient, as may any view of grads. It panics when the last forward pass ran in
+// evaluation mode or when a length does not match acts.Shape.
+func ResBlockBackward[T Float](dinp []T, grads ResBlockParams[T], dout []T, acts *ResBlockActs[T], params ResBlockParams[T]) {
+	const op = "ResBlockBackward"
+	if !acts.Train {
+		panic(fmt.Sprintf("nn: %s: the last forward pass ran in evaluation mode", op))
+	}
+	s := acts.Shape
+	B, C, OC, L, K := s.B, s.C, s.OC, s.L, s.K
+	linearCheckLen(op, "dout", len(dout), B*OC*L)
+	if dinp != nil {
+		linearCheckLen(op, "dinp", len(dinp), B*C*L)
+	}
+	dz, dh := acts.scratch0, acts.scratch1 // (B, OC, L) each
+
+	// Output ReLU: dz = gradient at BN2(H2) + skip.
+	clear(dz)
+	ReLUBackward(dz, dout, acts.Out)
+
+	// Skip path.
+	if s.Proj() {
+		clear(dh)
+		BatchNorm1dBackward(dh, grads.BNProj.Gamma, grads.BNProj.Beta, dz, acts.HP, acts.MeanP, acts.RstdP, params.BNProj.Gamma, B, OC, L)
+		Conv1dBackward(dinp, grads.WProj, nil, nil, dh, acts.Inp, params.WProj, B, C, L, OC, 1)
+	} else if dinp != nil {
+		for i, g := range dz {
+			dinp[i] += g
+		}
+	}
+
+	// Main path, from the second batch norm back to the input.
+	clear(dh)
+	BatchNorm1dBackward(dh, grads.BN2.Gamma, grads.BN2.Beta, dz, acts.H2, acts.Mean2, acts.Rstd2, params.BN2.Gamma, B, OC, L)
+	da := dz // dz is no longer needed
+	clear(da)
+	Conv1dBackward(da, grads.W2, nil, acts.dcol, dh, acts.Col2, params.W2, B, OC, L, OC, K)
+	ReLUBackward(da, da, acts.A1)
+	clear(dh)
+	BatchNorm1dBackward(dh, grads.BN1.Gamma, grads.BN1.Beta, da, acts.H1, acts.Mean1, acts.Rstd1, params.BN1.Gamma, B, OC, L)
+	Conv1dBackward(dinp, grads.W1, nil, acts.dcol, dh, acts.Col1, params.W1, B, C, L, OC, K)
+}
