@@ -1,0 +1,345 @@
+package nn
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/mlcu/mlcu/internal/rng"
+)
+
+// tinyConfig is a model small enough for finite differences that still has every kind of
+// part: a projected first block, an identity block, a pool, a second projected block with
+// no pool after it (3 blocks, PoolEvery 2), a 2-layer GRU, and a 2-block flow in D = 7.
+func tinyConfig() ModelConfig {
+	return ModelConfig{
+		InputLen: 32, Bin: 2,
+		Featurizer: FeaturizerShape{L: 16, C0: 2, Cmax: 4, K: 3, Blocks: 3, PoolEvery: 2,
+			GRUHidden: 5, GRULayers: 2, Context: 4},
+		Flow: MAFShape{D: 7, C: 4, H: 8, L: 2, NB: 2, K: 3, OrderSeed: 3},
+	}
+}
+
+// newTestModel builds a model of config c, initialised from seed and then perturbed by
+// N(0, noise²) so that no parameter sits at a special value (zero biases, unit gammas, an
+// identity flow).
+func newTestModel[T Float](t testing.TB, c ModelConfig, seed uint64, noise float64) *Model[T] {
+	t.Helper()
+	m, err := NewModel[T](c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Init(seed)
+	src := rng.New(seed, 99)
+	for i := range m.Params {
+		m.Params[i] += T(noise * src.Normal())
+	}
+	return m
+}
+
+// randBatch returns x (B, 1, L) and θ (B, D) of standard normal values.
+func randBatch[T Float](c ModelConfig, B int, seed uint64) (x, theta []T) {
+	src := rng.New(seed, 7)
+	x, theta = make([]T, B*c.Featurizer.L), make([]T, B*c.D())
+	for i := range x {
+		x[i] = T(src.Normal())
+	}
+	for i := range theta {
+		theta[i] = T(src.Normal())
+	}
+	return x, theta
+}
+
+func allFinite[T Float](x []T) bool {
+	for _, v := range x {
+		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestModelGradient checks the end-to-end gradient of the mean NLL (featurizer in training
+// mode, batch norms on batch statistics, then the flow) against central differences, for a
+// random subset of every parameter tensor and for every input value. Tolerance: float64
+// central differences with h = 1e-6 are good to ~1e-9 relative on smooth losses (see
+// checkGrad); atol 1e-7 and rtol 1e-5 leave room for the deeper graph while still catching
+// any wrong term, which shows up at O(1) relative error.
+func TestModelGradient(t *testing.T) {
+	c := tinyConfig()
+	const B = 3
+	m := newTestModel[float64](t, c, 1, 0.1)
+	x, theta := randBatch[float64](c, B, 2)
+	loss := func() float64 { return m.LossForward(x, theta, true) }
+
+	m.ZeroGrads()
+	loss()
+	dx := make([]float64, len(x))
+	m.LossBackward(dx)
+	grads := append([]float64(nil), m.Grads...)
+
+	const atol, rtol, h = 1e-7, 1e-5, 1e-6
+	pick := rand.New(rand.NewSource(5))
+	worstAll, checked := 0.0, 0
+	for _, tn := range m.ParamTensors() {
+		n := len(tn.Data)
+		idx := pick.Perm(n)[:min(n, 6)]
+		worst := 0.0
+		for _, i := range idx {
+			j := tn.Offset + i
+			orig := m.Params[j]
+			m.Params[j] = orig + h
+			lp := loss()
+			m.Params[j] = orig - h
+			lm := loss()
+			m.Params[j] = orig
+			num := (lp - lm) / (2 * h)
+			r := math.Abs(grads[j]-num) / (atol + rtol*math.Abs(num))
+			worst = math.Max(worst, r)
+			if r > 1 {
+				t.Errorf("%s[%d]: analytic %.10g, finite difference %.10g", tn.Name, i, grads[j], num)
+			}
+			checked++
+		}
+		t.Logf("%-34s %5d values, %d checked, worst ratio %.3g", tn.Name, n, len(idx), worst)
+		worstAll = math.Max(worstAll, worst)
+	}
+	if checked < 200 {
+		t.Errorf("only %d parameter values checked, want ≥ 200", checked)
+	}
+	t.Logf("parameters: %d of %d checked over %d tensors, worst |diff|/(atol+rtol|num|) = %.3g",
+		checked, m.NumParams(), len(m.ParamTensors()), worstAll)
+	checkGrad(t, "x", loss, x, dx, atol, rtol)
+}
+
+// TestModelParity compares the float32 model with the float64 one on the same weights: the
+// loss and every gradient, in training mode, and the loss in evaluation mode. The
+// tolerances allow float32 rounding (eps 6e-8) amplified through ~20 layers and batch
+// normalisation: 1e-4 relative on the loss, 2e-3 of the largest gradient.
+func TestModelParity(t *testing.T) {
+	c := tinyConfig()
+	const B = 4
+	m64 := newTestModel[float64](t, c, 3, 0.05)
+	m32, err := NewModel[float32](c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range m64.Params {
+		m32.Params[i] = float32(v)
+	}
+	for i, v := range m64.Buffers {
+		m32.Buffers[i] = float32(v)
+	}
+	x64, th64 := randBatch[float64](c, B, 4)
+	x32, th32 := randBatch[float32](c, B, 4)
+	for i := range x32 { // the same values, rounded once
+		x64[i] = float64(x32[i])
+	}
+	for i := range th32 {
+		th64[i] = float64(th32[i])
+	}
+	for _, train := range []bool{true, false} {
+		l64, l32 := m64.LossForward(x64, th64, train), m32.LossForward(x32, th32, train)
+		if d := math.Abs(l32 - l64); d > 1e-4*math.Abs(l64) {
+			t.Errorf("train=%v: loss float32 %.8g, float64 %.8g", train, l32, l64)
+		} else {
+			t.Logf("train=%v: loss %.8g, |float32 − float64| = %.3g", train, l64, d)
+		}
+	}
+	m64.ZeroGrads()
+	m32.ZeroGrads()
+	m64.LossForward(x64, th64, true)
+	m32.LossForward(x32, th32, true)
+	m64.LossBackward(nil)
+	m32.LossBackward(nil)
+	gmax, dmax := 0.0, 0.0
+	for i, g := range m64.Grads {
+		gmax = math.Max(gmax, math.Abs(g))
+		dmax = math.Max(dmax, math.Abs(float64(m32.Grads[i])-g))
+	}
+	if dmax > 2e-3*gmax {
+		t.Errorf("gradients: max |float32 − float64| = %.3g, max |g| = %.3g", dmax, gmax)
+	}
+	t.Logf("gradients: max |float32 − float64| = %.3g of max |g| = %.3g", dmax, gmax)
+}
+
+// TestModelLayout checks that the named tensors tile Params and Buffers exactly, that the
+// flow's slices are the tails of the model's, and that the config survives JSON.
+func TestModelLayout(t *testing.T) {
+	for _, c := range []ModelConfig{tinyConfig(), mustPreset(t, "small")} {
+		m, err := NewModel[float32](c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, set := range []struct {
+			name string
+			ts   []NamedTensor[float32]
+			n    int
+		}{{"params", m.ParamTensors(), len(m.Params)}, {"buffers", m.BufferTensors(), len(m.Buffers)}} {
+			off := 0
+			for _, tn := range set.ts {
+				size := 1
+				for _, d := range tn.Shape {
+					size *= d
+				}
+				if tn.Offset != off || size != len(tn.Data) {
+					t.Fatalf("%s %s: offset %d size %d (len %d), want offset %d", set.name, tn.Name, tn.Offset, size, len(tn.Data), off)
+				}
+				off += size
+			}
+			if off != set.n {
+				t.Errorf("%s: tensors cover %d of %d values", set.name, off, set.n)
+			}
+		}
+		nf := c.Featurizer.NumParams()
+		if &m.Flow.Params[0] != &m.Params[nf] || &m.Flow.Grads[0] != &m.Grads[nf] || len(m.Flow.Params) != c.Flow.NumParams() {
+			t.Error("the flow's parameters are not the tail of the model's")
+		}
+		c.Standardizer = json.RawMessage(`{"coords":[]}`)
+		b, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back ModelConfig
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(back, c) {
+			t.Errorf("JSON round trip: got %+v, want %+v", back, c)
+		}
+	}
+}
+
+func mustPreset(t testing.TB, name string) ModelConfig {
+	t.Helper()
+	c, err := Preset(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestSmallTrainStepAndSample runs the small preset forward and backward on a random batch
+// (all finite, the loss near the base's scale), then evaluation and sampling.
+func TestSmallTrainStepAndSample(t *testing.T) {
+	c := mustPreset(t, "small")
+	const B = 4
+	m, err := NewModel[float32](c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Init(1)
+	x, theta := randBatch[float32](c, B, 1)
+	loss := m.LossForward(x, theta, true)
+	m.ZeroGrads()
+	m.LossBackward(nil)
+	if math.IsNaN(loss) || math.IsInf(loss, 0) || !allFinite(m.Grads) || !allFinite(m.Buffers) {
+		t.Fatalf("loss %v or a gradient or running statistic is not finite", loss)
+	}
+	nz := 0
+	for _, tn := range m.ParamTensors() {
+		for _, g := range m.Grads[tn.Offset : tn.Offset+len(tn.Data)] {
+			if g != 0 {
+				nz++
+				break
+			}
+		}
+	}
+	t.Logf("small: loss %.4g, %d of %d tensors with a non-zero gradient", loss, nz, len(m.ParamTensors()))
+	if nz < len(m.ParamTensors())/2 {
+		t.Errorf("only %d tensors received a gradient", nz)
+	}
+	if l := m.LossForward(x, theta, false); math.IsNaN(l) {
+		t.Errorf("evaluation loss %v", l)
+	}
+
+	const E, S = 2, 300
+	out := make([]float32, E*S*c.D())
+	m.Sample(out, x[:E*c.Featurizer.L], S, rng.New(2, 0))
+	if !allFinite(out) {
+		t.Fatal("Sample returned a non-finite value")
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("LossBackward after Sample did not panic")
+			}
+		}()
+		m.LossBackward(nil)
+	}()
+}
+
+func TestModelSampleMatchesFlow(t *testing.T) {
+	// Model.Sample must be MAFSample on the featurizer's evaluation-mode context.
+	c := tinyConfig()
+	m := newTestModel[float64](t, c, 4, 0.05)
+	const E, S = 3, 5
+	x, _ := randBatch[float64](c, E, 8)
+	out := make([]float64, E*S*c.D())
+	m.Sample(out, x, S, rng.New(9, 0))
+	fs := c.Featurizer
+	fs.B = E
+	acts := NewFeaturizerActs[float64](fs)
+	ctx := FeaturizerForward(acts, m.Feat, x, false)
+	want := make([]float64, len(out))
+	MAFSample(want, nil, NewMAFSampler(m.Flow, 4), ctx, m.Flow, E, S, rng.New(9, 0))
+	for i := range out {
+		if math.Abs(out[i]-want[i]) > 1e-12*(1+math.Abs(want[i])) {
+			t.Fatalf("out[%d] = %v, want %v", i, out[i], want[i])
+		}
+	}
+}
+
+func TestPresets(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		seqLen, outC int
+	}{{"paper", 14, 256}, {"small", 56, 64}} {
+		c := mustPreset(t, tc.name)
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		fs := c.Featurizer
+		if fs.SeqLen() != tc.seqLen || fs.OutChannels() != tc.outC {
+			t.Errorf("%s: GRU reads (%d, %d), want (%d, %d)", tc.name, fs.SeqLen(), fs.OutChannels(), tc.seqLen, tc.outC)
+		}
+		var plan []string
+		for i := range fs.Blocks {
+			b := fs.Block(i)
+			plan = append(plan, strings.TrimSpace(strings.Join([]string{itoa(b.C), "→", itoa(b.OC), "@", itoa(b.L)}, " ")))
+		}
+		t.Logf("%s: featurizer %d params (blocks %s; GRU T=%d C=%d), flow %d params, total %d, buffers %d",
+			tc.name, fs.NumParams(), strings.Join(plan, ", "), fs.SeqLen(), fs.OutChannels(), c.Flow.NumParams(), c.NumParams(), c.NumBuffers())
+	}
+	if _, err := Preset("huge"); err == nil || !strings.Contains(err.Error(), "paper, small") {
+		t.Errorf("Preset(huge) error = %v, want one listing the presets", err)
+	}
+	bad := tinyConfig()
+	bad.Flow.C = 3
+	if _, err := NewModel[float32](bad); err == nil {
+		t.Error("NewModel accepted a flow context that differs from the featurizer's")
+	}
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+func TestBinInput(t *testing.T) {
+	src := []float32{1, 2, 3, 4, 5, 6, 7, 9}
+	dst := make([]float32, 2)
+	BinInput(dst, src, 4)
+	if dst[0] != 2.5 || dst[1] != 6.75 {
+		t.Errorf("BinInput = %v, want [2.5 6.75]", dst)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("BinInput with mismatched lengths did not panic")
+		}
+	}()
+	BinInput(dst, src[:7], 4)
+}
