@@ -35,6 +35,8 @@ func NewApp(stdout, stderr io.Writer) *ucli.App {
 			mapCommand,
 			demoCommand,
 			simulateCommand,
+			trainCommand,
+			sampleCommand,
 			benchCommand,
 			versionCommand,
 		},

@@ -17,7 +17,15 @@ var benchCommand = &ucli.Command{
 	ArgsUsage: "COMMAND",
 	Description: `Benchmarks of mlcu's computations. Figures are throughputs on one core; compare codes
 with the peer scripts in bench/ (make peer), which time a peer on the same events.`,
-	Subcommands: []*ucli.Command{benchLensCommand, benchSimulateCommand},
+	Subcommands: []*ucli.Command{benchLensCommand, benchSimulateCommand, benchSamplesCommand},
+	// 'mlcu bench --samples N [--model DIR] [--device cpu]' runs 'bench samples'.
+	Flags: benchSamplesFlags(),
+	Action: func(c *ucli.Context) error {
+		if !c.IsSet("samples") && c.NArg() == 0 {
+			return ucli.ShowSubcommandHelp(c)
+		}
+		return runBenchSamples(c)
+	},
 }
 
 var benchLensCommand = &ucli.Command{

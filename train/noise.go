@@ -3,6 +3,7 @@ package train
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/mlcu/mlcu/nn"
 	"math"
 
 	"github.com/mlcu/mlcu/internal/rng"
@@ -185,4 +186,24 @@ func (c *NoiseConfig) UnmarshalJSON(data []byte) error {
 // output of src, see Dist.Sample) and fs = pp.Fs.
 func (c NoiseConfig) Draw(pp Params, src *rng.Source) Observation {
 	return Observation{SNR: c.SNR.Sample(src), Fs: pp.Fs}
+}
+
+// inputFloor keeps the logarithm of NetworkInput finite: a normalised flux below it (more
+// than 99.9% below the baseline, impossible at SNR ≥ 23 but possible in bad real data) is
+// clamped.
+const inputFloor = 1e-3
+
+// NetworkInput turns a normalised flux window x = F/F0 (WindowPoints samples; see AddNoise
+// and Normalise) into the network's input: the mean over each group of bin samples
+// (nn.BinInput), then the natural logarithm, so that dst = ln(F/F0) ≈ ln(fs·A + 1 − fs),
+// 0 at the baseline. The logarithm compresses magnifications of 1e3 and more to a few units:
+// on the raw flux, a caustic crossing in one event dominates the batch-norm statistics of
+// its whole batch, and the running statistics used in evaluation then fit no batch (measured:
+// validation NLL rising from 5.7 to 140 nats while the training NLL fell to -0.6). It is the
+// one transform shared by training and inference (mlcu train, mlcu sample).
+func NetworkInput(dst, x []float32, bin int) {
+	nn.BinInput(dst, x, bin)
+	for i, v := range dst {
+		dst[i] = float32(math.Log(math.Max(float64(v), inputFloor)))
+	}
 }

@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/mlcu/mlcu/internal/rng"
+	"github.com/mlcu/mlcu/nn"
+	"github.com/mlcu/mlcu/train"
+)
+
+// benchSamplesFlags are the flags of 'mlcu bench samples', also accepted by 'mlcu bench'
+// itself (where --samples routes to it).
+func benchSamplesFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.IntFlag{Name: "samples", Usage: "`N` posterior samples for one event", Value: 100000, EnvVars: []string{"MLCU_BENCH_SAMPLES"}},
+		&ucli.StringFlag{Name: "model", Usage: "model `DIR` (default: the paper preset with random weights)", TakesFile: true, EnvVars: []string{"MLCU_MODEL"}},
+		&ucli.StringFlag{Name: "device", Usage: "`DEVICE`: auto or cpu", Value: "auto", EnvVars: []string{"MLCU_DEVICE"}},
+		&ucli.IntFlag{Name: "train-steps", Usage: "`K` timed training steps of the small preset (batch 32)", Value: 3, EnvVars: []string{"MLCU_BENCH_TRAIN_STEPS"}},
+	}
+}
+
+var benchSamplesCommand = &ucli.Command{
+	Name:      "samples",
+	Usage:     "time posterior sampling, the featurizer and training steps",
+	ArgsUsage: " ",
+	Description: `Prints three figures, each as '<number> <unit>':
+  samples/s        --samples draws of θ for one event (flow sampler only, after the
+                   featurizer), with the paper preset and random weights, or --model
+  ms/event         the featurizer's forward pass for one event (evaluation mode)
+  examples/s       training (forward + backward + Adam) of the small preset, batch 32,
+                   on inputs of ones and θ = 0, --train-steps steps after one warm-up step
+'mlcu bench --samples N' runs this command.
+
+Example:
+   mlcu bench samples --samples 100000`,
+	Flags:  benchSamplesFlags(),
+	Action: runBenchSamples,
+}
+
+func runBenchSamples(c *ucli.Context) error {
+	const cmd = "bench samples"
+	if err := noArgs(c, cmd); err != nil {
+		return err
+	}
+	n := c.Int("samples")
+	if n < 1 || n > maxSamples {
+		return fail(cmd, "--samples = %d must be between 1 and %d", n, maxSamples)
+	}
+	if d := c.String("device"); d != "auto" && d != "cpu" {
+		return fail(cmd, "--device %q: want auto or cpu (this build has no CUDA backend)", d)
+	}
+	w := c.App.Writer
+	var m *nn.Model[float32]
+	what := "paper preset, random weights"
+	if dir := c.String("model"); dir != "" {
+		var err error
+		if m, _, err = train.LoadModel(dir); err != nil {
+			return fail(cmd, "--model: %v", err)
+		}
+		what = dir
+	} else {
+		mc, _ := nn.Preset("paper")
+		var err error
+		if m, err = nn.NewModel[float32](mc); err != nil {
+			return fail(cmd, "%v", err)
+		}
+		m.Init(1)
+	}
+	mc := m.Config
+	x := make([]float32, mc.Featurizer.L)
+	src := rng.New(1, 0)
+	for i := range x {
+		x[i] = float32(1 + 0.01*src.Normal())
+	}
+	// Featurizer: time Sample with one draw, minus nothing (the single draw is negligible).
+	one := make([]float32, mc.Flow.D)
+	m.Sample(one, x, 1, src) // warm-up: allocations
+	reps := 3
+	start := time.Now()
+	for range reps {
+		m.Sample(one, x, 1, src)
+	}
+	featMS := time.Since(start).Seconds() * 1e3 / float64(reps)
+	out := make([]float32, n*mc.Flow.D)
+	start = time.Now()
+	m.Sample(out, x, n, src)
+	el := time.Since(start).Seconds() - featMS/1e3
+	fmt.Fprintf(w, "bench samples: %d samples for one event (%s; device cpu)\n", n, what)
+	fmt.Fprintf(w, "%.4g samples/s\n", float64(n)/el)
+	fmt.Fprintf(w, "%.4g ms/event\n", featMS)
+
+	// Training examples/s, small preset.
+	sc, _ := nn.Preset("small")
+	sc.Flow.D = 7
+	sm, err := nn.NewModel[float32](sc)
+	if err != nil {
+		return fail(cmd, "%v", err)
+	}
+	sm.Init(1)
+	const B = 32
+	xb := make([]float32, B*sc.Featurizer.L)
+	for i := range xb {
+		xb[i] = float32(1 + 0.01*src.Normal())
+	}
+	th := make([]float32, B*7)
+	adam := nn.NewAdam[float32](sm.NumParams())
+	step := func() {
+		sm.ZeroGrads()
+		sm.LossForward(xb, th, true)
+		sm.LossBackward(nil)
+		nn.ClipGradNorm(sm.Grads, 5)
+		adam.Update(sm.Params, sm.Grads, 1e-3)
+	}
+	step()
+	k := max(1, c.Int("train-steps"))
+	start = time.Now()
+	for range k {
+		step()
+	}
+	fmt.Fprintf(w, "%.4g examples/s\n", float64(k*B)/time.Since(start).Seconds())
+	return nil
+}

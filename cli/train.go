@@ -1,0 +1,220 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/mlcu/mlcu/nn"
+	"github.com/mlcu/mlcu/train"
+)
+
+// The embedded default job of 'mlcu train' with no arguments.
+const (
+	defaultWorkDir   = "mlcu-work"
+	defaultTrainN    = 2000
+	defaultValN      = 400
+	defaultJobMinute = 5
+)
+
+var trainCommand = &ucli.Command{
+	Name:      "train",
+	Usage:     "train the neural posterior estimator on simulated datasets",
+	ArgsUsage: " ",
+	Description: `Trains the featurizer + flow model of --preset on the dataset in --data (written by
+'mlcu simulate'), validating after every epoch on --val (a dataset; without it, --val-events
+events simulated on the fly from the training prior with the val split seed). θ is
+standardised with the prior's ranges (saved with the model in config.json). Adam with one
+cosine decay of the learning rate to 1e-6 over the planned steps (20 warmup steps) and
+gradient-norm clipping at 5.
+
+--out MODEL receives best/ (lowest validation NLL) and last/ (the resumable state: weights,
+Adam moments, step), train_log.csv and loss.png. Ctrl-C saves last/; --resume continues from
+it, bit for bit the same as an uninterrupted run on the same backend.
+
+The NLLs printed are of the standardised θ (nats); the NLL in coordinate units (log10 s,
+log10 q, alpha, u0, t0 [d], log10 tE, log10 rho) is that plus a constant log-Jacobian,
+printed too. The prior's NLL on the same validation examples is the baseline to beat.
+
+With no arguments: the default job. Simulates 2000 training and 400 validation events of
+the default prior into ./mlcu-work/data (once; reused afterwards), trains the small preset
+for 5 minutes into ./mlcu-work/model, and says where the model went.
+
+Examples:
+   mlcu train
+   mlcu train --data train/ --val val/ --preset small --out model --minutes 30
+   mlcu train --data train/ --val val/ --out model --resume`,
+	Flags: []ucli.Flag{
+		&ucli.StringFlag{Name: "data", Usage: "training dataset `DIR`", TakesFile: true, EnvVars: []string{"MLCU_TRAIN_DATA"}},
+		&ucli.StringFlag{Name: "val", Usage: "validation dataset `DIR`", TakesFile: true, EnvVars: []string{"MLCU_TRAIN_VAL"}},
+		&ucli.IntFlag{Name: "val-events", Usage: "without --val: `N` validation events simulated on the fly", Value: 256, EnvVars: []string{"MLCU_TRAIN_VAL_EVENTS"}},
+		&ucli.StringFlag{Name: "preset", Usage: "model `PRESET`: small or paper", Value: "small", EnvVars: []string{"MLCU_PRESET"}},
+		&ucli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "model `DIR`", Value: filepath.Join(defaultWorkDir, "model"), TakesFile: true, EnvVars: []string{"MLCU_TRAIN_OUT"}},
+		&ucli.IntFlag{Name: "epochs", Usage: "`E` passes over the training set", DefaultText: "10 (unless --minutes)", EnvVars: []string{"MLCU_TRAIN_EPOCHS"}},
+		&ucli.Float64Flag{Name: "minutes", Usage: "train for `M` minutes instead of a number of epochs", EnvVars: []string{"MLCU_TRAIN_MINUTES"}},
+		&ucli.IntFlag{Name: "batch", Usage: "batch size `B`", Value: 32, EnvVars: []string{"MLCU_TRAIN_BATCH"}},
+		&ucli.Float64Flag{Name: "lr", Usage: "peak learning rate `LR`", Value: 1e-3, EnvVars: []string{"MLCU_TRAIN_LR"}},
+		&ucli.Uint64Flag{Name: "seed", Usage: "`SEED` of initialisation, shuffles and noise", Value: 1, EnvVars: []string{"MLCU_TRAIN_SEED"}},
+		&ucli.BoolFlag{Name: "resume", Usage: "continue from MODEL/last", EnvVars: []string{"MLCU_TRAIN_RESUME"}},
+		&ucli.StringFlag{Name: "device", Usage: "`DEVICE`: auto or cpu", Value: "auto", EnvVars: []string{"MLCU_DEVICE"}},
+		workersFlag(),
+		&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar or log lines", EnvVars: []string{"MLCU_QUIET"}},
+	},
+	Action: runTrain,
+}
+
+func runTrain(c *ucli.Context) error {
+	const cmd = "train"
+	if err := noArgs(c, cmd); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	prog := newProgress(c.App.ErrWriter, cmd, "steps", c.Bool("quiet"))
+	dataDir, valDir, minutes := c.String("data"), c.String("val"), c.Float64("minutes")
+	defaultJob := c.NumFlags() == 0 && os.Getenv("MLCU_TRAIN_DATA") == ""
+	if defaultJob {
+		dataDir, valDir = filepath.Join(defaultWorkDir, "data", "train"), filepath.Join(defaultWorkDir, "data", "val")
+		minutes = defaultJobMinute
+		prog.Printf("no arguments: the default job (simulate %d+%d events into %s if not there, train the small preset for %d minutes)",
+			defaultTrainN, defaultValN, filepath.Join(defaultWorkDir, "data"), defaultJobMinute)
+		for _, d := range []struct {
+			dir, split string
+			n          int
+		}{{dataDir, "train", defaultTrainN}, {valDir, "val", defaultValN}} {
+			if err := ensureDataset(ctx, newProgress(c.App.ErrWriter, cmd, "events", c.Bool("quiet")), d.dir, d.split, d.n, c.Int("workers")); err != nil {
+				return err
+			}
+		}
+	}
+	switch dev := c.String("device"); dev {
+	case "cpu":
+	case "auto":
+		prog.Printf("device auto: cpu (this build has no CUDA backend)")
+	default:
+		return fail(cmd, "--device %q: want auto or cpu (this build has no CUDA backend)", dev)
+	}
+	if dataDir == "" {
+		return fail(cmd, "--data DIR is required (or run 'mlcu train' with no arguments for the default job)")
+	}
+	if _, err := nn.Preset(c.String("preset")); err != nil {
+		return fail(cmd, "--preset: %v", err)
+	}
+	if c.IsSet("epochs") && c.IsSet("minutes") {
+		return fail(cmd, "give --epochs or --minutes, not both")
+	}
+	epochs := 10
+	if c.IsSet("epochs") {
+		epochs = c.Int("epochs")
+		if epochs < 1 {
+			return fail(cmd, "--epochs = %d must be at least 1", epochs)
+		}
+	}
+	if minutes != 0 && (!(minutes > 0) || math.IsInf(minutes, 0)) {
+		return fail(cmd, "--minutes = %v must be positive", minutes)
+	}
+	if c.Int("batch") < 1 {
+		return fail(cmd, "--batch = %d must be at least 1", c.Int("batch"))
+	}
+	if lr := c.Float64("lr"); !(lr > 0) || math.IsInf(lr, 0) {
+		return fail(cmd, "--lr = %v must be positive and finite", lr)
+	}
+	if err := checkWorkers(cmd, c.Int("workers")); err != nil {
+		return err
+	}
+	ds, err := train.OpenDataset(dataDir)
+	if err != nil {
+		return fail(cmd, "--data: %v", err)
+	}
+	defer ds.Close()
+	var val train.Source
+	if valDir != "" {
+		vd, err := train.OpenDataset(valDir)
+		if err != nil {
+			return fail(cmd, "--val: %v", err)
+		}
+		defer vd.Close()
+		if vd.Manifest.Prior.Validate() != nil || fmt.Sprint(vd.Manifest.Prior) != fmt.Sprint(ds.Manifest.Prior) {
+			prog.Printf("warning: the validation set's prior differs from the training set's")
+		}
+		val = vd
+	} else {
+		n := c.Int("val-events")
+		if n < 1 {
+			return fail(cmd, "--val-events = %d must be at least 1", n)
+		}
+		ss, _ := train.SplitSeed(ds.Manifest.Seed, "val")
+		val = train.OnTheFly{Sim: train.Simulator{Prior: ds.Manifest.Prior, Seed: ss, Tol: ds.Manifest.Tol}, N: n}
+	}
+	cfg := train.TrainConfig{
+		Out: c.String("out"), Preset: c.String("preset"), BatchSize: c.Int("batch"), LR: c.Float64("lr"),
+		Seed: c.Uint64("seed"), Resume: c.Bool("resume"), Workers: c.Int("workers"),
+		Log: func(s string) { prog.Printf("%s", s) },
+		OnStep: func(s train.StepInfo) {
+			prog.Update(s.Step, max(s.Total, s.Step))
+		},
+		SaveEvery: 200,
+	}
+	if minutes > 0 {
+		cfg.Duration = time.Duration(minutes * float64(time.Minute))
+	} else {
+		cfg.Epochs = epochs
+	}
+	prog.Printf("preset %s, %d training events (%s), batch %d, lr %g, seed %d, into %s",
+		cfg.Preset, ds.Len(), dataDir, cfg.BatchSize, cfg.LR, cfg.Seed, cfg.Out)
+	res, err := train.Train(ctx, ds, val, cfg)
+	prog.Done()
+	if res.Interrupted {
+		return ucli.Exit(fmt.Sprintf("%s: interrupted at step %d; state saved in %s: resume with the same flags and --resume", cmd, res.Steps, filepath.Join(cfg.Out, train.LastDir)), exitInterrupted)
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return ucli.Exit(cmd+": interrupted", exitInterrupted)
+		}
+		return fail(cmd, "%v", err)
+	}
+	w := c.App.Writer
+	fmt.Fprintf(w, "train: %d steps (%d epochs), %.4g examples/s\n", res.Steps, res.Epochs, res.ExamplesPS)
+	fmt.Fprintf(w, "train: validation NLL %.4f (best %.4f), prior NLL %.4f (standardised θ, nats)\n", res.LastVal, res.BestVal, res.PriorVal)
+	fmt.Fprintf(w, "train: in coordinate units (+%.4f): model %.4f, prior %.4f\n", res.LogJacobian, res.BestVal+res.LogJacobian, res.PriorVal+res.LogJacobian)
+	fmt.Fprintf(w, "train: model in %s (best: %s, last: %s, log: %s, curve: %s)\n", cfg.Out,
+		filepath.Join(cfg.Out, train.BestDir), filepath.Join(cfg.Out, train.LastDir),
+		filepath.Join(cfg.Out, train.LogFile), filepath.Join(cfg.Out, train.LossPNGFile))
+	return nil
+}
+
+// ensureDataset simulates the default-prior dataset of n events into dir unless it is
+// complete there already (train.WriteDataset skips complete shards).
+func ensureDataset(ctx context.Context, prog *progress, dir, split string, n, workers int) error {
+	const cmd = "train"
+	if d, err := train.OpenDataset(dir); err == nil {
+		d.Close()
+		return nil
+	}
+	m, err := train.NewManifest(train.DefaultPrior(), 1, split, n, train.DefaultShards(n), 0, Version)
+	if err != nil {
+		return fail(cmd, "%v", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fail(cmd, "%v", err)
+	}
+	prog.Printf("simulating %d %s events into %s", n, split, dir)
+	_, err = train.WriteDataset(ctx, dir, m, train.WriteOptions{Workers: workers,
+		Progress: func(done, total int) { prog.Update(done, total) }, Notice: func(s string) { prog.Printf("%s", s) }})
+	prog.Done()
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return ucli.Exit(cmd+": interrupted while simulating the default dataset; run again to resume", exitInterrupted)
+		}
+		return fail(cmd, "simulating %s: %v", dir, err)
+	}
+	return nil
+}

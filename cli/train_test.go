@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mlcu/mlcu/internal/npy"
+)
+
+// TestTrainSampleRoundTrip: simulate a tiny dataset, train the small preset for one epoch
+// of two batches, then sample a dataset event (truth known) and a light-curve file.
+func TestTrainSampleRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	data, model := filepath.Join(dir, "data"), filepath.Join(dir, "model")
+	if _, _, err := runCtx(t, context.Background(), "simulate", "--n", "4", "--seed", "3", "--quiet", "--out", data); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "train", "--data", data, "--val-events", "2", "--batch", "2", "--epochs", "1", "--device", "cpu", "--quiet", "--out", model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "prior NLL") || !strings.Contains(out, "model in "+model) {
+		t.Fatalf("train output:\n%s", out)
+	}
+	for _, f := range []string{"best/model.safetensors", "last/optimizer.safetensors", "train_log.csv", "loss.png"} {
+		if _, err := os.Stat(filepath.Join(model, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	check := func(path string, n int) {
+		t.Helper()
+		v, shape, err := npy.ReadFile[float64](path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(shape) != 2 || shape[0] != n || shape[1] != 7 {
+			t.Fatalf("%s: shape %v, want (%d, 7)", path, shape, n)
+		}
+		for _, x := range v {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				t.Fatalf("%s: non-finite sample", path)
+			}
+		}
+	}
+	sp := filepath.Join(dir, "s.npy")
+	out, err = run(t, "sample", "--model", model, "--data", data, "--index", "1", "--n", "64", "--out", sp, "--csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(sp, 64)
+	if !strings.Contains(out, "truth") || !regexp.MustCompile(`(?m)^tE\s`).MatchString(out) {
+		t.Fatalf("sample output:\n%s", out)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "s.csv")); err != nil || strings.Count(string(b), "\n") != 65 {
+		t.Fatalf("CSV: %v", err)
+	}
+	// A light-curve file: 80 days at 0.05 d, a bump on a baseline of 100.
+	var lc strings.Builder
+	lc.WriteString("# time flux err\n")
+	for i := range 1600 {
+		tt := 1000 + 0.05*float64(i)
+		fmt.Fprintf(&lc, "%g,%g,1\n", tt, 100*(1+1/math.Sqrt(0.09+math.Pow((tt-1030)/10, 2))))
+	}
+	lcp := filepath.Join(dir, "lc.csv")
+	os.WriteFile(lcp, []byte(lc.String()), 0o644)
+	sp2 := filepath.Join(dir, "s2.npy")
+	if _, err = run(t, "sample", "--model", model, "--lc", lcp, "--n", "32", "--out", sp2); err != nil {
+		t.Fatal(err)
+	}
+	check(sp2, 32)
+
+	// Bad input: one clear error line each.
+	bad := filepath.Join(dir, "short.csv")
+	os.WriteFile(bad, []byte("0 1 1\n1 1 1\n2 1 1\n"), 0o644)
+	unsorted := filepath.Join(dir, "unsorted.csv")
+	os.WriteFile(unsorted, []byte("0 1 1\n2 1 1\n1 1 1\n"), 0o644)
+	corrupt := filepath.Join(dir, "corrupt")
+	os.MkdirAll(filepath.Join(corrupt, "last"), 0o755)
+	for _, f := range []string{"model.safetensors", "config.json", "optimizer.safetensors"} {
+		b, _ := os.ReadFile(filepath.Join(model, "last", f))
+		if f == "model.safetensors" {
+			b = b[:len(b)/2]
+		}
+		os.WriteFile(filepath.Join(corrupt, "last", f), b, 0o644)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"train", "--data", filepath.Join(dir, "nope"), "--out", model}, "not a dataset directory"},
+		{[]string{"train", "--data", data, "--preset", "huge", "--out", model}, "unknown model preset"},
+		{[]string{"train", "--data", data, "--batch", "2", "--val-events", "2", "--resume", "--out", corrupt}, "corrupt"},
+		{[]string{"train", "--data", data, "--device", "cuda"}, "--device"},
+		{[]string{"sample", "--model", model, "--lc", bad, "--out", sp}, "spans"},
+		{[]string{"sample", "--model", model, "--lc", unsorted, "--out", sp}, "does not increase"},
+		{[]string{"sample", "--model", filepath.Join(dir, "nope"), "--lc", lcp, "--out", sp}, "--model"},
+		{[]string{"sample", "--model", model, "--data", data, "--index", "9", "--out", sp}, "--index"},
+	} {
+		_, err := run(t, tc.args...)
+		if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want one line with %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+// TestBenchSamples: the three figures, each as '<number> <unit>'.
+func TestBenchSamples(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the paper preset")
+	}
+	out, err := run(t, "bench", "--samples", "256", "--train-steps", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, unit := range []string{"samples/s", "ms/event", "examples/s"} {
+		if !regexp.MustCompile(`(?m)^[0-9.e+]+ ` + regexp.QuoteMeta(unit) + `$`).MatchString(out) {
+			t.Errorf("no '<number> %s' line in:\n%s", unit, out)
+		}
+	}
+}

@@ -1,0 +1,491 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/mlcu/mlcu/nn"
+)
+
+// Names inside a model directory written by Train.
+const (
+	BestDir     = "best"          // checkpoint with the lowest validation NLL (weights, config, state)
+	LastDir     = "last"          // checkpoint of the last step (weights, config, Adam, state): what --resume reads
+	LogFile     = "train_log.csv" // one row per validation: epoch, step, train loss, val loss, lr, examples/s
+	LossPNGFile = "loss.png"      // loss curves
+)
+
+// TrainConfig configures Train.
+type TrainConfig struct {
+	Out        string          // model directory (created)
+	Preset     string          // nn preset name; ignored when Model is set
+	Model      *nn.ModelConfig // explicit model shape (tests); Flow.D is set from the prior
+	Epochs     int             // passes over the training set; with Duration 0 must be ≥ 1
+	Duration   time.Duration   // wall-clock budget instead of Epochs (see Train)
+	MaxSteps   int             // when > 0, the planned number of steps (overrides Epochs and Duration)
+	BatchSize  int             // examples per step
+	LR         float64         // peak learning rate
+	MinLR      float64         // learning rate at the end of the cosine decay; 1e-6 when 0
+	Warmup     int             // linear warmup steps; 20 when 0, none when < 0
+	ClipNorm   float64         // gradient-norm clip; 5 when 0, none when < 0
+	Seed       uint64          // initialisation, shuffles, crops and noise
+	Resume     bool            // continue from Out/last
+	Workers    int             // Reader goroutines; NumCPU when ≤ 0
+	Noise      NoiseConfig     // SNR distribution; DefaultNoise() when empty
+	Log        func(string)    // notices; may be nil
+	OnStep     func(s StepInfo)
+	SaveEvery  int // save last/ every this many steps as well as at epoch ends; 0: only at epoch ends
+	ValBatches int // validation batches per evaluation; 0: the whole validation source
+}
+
+// StepInfo reports one training step to TrainConfig.OnStep.
+type StepInfo struct {
+	Step, Total int     // global step done (from 1) and planned
+	Epoch       int     // epoch of the step (from 0)
+	Loss        float64 // training loss of the batch (standardised NLL)
+	LR          float64
+	ExamplesPS  float64 // examples/s since the start of this run
+}
+
+// TrainResult summarises a run.
+type TrainResult struct {
+	Steps        int     // global steps done
+	Epochs       int     // epochs completed
+	BestVal      float64 // lowest validation NLL (standardised θ)
+	LastVal      float64 // last validation NLL
+	PriorVal     float64 // the prior's NLL on the validation set (standardised θ)
+	LogJacobian  float64 // add to a standardised NLL for the NLL in coordinate units
+	ExamplesPS   float64 // training examples per second (this run, steps only)
+	Interrupted  bool    // stopped by ctx; last/ holds the state to resume from
+	Config       nn.ModelConfig
+	Standardizer Standardizer
+}
+
+// Train trains a model on train, validating on val, and writes Out/best, Out/last, the CSV
+// log and the loss-curve PNG.
+//
+// Schedule: the number of planned steps P is MaxSteps, else Epochs·⌊N/B⌋, else (Duration)
+// it is fixed after the warmup steps from their measured speed so that the run fits the
+// budget; P is saved in the state so that a resumed run keeps it. The learning rate follows
+// nn.CosineLR(step, P, LR, MinLR, Warmup). Each epoch is read by its own Reader, seeded
+// DeriveSeed(Seed, "epoch/<e>"), so that a resumed run starts an epoch without replaying
+// the earlier ones (inside the epoch the batches before the saved position are read and
+// discarded). Validation runs after every epoch and at the end, in evaluation mode on the
+// validation source's events in index order with noise seeded DeriveSeed(Seed, "val"), the
+// same examples every time.
+//
+// Determinism: same data, config and machine → the same parameters, bit for bit, whether
+// the run is uninterrupted or interrupted and resumed (Resume), with Epochs or MaxSteps.
+// With Duration the number of steps depends on the speed, but a resumed run keeps P.
+//
+// On ctx cancellation Train saves Out/last and returns the result with Interrupted set and
+// ctx's error.
+func Train(ctx context.Context, trainSrc, valSrc Source, cfg TrainConfig) (TrainResult, error) {
+	var res TrainResult
+	logf := func(format string, args ...any) {
+		if cfg.Log != nil {
+			cfg.Log(fmt.Sprintf(format, args...))
+		}
+	}
+	if cfg.MinLR == 0 {
+		cfg.MinLR = 1e-6
+	}
+	if cfg.Warmup == 0 {
+		cfg.Warmup = 20
+	}
+	if cfg.ClipNorm == 0 {
+		cfg.ClipNorm = 5
+	}
+	if cfg.Noise.SNR.Family == "" {
+		cfg.Noise = DefaultNoise()
+	}
+	if cfg.BatchSize < 1 {
+		return res, fmt.Errorf("batch size %d must be at least 1", cfg.BatchSize)
+	}
+	if !(cfg.LR > 0) || math.IsInf(cfg.LR, 0) {
+		return res, fmt.Errorf("learning rate %g must be positive and finite", cfg.LR)
+	}
+	if cfg.MaxSteps <= 0 && cfg.Epochs <= 0 && cfg.Duration <= 0 {
+		return res, errors.New("give a number of epochs, a duration or a number of steps")
+	}
+	if trainSrc.Len() < cfg.BatchSize {
+		return res, fmt.Errorf("%d training events are fewer than one batch of %d", trainSrc.Len(), cfg.BatchSize)
+	}
+	prior := trainSrc.Prior()
+	if err := prior.Validate(); err != nil {
+		return res, fmt.Errorf("prior: %v", err)
+	}
+	st := NewStandardizer(prior)
+	stJSON, err := json.Marshal(st)
+	if err != nil {
+		return res, err
+	}
+	var mc nn.ModelConfig
+	if cfg.Model != nil {
+		mc = *cfg.Model
+	} else if mc, err = nn.Preset(cfg.Preset); err != nil {
+		return res, err
+	}
+	mc.Flow.D = st.Dim()
+	mc.Standardizer = stJSON
+	if mc.InputLen != WindowPoints {
+		return res, fmt.Errorf("model input length %d, want the %d-point window", mc.InputLen, WindowPoints)
+	}
+	model, err := nn.NewModel[float32](mc)
+	if err != nil {
+		return res, err
+	}
+	cfgJSON, err := json.MarshalIndent(mc, "", "  ")
+	if err != nil {
+		return res, err
+	}
+	res.Config, res.Standardizer, res.LogJacobian = mc, st, st.LogJacobian()
+	adam := nn.NewAdam[float32](model.NumParams())
+	adam.LR = cfg.LR
+	perEpoch := trainSrc.Len() / cfg.BatchSize
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		return res, err
+	}
+
+	// Training state, saved in last/.
+	step, total := 0, 0
+	bestVal := math.Inf(1)
+	var hist []logRow
+	switch {
+	case cfg.MaxSteps > 0:
+		total = cfg.MaxSteps
+	case cfg.Epochs > 0:
+		total = cfg.Epochs * perEpoch
+	}
+	tensors := append(model.ParamTensors(), model.BufferTensors()...)
+	if cfg.Resume {
+		ck, err := nn.LoadCheckpoint[float32](filepath.Join(cfg.Out, LastDir))
+		if err != nil {
+			return res, fmt.Errorf("resume: %v", err)
+		}
+		if err := copyTensors(tensors, ck.Tensors, filepath.Join(cfg.Out, LastDir, nn.ModelFile)); err != nil {
+			return res, fmt.Errorf("resume: %v", err)
+		}
+		var saved nn.ModelConfig
+		if err := json.Unmarshal(ck.Config, &saved); err != nil {
+			return res, fmt.Errorf("resume: %s: %v", filepath.Join(cfg.Out, LastDir, nn.ConfigFile), err)
+		}
+		var compact bytes.Buffer
+		if json.Compact(&compact, saved.Standardizer) != nil || compact.String() != string(stJSON) {
+			return res, fmt.Errorf("resume: %s: the saved standardizer differs from the data's prior", filepath.Join(cfg.Out, LastDir, nn.ConfigFile))
+		}
+		if ck.Adam == nil || len(ck.Adam.M) != model.NumParams() {
+			return res, fmt.Errorf("resume: %s: no optimizer state for this model", filepath.Join(cfg.Out, LastDir, nn.OptimizerFile))
+		}
+		adam = ck.Adam
+		if step, total, bestVal, err = parseState(ck.State, cfg); err != nil {
+			return res, fmt.Errorf("resume: %s: %v", filepath.Join(cfg.Out, LastDir, nn.OptimizerFile), err)
+		}
+		if adam.Step != step {
+			return res, fmt.Errorf("resume: %s: optimizer step %d, training step %d", filepath.Join(cfg.Out, LastDir, nn.OptimizerFile), adam.Step, step)
+		}
+		hist, _ = readLog(filepath.Join(cfg.Out, LogFile))
+		logf("resuming at step %d of %d (epoch %d)", step, total, step/perEpoch)
+	} else {
+		model.Init(cfg.Seed)
+	}
+
+	saveLast := func() error {
+		state := map[string]string{
+			"step": strconv.Itoa(step), "total_steps": strconv.Itoa(total),
+			"epoch": strconv.Itoa(step / perEpoch), "epoch_step": strconv.Itoa(step % perEpoch),
+			"batch": strconv.Itoa(cfg.BatchSize), "seed": strconv.FormatUint(cfg.Seed, 10),
+			"lr": strconv.FormatFloat(cfg.LR, 'g', -1, 64), "min_lr": strconv.FormatFloat(cfg.MinLR, 'g', -1, 64),
+			"warmup": strconv.Itoa(cfg.Warmup), "clip": strconv.FormatFloat(cfg.ClipNorm, 'g', -1, 64),
+			"best_val": strconv.FormatFloat(bestVal, 'g', -1, 64),
+		}
+		return nn.SaveCheckpoint(filepath.Join(cfg.Out, LastDir), nn.Checkpoint[float32]{Tensors: tensors, Config: cfgJSON, Adam: adam, State: state})
+	}
+
+	// Validation: fixed examples.
+	valSeed := DeriveSeed(cfg.Seed, "val")
+	vb := min(cfg.BatchSize, valSrc.Len())
+	validate := func(withPrior bool) (nll, priorNLL float64, err error) {
+		r, err := NewReader(valSrc, ReaderConfig{BatchSize: vb, Seed: valSeed, Noise: cfg.Noise, Workers: cfg.Workers, Epochs: 1, Ordered: true})
+		if err != nil {
+			return 0, 0, fmt.Errorf("validation: %v", err)
+		}
+		defer r.Close()
+		x := make([]float32, vb*mc.Featurizer.L)
+		th := make([]float32, vb*mc.Flow.D)
+		n := 0
+		for i := 0; cfg.ValBatches <= 0 || i < cfg.ValBatches; i++ {
+			if ctx.Err() != nil {
+				return 0, 0, ctx.Err()
+			}
+			b, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return 0, 0, fmt.Errorf("validation: %v", err)
+			}
+			pl := prepare(b, mc, st, x, th, withPrior, prior)
+			nll += model.LossForward(x, th, false) * float64(b.Size)
+			priorNLL += pl
+			n += b.Size
+			r.Release(b)
+		}
+		return nll / float64(n), priorNLL / float64(n), nil
+	}
+	if !cfg.Resume || len(hist) == 0 {
+		_, pn, err := validate(true)
+		if err != nil {
+			return res, err
+		}
+		res.PriorVal = pn
+	} else {
+		res.PriorVal = hist[0].prior
+	}
+
+	x := make([]float32, cfg.BatchSize*mc.Featurizer.L)
+	th := make([]float32, cfg.BatchSize*mc.Flow.D)
+	start := time.Now()
+	stepTime := time.Duration(0)
+	runSteps := 0
+	lossSum, lossN := 0.0, 0
+	finishEpoch := func(epochEnd bool) error {
+		v, _, err := validate(false)
+		if err != nil {
+			return err
+		}
+		res.LastVal = v
+		lr := nn.CosineLR(step-1, total, cfg.LR, cfg.MinLR, cfg.Warmup)
+		eps := 0.0
+		if stepTime > 0 {
+			eps = float64(runSteps*cfg.BatchSize) / stepTime.Seconds()
+		}
+		row := logRow{epoch: (step - 1) / perEpoch, step: step, train: lossSum / float64(max(lossN, 1)), val: v, lr: lr, eps: eps, prior: res.PriorVal}
+		hist = append(hist, row)
+		lossSum, lossN = 0, 0
+		logf("epoch %d step %d/%d: train NLL %.4f, val NLL %.4f (prior %.4f; in coordinate units %.4f), lr %.3g, %.4g examples/s",
+			row.epoch, step, total, row.train, v, res.PriorVal, v+res.LogJacobian, lr, eps)
+		if v < bestVal {
+			bestVal = v
+			state := map[string]string{"step": strconv.Itoa(step), "val_nll": strconv.FormatFloat(v, 'g', -1, 64)}
+			if err := nn.SaveCheckpoint(filepath.Join(cfg.Out, BestDir), nn.Checkpoint[float32]{Tensors: tensors, Config: cfgJSON, State: state}); err != nil {
+				return err
+			}
+		}
+		if err := writeLog(filepath.Join(cfg.Out, LogFile), hist); err != nil {
+			return err
+		}
+		if err := writeLossPNG(filepath.Join(cfg.Out, LossPNGFile), hist); err != nil {
+			logf("loss curve: %v", err)
+		}
+		return saveLast()
+	}
+
+	interrupted := false
+	for (total == 0 || step < total) && !interrupted {
+		epoch := step / perEpoch
+		r, err := NewReader(trainSrc, ReaderConfig{BatchSize: cfg.BatchSize, Seed: DeriveSeed(cfg.Seed, "epoch/"+strconv.Itoa(epoch)),
+			Noise: cfg.Noise, Workers: cfg.Workers, Epochs: 1})
+		if err != nil {
+			return res, err
+		}
+		for skip := step % perEpoch; skip > 0; skip-- {
+			b, err := r.Next()
+			if err != nil {
+				r.Close()
+				return res, err
+			}
+			r.Release(b)
+		}
+		for step%perEpoch != 0 || step/perEpoch == epoch {
+			if total > 0 && step >= total {
+				break
+			}
+			if ctx.Err() != nil {
+				interrupted = true
+				break
+			}
+			b, err := r.Next()
+			if err != nil {
+				r.Close()
+				return res, err
+			}
+			t0 := time.Now()
+			prepare(b, mc, st, x, th, false, prior)
+			r.Release(b)
+			model.ZeroGrads()
+			loss := model.LossForward(x, th, true)
+			model.LossBackward(nil)
+			norm := nn.ClipGradNorm(model.Grads, cfg.ClipNorm)
+			lr := nn.CosineLR(step, max(total, cfg.Warmup+1), cfg.LR, cfg.MinLR, cfg.Warmup)
+			if math.IsNaN(norm) || math.IsInf(norm, 0) || math.IsNaN(loss) {
+				r.Close()
+				return res, fmt.Errorf("step %d: non-finite loss %g or gradient norm %g", step, loss, norm)
+			}
+			adam.Update(model.Params, model.Grads, lr)
+			step++
+			runSteps++
+			stepTime += time.Since(t0)
+			lossSum += loss
+			lossN++
+			if total == 0 && step == max(cfg.Warmup, 1) { // Duration mode: plan the steps from the speed so far
+				per := time.Since(start) / time.Duration(runSteps)
+				left := cfg.Duration - time.Since(start)
+				total = step + max(1, int(float64(left)/float64(per)*0.9))
+				logf("planned %d steps for %v (%.3g s/step)", total, cfg.Duration, per.Seconds())
+			}
+			if cfg.OnStep != nil {
+				cfg.OnStep(StepInfo{Step: step, Total: total, Epoch: epoch, Loss: loss, LR: lr, ExamplesPS: float64(runSteps*cfg.BatchSize) / stepTime.Seconds()})
+			}
+			if cfg.SaveEvery > 0 && step%cfg.SaveEvery == 0 && step%perEpoch != 0 {
+				if err := saveLast(); err != nil {
+					r.Close()
+					return res, err
+				}
+			}
+			if cfg.Duration > 0 && time.Since(start) > cfg.Duration && total > step {
+				total = step // out of time: end here (the cosine is cut short)
+			}
+		}
+		r.Close()
+		if interrupted {
+			break
+		}
+		if err := finishEpoch(true); err != nil {
+			return res, err
+		}
+	}
+	res.Steps, res.Epochs, res.BestVal = step, step/perEpoch, bestVal
+	if stepTime > 0 {
+		res.ExamplesPS = float64(runSteps*cfg.BatchSize) / stepTime.Seconds()
+	}
+	if interrupted {
+		res.Interrupted = true
+		if err := saveLast(); err != nil {
+			return res, err
+		}
+		return res, ctx.Err()
+	}
+	return res, nil
+}
+
+// prepare bins the batch's curves into x and standardises its θ into th; with withPrior it
+// returns the sum over the batch of −PriorLogDensity.
+func prepare(b *Batch, mc nn.ModelConfig, st Standardizer, x, th []float32, withPrior bool, prior Prior) float64 {
+	L, D := mc.Featurizer.L, mc.Flow.D
+	for i := range b.Size {
+		NetworkInput(x[i*L:(i+1)*L], b.X[i*WindowPoints:(i+1)*WindowPoints], mc.Bin)
+	}
+	nll := 0.0
+	for i := range b.Size {
+		var v [NumParams]float64
+		v[NumParams-1] = 1
+		copy(v[:], b.Theta[i*b.Dim:(i+1)*b.Dim])
+		y := st.Forward(ParamsFromValues(v))
+		for j := range D {
+			th[i*D+j] = float32(y[j])
+		}
+		if withPrior {
+			nll -= PriorLogDensity(prior, st, y)
+		}
+	}
+	return nll
+}
+
+// copyTensors copies saved tensors into the model's by name, checking names and shapes.
+func copyTensors(dst, src []nn.NamedTensor[float32], file string) error {
+	byName := map[string]nn.NamedTensor[float32]{}
+	for _, t := range src {
+		byName[t.Name] = t
+	}
+	if len(byName) != len(dst) {
+		return fmt.Errorf("%s: model of another shape: %d tensors, model has %d", file, len(byName), len(dst))
+	}
+	for _, t := range dst {
+		s, ok := byName[t.Name]
+		if !ok {
+			return fmt.Errorf("%s: model of another shape: tensor %q missing", file, t.Name)
+		}
+		if len(s.Data) != len(t.Data) || fmt.Sprint(s.Shape) != fmt.Sprint(t.Shape) {
+			return fmt.Errorf("%s: model of another shape: tensor %q has shape %v, model expects %v", file, t.Name, s.Shape, t.Shape)
+		}
+	}
+	for _, t := range dst {
+		copy(t.Data, byName[t.Name].Data)
+	}
+	return nil
+}
+
+// parseState reads the training state of last/ and checks it against cfg.
+func parseState(s map[string]string, cfg TrainConfig) (step, total int, best float64, err error) {
+	geti := func(k string) int {
+		if err != nil {
+			return 0
+		}
+		v, e := strconv.Atoi(s[k])
+		if e != nil {
+			err = fmt.Errorf("bad or missing training state %q = %q", k, s[k])
+		}
+		return v
+	}
+	step, total = geti("step"), geti("total_steps")
+	if b := geti("batch"); err == nil && b != cfg.BatchSize {
+		err = fmt.Errorf("saved with batch size %d, resumed with %d", b, cfg.BatchSize)
+	}
+	if err != nil {
+		return
+	}
+	if seed, e := strconv.ParseUint(s["seed"], 10, 64); e != nil || seed != cfg.Seed {
+		return 0, 0, 0, fmt.Errorf("saved with seed %q, resumed with %d", s["seed"], cfg.Seed)
+	}
+	if best, err = strconv.ParseFloat(s["best_val"], 64); err != nil {
+		return 0, 0, 0, fmt.Errorf("bad training state best_val %q", s["best_val"])
+	}
+	if cfg.MaxSteps > 0 && cfg.MaxSteps != total {
+		total = cfg.MaxSteps
+	}
+	return step, total, best, nil
+}
+
+// LoadModel loads a checkpoint directory written by Train (or a model directory holding
+// best/ or last/) for inference, with its Standardizer.
+func LoadModel(dir string) (*nn.Model[float32], Standardizer, error) {
+	for _, sub := range []string{BestDir, LastDir} {
+		if _, err := os.Stat(filepath.Join(dir, sub, nn.ModelFile)); err == nil {
+			dir = filepath.Join(dir, sub)
+			break
+		}
+	}
+	var st Standardizer
+	ck, err := nn.LoadCheckpoint[float32](dir)
+	if err != nil {
+		return nil, st, err
+	}
+	var mc nn.ModelConfig
+	if err := json.Unmarshal(ck.Config, &mc); err != nil {
+		return nil, st, fmt.Errorf("%s: %v", filepath.Join(dir, nn.ConfigFile), err)
+	}
+	if err := json.Unmarshal(mc.Standardizer, &st); err != nil {
+		return nil, st, fmt.Errorf("%s: standardizer: %v", filepath.Join(dir, nn.ConfigFile), err)
+	}
+	if st.Dim() != mc.Flow.D {
+		return nil, st, fmt.Errorf("%s: standardizer has %d coordinates, flow models %d", filepath.Join(dir, nn.ConfigFile), st.Dim(), mc.Flow.D)
+	}
+	m, err := nn.NewModel[float32](mc)
+	if err != nil {
+		return nil, st, fmt.Errorf("%s: %v", filepath.Join(dir, nn.ConfigFile), err)
+	}
+	if err := copyTensors(append(m.ParamTensors(), m.BufferTensors()...), ck.Tensors, filepath.Join(dir, nn.ModelFile)); err != nil {
+		return nil, st, err
+	}
+	return m, st, nil
+}
