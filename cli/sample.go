@@ -41,8 +41,9 @@ How it is made into the model's input, exactly:
      points after it are ignored.
   2. The flux is linearly interpolated onto the grid (observations are used as given; a
      sparser cadence than 0.01 d smooths the noise the model was trained with).
-  3. The baseline F0 is the median of the faintest 20% of the points in the window, and the
-     input is flux/F0 (train.Normalise).
+  3. The baseline F0 is the median of the faintest 20% of the points in the window, the
+     normalised flux is flux/F0 (train.Normalise), and the network sees its binned
+     logarithm ln(F/F0) (train.NetworkInput), as in training.
   4. The samples' t0 is returned in the file's time: t_first + t0(window).
 Or --data DIR --index I: event I of a dataset, cropped so that the window is centred on its
 t0 (train.CropOffset), with noise from the default SNR distribution at --seed; the truth is

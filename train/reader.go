@@ -241,9 +241,10 @@ type Batch struct {
 	Epoch, Step int // epoch (from 0) and the batch's index within it
 	Size        int // B, examples in the batch
 	Dim         int // D, the length of one θ: 7, or 8 when the prior draws fs (blending)
-	// X is the network input, (B, 1, WindowPoints) in one contiguous row-major slice:
-	// example b's noisy normalised flux F/F0 (see Observation) at the window's times
-	// j·Cadence, j = 0 … WindowPoints−1, is X[b·WindowPoints+j].
+	// X is (B, 1, WindowPoints) in one contiguous row-major slice: example b's noisy
+	// normalised flux F/F0 (see Observation) at the window's times j·Cadence,
+	// j = 0 … WindowPoints−1, is X[b·WindowPoints+j]. The network sees
+	// NetworkInput(X) (binned, then ln).
 	X []float32
 	// Theta is (B, D) row-major: each example's parameters in the order of ParamNames (s, q,
 	// α, u0, t0, tE, ρ[, fs]) in physical units, with t0 the time of the event in the
