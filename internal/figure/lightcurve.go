@@ -52,6 +52,13 @@ func (f LightCurve) WritePNG(w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	return writeBesideSourcePlane(w, lc, sp)
+}
+
+// writeBesideSourcePlane draws a time-series plot with the source-plane panel sp to its
+// right (square, equal axis scales) and writes the PNG: the layout of the light-curve and
+// simulated-event figures.
+func writeBesideSourcePlane(w io.Writer, lc, sp *plot.Plot) error {
 	const width, height, side = 12 * vg.Inch, 5 * vg.Inch, 5 * vg.Inch
 	img, dc := newCanvas(width, height)
 	left := draw.Crop(dc, 0, -side, 0, 0)

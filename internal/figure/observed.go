@@ -51,14 +51,7 @@ func (f Observed) WritePNG(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	const width, height, side = 12 * vg.Inch, 5 * vg.Inch, 5 * vg.Inch
-	img, dc := newCanvas(width, height)
-	left := draw.Crop(dc, 0, -side, 0, 0)
-	right := draw.Crop(dc, width-side, 0, 0, 0)
-	lc.Draw(left)
-	equalAspect(sp, right)
-	sp.Draw(right)
-	return writePNG(w, img)
+	return writeBesideSourcePlane(w, lc, sp)
 }
 
 func (f Observed) fluxPlot() (*plot.Plot, error) {
