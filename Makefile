@@ -11,6 +11,19 @@ TOL      ?= 1e-4
 # set in the benchmark's environment here; "auto" removes an inherited value. On the 2-core
 # Zen 4 CI machine auto (Cooperlake, AVX-512) measured 1.6-1.9x faster than Haswell.
 BLAS_CORETYPE ?= auto
+# BLAS is the matrix-product backend (nn.Gemm) of `make build` and of the targets that build
+# first (demo, bench, peer): auto takes OpenBLAS where it is usable and gonum's pure Go
+# elsewhere; openblas forces OpenBLAS (the build fails without it); gonum forces pure Go.
+BLAS ?= auto
+$(if $(filter-out auto openblas gonum,$(BLAS)),$(error BLAS=$(BLAS): want auto, openblas or gonum))
+# OpenBLAS is usable when cgo is on and package nn builds with -tags openblas: that compiles
+# its cgo file (#include <cblas.h>) and links it with -lopenblas (cgo's import step links),
+# so it checks the header, the library, the C compiler and CGO_CFLAGS/CGO_LDFLAGS exactly
+# as the real build will use them, and its result stays in Go's build cache for that build.
+# The cgo test comes first because without cgo the OpenBLAS file is left out and nn builds
+# anyway, with gonum. Recursively expanded, so only the targets that build run the check.
+openblas_ok = $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && $(GO) build -tags openblas ./nn/ >/dev/null 2>&1 && echo yes)
+blas_tags = $(if $(filter openblas,$(BLAS)),-tags openblas,$(if $(filter auto,$(BLAS)),$(if $(openblas_ok),-tags openblas)))
 blas_env = $(if $(filter auto,$(BLAS_CORETYPE)),env -u OPENBLAS_CORETYPE,env OPENBLAS_CORETYPE=$(BLAS_CORETYPE))
 
 .PHONY: all help build build-openblas test test-openblas vet demo bench bench-blas peer fuzz clean
@@ -18,8 +31,8 @@ blas_env = $(if $(filter auto,$(BLAS_CORETYPE)),env -u OPENBLAS_CORETYPE,env OPE
 all: build
 
 help:
-	@echo "make build   build $(BIN)"
-	@echo "make build-openblas  build $(BIN) with OpenBLAS behind nn.Gemm (cgo, libopenblas-dev)"
+	@echo "make build   build $(BIN), with OpenBLAS behind nn.Gemm where it is usable (BLAS=$(BLAS); BLAS=gonum: pure Go)"
+	@echo "make build-openblas  build $(BIN) with OpenBLAS, or fail (cgo, libopenblas-dev): BLAS=openblas"
 	@echo "make test    go test ./..."
 	@echo "make test-openblas   go test -tags openblas ./nn/"
 	@echo "make vet     go vet ./..."
@@ -31,14 +44,15 @@ help:
 	@echo "make clean   remove build outputs and the demo directory"
 
 # Always run go build: its cache makes an up-to-date build cheap, and make cannot see
-# every input (module cache, build tags).
+# every input (module cache, build tags). `go build ./...` stays pure Go (gonum's BLAS);
+# make build adds -tags openblas where OpenBLAS is usable (BLAS above), and the version line
+# after it names the backend that was built in.
 build:
-	$(GO) build -o $(BIN) ./cmd/mlcu
+	$(GO) build $(blas_tags) -o $(BIN) ./cmd/mlcu
+	@$(BIN) version
 
-# The default build stays pure Go (gonum's BLAS); -tags openblas needs cgo and Debian's
-# libopenblas-dev.
 build-openblas:
-	$(GO) build -tags openblas -o $(BIN) ./cmd/mlcu
+	$(MAKE) build BLAS=openblas
 
 test:
 	$(GO) test ./...

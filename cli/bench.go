@@ -9,6 +9,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/mlcu/mlcu/bench"
+	"github.com/mlcu/mlcu/nn"
 )
 
 var benchCommand = &ucli.Command{
@@ -36,8 +37,9 @@ var benchLensCommand = &ucli.Command{
 log10 s ~ U(log10 0.2, log10 5), log10 q ~ U(-6,0), alpha ~ U(0,2pi), u0 ~ U(0,2),
 t0 ~ U(0,72), log10 tE ~ N(1.15,0.45) clipped to [0,2], log10 rho ~ U(-4,-2)) and computes
 their 7,200-point light curves (t = 0, 0.01, ..., 71.99 days) one after the other on one
-goroutine, with relative accuracy goal --tol. Prints light curves per second per core and
-the mean time per point.
+goroutine, with relative accuracy goal --tol. Prints light curves per second per core, the
+mean time per point and the build's matrix-product backend ('blas: gonum' or 'blas:
+openblas', see 'mlcu version'; the lens code itself uses no BLAS).
 
 --save-events writes the events as CSV (s,q,alpha,u0,t0,tE,rho, 17 significant digits) and
 --dump writes every magnification as CSV (id,t,A), so that bench/peer.sh can time a peer
@@ -88,6 +90,7 @@ func runBenchLens(c *ucli.Context) error {
 		n, c.Uint64("seed"), len(ts), tol, r.Elapsed.Seconds())
 	fmt.Fprintf(w, "%.4g lightcurves/s/core\n", r.CurvesPerSecond())
 	fmt.Fprintf(w, "%.4g µs/point\n", float64(r.PerPoint().Nanoseconds())/1e3)
+	fmt.Fprintf(w, "blas: %s\n", nn.BLASName())
 	if dump != "" {
 		return writeFile(cmd, dump, func(w io.Writer) error {
 			cw := csv.NewWriter(w)

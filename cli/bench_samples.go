@@ -32,6 +32,9 @@ var benchSamplesCommand = &ucli.Command{
   ms/event         the featurizer's forward pass for one event (evaluation mode)
   examples/s       training (forward + backward + Adam) of the small preset, batch 32,
                    on inputs of ones and θ = 0, --train-steps steps after one warm-up step
+and then the matrix-product backend behind them, 'blas: gonum' (pure Go, the default
+build) or 'blas: openblas' (built with -tags openblas, as 'make build' does where
+OpenBLAS is installed).
 'mlcu bench --samples N' runs this command.
 
 Example:
@@ -121,5 +124,6 @@ func runBenchSamples(c *ucli.Context) error {
 		step()
 	}
 	fmt.Fprintf(w, "%.4g examples/s\n", float64(k*B)/time.Since(start).Seconds())
+	fmt.Fprintf(w, "blas: %s\n", nn.BLASName())
 	return nil
 }

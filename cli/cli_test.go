@@ -16,6 +16,7 @@ import (
 	"github.com/mlcu/mlcu/bench"
 	"github.com/mlcu/mlcu/internal/npy"
 	"github.com/mlcu/mlcu/lens"
+	"github.com/mlcu/mlcu/nn"
 )
 
 // run runs mlcu in-process with args (without the program name) and returns its standard
@@ -403,7 +404,7 @@ func TestBenchLens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(stdout, "lightcurves/s/core") || !strings.Contains(stdout, "µs/point") {
+	if !strings.Contains(stdout, "lightcurves/s/core") || !strings.Contains(stdout, "µs/point") || !strings.Contains(stdout, "\nblas: "+nn.BLASName()+"\n") {
 		t.Errorf("output lacks the figures:\n%s", stdout)
 	}
 	f, err := os.Open(evPath)
@@ -432,7 +433,7 @@ func TestBenchLens(t *testing.T) {
 
 func TestVersionAndSuggest(t *testing.T) {
 	out, err := run(t, "version")
-	if err != nil || !strings.HasPrefix(out, "mlcu "+Version) {
+	if err != nil || !strings.HasPrefix(out, "mlcu "+Version) || !strings.Contains(out, "blas "+nn.BLASName()+")") {
 		t.Errorf("version: %q, %v", out, err)
 	}
 	// urfave/cli prints the suggestion with the usage on standard output.

@@ -13,6 +13,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/mlcu/mlcu/internal/figure"
 	"github.com/mlcu/mlcu/internal/npy"
 	"github.com/mlcu/mlcu/internal/rng"
 	"github.com/mlcu/mlcu/nn"
@@ -45,6 +46,13 @@ How it is made into the model's input, exactly:
      normalised flux is flux/F0 (train.Normalise), and the network sees its binned
      logarithm ln(F/F0) (train.NetworkInput), as in training.
   4. The samples' t0 is returned in the file's time: t_first + t0(window).
+With --plot FILE it also draws a corner plot of the samples (PNG; SVG when FILE ends in
+.svg): a histogram of each free parameter on the diagonal with its median and 68% interval,
+2-D histograms of the pairs below it, and the truth in red when known. The axes are the
+physical parameters, with s, q, tE and rho as log10 (the coordinates the model's
+distribution is built on): log10 s, log10 q, alpha [rad], u0 [θE], t0 [d], log10 tE [d],
+log10 rho [θE] (and fs with blending). It plots the first 1,000,000 samples at most.
+
 Or --data DIR --index I: event I of a dataset, cropped so that the window is centred on its
 t0 (train.CropOffset), with noise from the default SNR distribution at --seed; the truth is
 printed beside the intervals.
@@ -59,6 +67,7 @@ Example:
 		&ucli.IntFlag{Name: "n", Usage: "number `N` of samples", Value: 10000, EnvVars: []string{"MLCU_SAMPLE_N"}},
 		&ucli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "samples `FILE` (.npy)", Value: "samples.npy", TakesFile: true, EnvVars: []string{"MLCU_SAMPLE_OUT"}},
 		&ucli.BoolFlag{Name: "csv", Usage: "also write the samples as CSV beside --out (.csv)", EnvVars: []string{"MLCU_SAMPLE_CSV"}},
+		&ucli.StringFlag{Name: "plot", Usage: "corner-plot `FILE` (.png, or .svg)", TakesFile: true, EnvVars: []string{"MLCU_SAMPLE_PLOT"}},
 		&ucli.Uint64Flag{Name: "seed", Usage: "`SEED` of the samples (and of the noise with --data)", Value: 1, EnvVars: []string{"MLCU_SAMPLE_SEED"}},
 	},
 	Action: runSample,
@@ -149,6 +158,16 @@ func runSample(c *ucli.Context) error {
 		}
 		fmt.Fprintf(w, "sample: CSV → %s\n", cp)
 	}
+	if pp := c.String("plot"); pp != "" {
+		title := "posterior of " + lc
+		if lc == "" {
+			title = fmt.Sprintf("posterior of event %d of %s", c.Int("index"), data)
+		}
+		if err := cornerPlot(samples, names, st, truth, title).WriteFile(pp); err != nil {
+			return fail(cmd, "--plot: writing %s: %v", pp, err)
+		}
+		fmt.Fprintf(w, "sample: corner plot → %s\n", pp)
+	}
 	var tv [train.NumParams]float64
 	if truth != nil {
 		tv = truth.Values()
@@ -170,6 +189,59 @@ func runSample(c *ucli.Context) error {
 		}
 	}
 	return nil
+}
+
+// maxPlotSamples bounds the samples drawn in the corner plot (the first ones: the draws are
+// independent).
+const maxPlotSamples = 1_000_000
+
+// cornerLabels are the corner plot's axis labels, by parameter name.
+var cornerLabels = map[string]string{
+	"s": "log10 s (s in θE)", "q": "log10 q", "alpha": "α (rad)", "u0": "u0 (θE)", "t0": "t0 (d)",
+	"tE": "log10 tE (tE in d)", "rho": "log10 ρ (ρ in θE)", "fs": "fs",
+}
+
+// cornerLog marks the parameters the corner plot shows as log10: those whose model
+// coordinate is log10 (train.Coord), except fs, whose linear value in (0, 1] reads better.
+var cornerLog = map[string]bool{"s": true, "q": true, "tE": true, "rho": true}
+
+// cornerPlot returns the corner plot of samples ((n, len(names)) row-major, physical
+// units): the parameters the model samples (those st does not fix), log10 where cornerLog
+// says, with truth marked when it is not nil.
+func cornerPlot(samples []float64, names []string, st train.Standardizer, truth *train.Params, title string) figure.Corner {
+	D := len(names)
+	n := min(len(samples)/D, maxPlotSamples)
+	var cols []int
+	var labels []string
+	for j, name := range names {
+		if _, fixed := st.Fixed[name]; !fixed {
+			cols = append(cols, j)
+			labels = append(labels, cornerLabels[name])
+		}
+	}
+	tr := func(j int, v float64) float64 {
+		if cornerLog[names[j]] {
+			return math.Log10(v) // −Inf for ρ = 0 (a point source): left out of the plot
+		}
+		return v
+	}
+	flat := make([]float64, n*len(cols))
+	rows := make([][]float64, n)
+	for s := range rows {
+		r := flat[s*len(cols) : (s+1)*len(cols) : (s+1)*len(cols)]
+		for k, j := range cols {
+			r[k] = tr(j, samples[s*D+j])
+		}
+		rows[s] = r
+	}
+	f := figure.Corner{Names: labels, Samples: rows, Title: title}
+	if truth != nil {
+		tv := truth.Values()
+		for _, j := range cols {
+			f.Truth = append(f.Truth, tr(j, tv[j]))
+		}
+	}
+	return f
 }
 
 // SamplePhysical draws n samples for the model input x (one event, WindowPoints values)

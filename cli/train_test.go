@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,7 +11,11 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/plot/vg"
+
+	"github.com/mlcu/mlcu/internal/figure"
 	"github.com/mlcu/mlcu/internal/npy"
+	"github.com/mlcu/mlcu/nn"
 )
 
 // TestTrainSampleRoundTrip: simulate a tiny dataset, train the small preset for one epoch
@@ -49,11 +54,21 @@ func TestTrainSampleRoundTrip(t *testing.T) {
 		}
 	}
 	sp := filepath.Join(dir, "s.npy")
-	out, err = run(t, "sample", "--model", model, "--data", data, "--index", "1", "--n", "64", "--out", sp, "--csv")
+	plotPath := filepath.Join(dir, "corner.png")
+	out, err = run(t, "sample", "--model", model, "--data", data, "--index", "1", "--n", "64", "--out", sp, "--csv", "--plot", plotPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	check(sp, 64)
+	if !strings.Contains(out, "corner plot → "+plotPath) {
+		t.Errorf("sample output does not name the corner plot:\n%s", out)
+	}
+	// The 7 free parameters of the default prior (fs is fixed): a 7×7 grid.
+	if img, err := png.Decode(strings.NewReader(readFile(t, plotPath))); err != nil {
+		t.Errorf("corner plot: %v", err)
+	} else if w, want := img.Bounds().Dx(), int(7*figure.CornerPanel/vg.Inch*figure.DPI); w != want {
+		t.Errorf("corner plot is %d px wide, want %d (7 panels)", w, want)
+	}
 	if !strings.Contains(out, "truth") || !regexp.MustCompile(`(?m)^tE\s`).MatchString(out) {
 		t.Fatalf("sample output:\n%s", out)
 	}
@@ -70,10 +85,14 @@ func TestTrainSampleRoundTrip(t *testing.T) {
 	lcp := filepath.Join(dir, "lc.csv")
 	os.WriteFile(lcp, []byte(lc.String()), 0o644)
 	sp2 := filepath.Join(dir, "s2.npy")
-	if _, err = run(t, "sample", "--model", model, "--lc", lcp, "--n", "32", "--out", sp2); err != nil {
+	svgPath := filepath.Join(dir, "corner.svg")
+	if _, err = run(t, "sample", "--model", model, "--lc", lcp, "--n", "32", "--out", sp2, "--plot", svgPath); err != nil {
 		t.Fatal(err)
 	}
 	check(sp2, 32)
+	if b := readFile(t, svgPath); !strings.Contains(b[:min(len(b), 512)], "<svg") {
+		t.Errorf("%s is not SVG", svgPath)
+	}
 
 	// Bad input: one clear error line each.
 	bad := filepath.Join(dir, "short.csv")
@@ -101,6 +120,7 @@ func TestTrainSampleRoundTrip(t *testing.T) {
 		{[]string{"sample", "--model", model, "--lc", unsorted, "--out", sp}, "does not increase"},
 		{[]string{"sample", "--model", filepath.Join(dir, "nope"), "--lc", lcp, "--out", sp}, "--model"},
 		{[]string{"sample", "--model", model, "--data", data, "--index", "9", "--out", sp}, "--index"},
+		{[]string{"sample", "--model", model, "--lc", lcp, "--n", "8", "--out", sp, "--plot", filepath.Join(dir, "nope", "c.png")}, "--plot"},
 	} {
 		_, err := run(t, tc.args...)
 		if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), tc.want) {
@@ -122,5 +142,8 @@ func TestBenchSamples(t *testing.T) {
 		if !regexp.MustCompile(`(?m)^[0-9.e+]+ ` + regexp.QuoteMeta(unit) + `$`).MatchString(out) {
 			t.Errorf("no '<number> %s' line in:\n%s", unit, out)
 		}
+	}
+	if !strings.Contains(out, "\nblas: "+nn.BLASName()+"\n") {
+		t.Errorf("no 'blas: %s' line in:\n%s", nn.BLASName(), out)
 	}
 }
