@@ -38,34 +38,42 @@ func BatchNorm1dForward[T Float](out, mean, rstd, inp, gamma, beta, runMean, run
 		linearCheckLen(op, "runVar", len(runVar), C)
 	}
 	N := float64(B * L)
-	for c := 0; c < C; c++ {
-		s := 0.0
-		for b := 0; b < B; b++ {
-			for _, v := range inp[(b*C+c)*L : (b*C+c+1)*L] {
-				s += float64(v)
-			}
+	// Channels are independent: the workers take contiguous ranges of them.
+	parallelFor(C, 3*B*C*L, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			batchNorm1dChannel(out, mean, rstd, inp, gamma, beta, runMean, runVar, B, C, L, c, N, momentum, eps)
 		}
-		m := s / N
-		ss := 0.0
-		for b := 0; b < B; b++ {
-			for _, v := range inp[(b*C+c)*L : (b*C+c+1)*L] {
-				d := float64(v) - m
-				ss += d * d
-			}
+	})
+}
+
+// batchNorm1dChannel is BatchNorm1dForward for channel c.
+func batchNorm1dChannel[T Float](out, mean, rstd, inp, gamma, beta, runMean, runVar []T, B, C, L, c int, N, momentum, eps float64) {
+	s := 0.0
+	for b := 0; b < B; b++ {
+		for _, v := range inp[(b*C+c)*L : (b*C+c+1)*L] {
+			s += float64(v)
 		}
-		v := ss / N
-		r := 1 / math.Sqrt(v+eps)
-		mean[c], rstd[c] = T(m), T(r)
-		if runMean != nil {
-			unbiased := v
-			if N > 1 {
-				unbiased = ss / (N - 1)
-			}
-			runMean[c] = T((1-momentum)*float64(runMean[c]) + momentum*m)
-			runVar[c] = T((1-momentum)*float64(runVar[c]) + momentum*unbiased)
-		}
-		batchNorm1dAffine(out, inp, T(m), T(r)*gamma[c], beta[c], B, C, L, c)
 	}
+	m := s / N
+	ss := 0.0
+	for b := 0; b < B; b++ {
+		for _, v := range inp[(b*C+c)*L : (b*C+c+1)*L] {
+			d := float64(v) - m
+			ss += d * d
+		}
+	}
+	v := ss / N
+	r := 1 / math.Sqrt(v+eps)
+	mean[c], rstd[c] = T(m), T(r)
+	if runMean != nil {
+		unbiased := v
+		if N > 1 {
+			unbiased = ss / (N - 1)
+		}
+		runMean[c] = T((1-momentum)*float64(runMean[c]) + momentum*m)
+		runVar[c] = T((1-momentum)*float64(runVar[c]) + momentum*unbiased)
+	}
+	batchNorm1dAffine(out, inp, T(m), T(r)*gamma[c], beta[c], B, C, L, c)
 }
 
 // BatchNorm1dBackward adds the gradients of the training-mode BatchNorm1dForward into dinp,
@@ -96,36 +104,43 @@ func BatchNorm1dBackward[T Float](dinp, dgamma, dbeta, dout, inp, mean, rstd, ga
 		linearCheckLen(op, "dbeta", len(dbeta), C)
 	}
 	N := float64(B * L)
-	for c := 0; c < C; c++ {
-		m, r := float64(mean[c]), float64(rstd[c])
-		sdy, sdyx := 0.0, 0.0 // Σ dout, Σ dout·x̂
-		for b := 0; b < B; b++ {
-			o := (b*C + c) * L
-			for l, g := range dout[o : o+L] {
-				sdy += float64(g)
-				sdyx += float64(g) * (float64(inp[o+l]) - m) * r
-			}
+	parallelFor(C, 3*B*C*L, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			batchNorm1dBackwardChannel(dinp, dgamma, dbeta, dout, inp, mean, rstd, gamma, B, C, L, c, N)
 		}
-		if dbeta != nil {
-			dbeta[c] += T(sdy)
+	})
+}
+
+// batchNorm1dBackwardChannel is BatchNorm1dBackward for channel c.
+func batchNorm1dBackwardChannel[T Float](dinp, dgamma, dbeta, dout, inp, mean, rstd, gamma []T, B, C, L, c int, N float64) {
+	m, r := float64(mean[c]), float64(rstd[c])
+	sdy, sdyx := 0.0, 0.0 // Σ dout, Σ dout·x̂
+	for b := 0; b < B; b++ {
+		o := (b*C + c) * L
+		for l, g := range dout[o : o+L] {
+			sdy += float64(g)
+			sdyx += float64(g) * (float64(inp[o+l]) - m) * r
 		}
-		if dgamma != nil {
-			dgamma[c] += T(sdyx)
-		}
-		if dinp == nil {
-			continue
-		}
-		k := T(float64(gamma[c]) * r)
-		mdy, mdyx := T(sdy/N), T(sdyx/N)
-		tm, tr := T(m), T(r)
-		for b := 0; b < B; b++ {
-			o := (b*C + c) * L
-			dx := dinp[o : o+L]
-			x := inp[o : o+L]
-			for l, g := range dout[o : o+L] {
-				xhat := (x[l] - tm) * tr
-				dx[l] += k * (g - mdy - xhat*mdyx)
-			}
+	}
+	if dbeta != nil {
+		dbeta[c] += T(sdy)
+	}
+	if dgamma != nil {
+		dgamma[c] += T(sdyx)
+	}
+	if dinp == nil {
+		return
+	}
+	k := T(float64(gamma[c]) * r)
+	mdy, mdyx := T(sdy/N), T(sdyx/N)
+	tm, tr := T(m), T(r)
+	for b := 0; b < B; b++ {
+		o := (b*C + c) * L
+		dx := dinp[o : o+L]
+		x := inp[o : o+L]
+		for l, g := range dout[o : o+L] {
+			xhat := (x[l] - tm) * tr
+			dx[l] += k * (g - mdy - xhat*mdyx)
 		}
 	}
 }
@@ -145,10 +160,12 @@ func BatchNorm1dEvalForward[T Float](out, inp, gamma, beta, runMean, runVar []T,
 	linearCheckLen(op, "beta", len(beta), C)
 	linearCheckLen(op, "runMean", len(runMean), C)
 	linearCheckLen(op, "runVar", len(runVar), C)
-	for c := 0; c < C; c++ {
-		r := 1 / math.Sqrt(float64(runVar[c])+eps)
-		batchNorm1dAffine(out, inp, runMean[c], T(r)*gamma[c], beta[c], B, C, L, c)
-	}
+	parallelFor(C, B*C*L, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			r := 1 / math.Sqrt(float64(runVar[c])+eps)
+			batchNorm1dAffine(out, inp, runMean[c], T(r)*gamma[c], beta[c], B, C, L, c)
+		}
+	})
 }
 
 // batchNorm1dAffine sets out[b,c,l] = (inp[b,c,l] − m)·scale + shift for one channel c.

@@ -25,28 +25,73 @@ func Conv1dForward[T Float](out, col, inp, w, bias []T, B, C, L, OC, K int) {
 	if bias != nil {
 		linearCheckLen(op, "bias", len(bias), OC)
 	}
+	im2col := true
 	if K == 1 && (col == nil || len(col) > 0 && len(inp) > 0 && &col[0] == &inp[0]) {
-		col = inp // the column matrix of a 1×1 convolution is its input
+		col, im2col = inp, false // the column matrix of a 1×1 convolution is its input
 	} else {
 		linearCheckLen(op, "col", len(col), B*C*K*L)
-		conv1dIm2col(col, inp, B, C, L, K)
 	}
+	// Samples are independent: each worker lowers and multiplies its own. A batch smaller
+	// than convMinPieces (inference on one event) is cut further, each sample's product
+	// into column strips of at least convMinStrip columns and then, if that is not enough,
+	// into row blocks of at least convMinRows output channels, so that it still spreads
+	// over the workers; the cut depends on B, L and OC only.
 	CK := C * K
-	for b := 0; b < B; b++ {
-		colb := col[b*CK*L : (b+1)*CK*L]
-		outb := out[b*OC*L : (b+1)*OC*L]
-		// out[b] (OC, L) = w (OC, C·K) · col[b] (C·K, L)
-		Gemm(false, false, OC, L, CK, 1, w, CK, colb, L, 0, outb, L)
-		if bias != nil {
-			for o, bo := range bias {
-				row := outb[o*L : (o+1)*L]
-				for l := range row {
-					row[l] += bo
-				}
+	rows := min(max(1, OC/convMinRows), (convMinPieces+B-1)/B)
+	strips := min(max(1, L/convMinStrip), (convMinPieces+B*rows-1)/(B*rows))
+	if strips*rows > 1 {
+		if im2col {
+			// The rows (b, c) of inp are independent: as one sample of B·C channels.
+			parallelFor(B*C, B*CK*L, func(lo, hi int) {
+				conv1dIm2col(col[lo*K*L:hi*K*L], inp[lo*L:hi*L], 1, hi-lo, L, K)
+			})
+		}
+		n := B * strips * rows
+		forParts(n, n, B*OC*CK*L, func(p, _, _ int) {
+			b, j, r := p/(strips*rows), p/rows%strips, p%rows
+			lo, hi := j*L/strips, (j+1)*L/strips
+			o0, o1 := r*OC/rows, (r+1)*OC/rows
+			var bs []T
+			if bias != nil {
+				bs = bias[o0:o1]
 			}
+			conv1dGemm(out[(b*OC+o0)*L:(b*OC+o1)*L], col[b*CK*L:(b+1)*CK*L], w[o0*CK:o1*CK], bs, L, o1-o0, CK, lo, hi)
+		})
+		return
+	}
+	parallelFor(B, B*OC*CK*L, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			colb := col[b*CK*L : (b+1)*CK*L]
+			if im2col {
+				conv1dIm2col(colb, inp[b*C*L:(b+1)*C*L], 1, C, L, K)
+			}
+			conv1dGemm(out[b*OC*L:(b+1)*OC*L], colb, w, bias, L, OC, CK, 0, L)
+		}
+	})
+}
+
+// Conv1dForward's cut of a small batch into pieces: up to convMinPieces pieces, column
+// strips of at least convMinStrip columns, row blocks of at least convMinRows channels.
+const (
+	convMinPieces = 4
+	convMinStrip  = 64
+	convMinRows   = 32
+)
+
+// conv1dGemm computes the columns [lo, hi) of one sample's output (or of a block of its
+// rows): out (OC, L) = w (OC, C·K) · col (C·K, L) + bias (OC, or nil: none).
+func conv1dGemm[T Float](out, col, w, bias []T, L, OC, CK, lo, hi int) {
+	Gemm(false, false, OC, hi-lo, CK, 1, w, CK, col[lo:], L, 0, out[lo:], L)
+	for o, bo := range bias {
+		row := out[o*L+lo : o*L+hi]
+		for l := range row {
+			row[l] += bo
 		}
 	}
 }
+
+// convGradParts is the most parts Conv1dBackward splits a batch into (see there).
+const convGradParts = 8
 
 // Conv1dBackward adds the gradients of Conv1dForward into dinp, dw and dbias, given the
 // gradient dout of the loss with respect to out:
@@ -55,8 +100,10 @@ func Conv1dForward[T Float](out, col, inp, w, bias []T, B, C, L, OC, K int) {
 //	dout (B, OC, L), col (B, C·K, L) as saved by the forward pass, w (OC, C, K).
 //
 // Per sample, dw += dout[b]·col[b]ᵀ and dcol = wᵀ·dout[b]; dcol is then scattered back
-// (col2im) into dinp. dcol is scratch for one sample at a time (length at least C·K·L; its
-// contents are overwritten). Any of dinp, dw and dbias may be nil to skip that gradient
+// (col2im) into dinp. dcol is scratch for the calling goroutine (length at least C·K·L;
+// its contents are overwritten); the other workers take theirs from a pool. The batch is
+// split into min(B, 8) parts whose dw and dbias are summed separately and then added in
+// part order, so the gradients do not depend on the number of workers. Any of dinp, dw and dbias may be nil to skip that gradient
 // (dcol is unused when dinp is nil). When K = 1, pass inp as col; dcol may then be nil, and
 // the input gradient is added into dinp directly.
 //
@@ -86,33 +133,99 @@ func Conv1dBackward[T Float](dinp, dw, dbias, dcol, dout, col, w []T, B, C, L, O
 	if dbias != nil {
 		linearCheckLen(op, "dbias", len(dbias), OC)
 	}
-	for b := 0; b < B; b++ {
-		doutb := dout[b*OC*L : (b+1)*OC*L]
-		if dw != nil {
-			// dw (OC, C·K) += dout[b] (OC, L) · col[b]ᵀ (L, C·K)
-			Gemm(false, true, OC, CK, L, 1, doutb, L, col[b*CK*L:(b+1)*CK*L], L, 1, dw, CK)
-		}
-		if dinp != nil {
-			dinpb := dinp[b*C*L : (b+1)*C*L]
-			if dcol == nil { // K = 1: the column matrix is the input itself
-				// dinp[b] (C, L) += wᵀ (C, OC) · dout[b] (OC, L)
-				Gemm(true, false, C, L, OC, 1, w, C, doutb, L, 1, dinpb, L)
-			} else {
-				// dcol (C·K, L) = wᵀ (C·K, OC) · dout[b] (OC, L)
-				Gemm(true, false, CK, L, OC, 1, w, CK, doutb, L, 0, dcol[:CK*L], L)
-				conv1dCol2im(dinpb, dcol, C, L, K)
-			}
-		}
-		if dbias != nil {
-			for o := range dbias {
-				s := T(0)
-				for _, g := range doutb[o*L : (o+1)*L] {
-					s += g
-				}
-				dbias[o] += s
-			}
-		}
+	// The batch is split into parts = min(B, convGradParts) contiguous parts of samples,
+	// which depend on B only; the workers take whole parts. Each part sums its samples' dw
+	// and dbias, in sample order, into its own buffer, and the parts' sums are then added
+	// into dw and dbias in part order, so the result does not depend on the worker count.
+	// Input gradients are per sample; each worker has its own dcol.
+	parts := min(B, convGradParts)
+	var pw, pb *[]T // (parts, OC, C·K), (parts, OC)
+	if dw != nil {
+		pw = getScratch[T](parts * OC * CK)
+		defer putScratch(pw)
 	}
+	if dbias != nil {
+		pb = getScratch[T](parts * OC)
+		defer putScratch(pb)
+	}
+	work := 0
+	if dw != nil {
+		work += B * OC * CK * L
+	}
+	if dinp != nil {
+		work += B * OC * CK * L
+	}
+	parallelFor(parts, work, func(lo, hi int) {
+		var dc []T // this worker's column gradient
+		if dinp != nil && dcol != nil {
+			if lo == 0 {
+				dc = dcol[:CK*L]
+			} else {
+				s := getScratch[T](CK * L)
+				defer putScratch(s)
+				dc = *s
+			}
+		}
+		for p := lo; p < hi; p++ {
+			b0, b1 := p*B/parts, (p+1)*B/parts
+			for b := b0; b < b1; b++ {
+				doutb := dout[b*OC*L : (b+1)*OC*L]
+				if dw != nil {
+					// dw_p (OC, C·K) (+)= dout[b] (OC, L) · col[b]ᵀ (L, C·K)
+					beta := T(1)
+					if b == b0 {
+						beta = 0
+					}
+					Gemm(false, true, OC, CK, L, 1, doutb, L, col[b*CK*L:(b+1)*CK*L], L, beta, (*pw)[p*OC*CK:(p+1)*OC*CK], CK)
+				}
+				if dinp != nil {
+					dinpb := dinp[b*C*L : (b+1)*C*L]
+					if dc == nil { // K = 1: the column matrix is the input itself
+						// dinp[b] (C, L) += wᵀ (C, OC) · dout[b] (OC, L)
+						Gemm(true, false, C, L, OC, 1, w, C, doutb, L, 1, dinpb, L)
+					} else {
+						// dcol (C·K, L) = wᵀ (C·K, OC) · dout[b] (OC, L)
+						Gemm(true, false, CK, L, OC, 1, w, CK, doutb, L, 0, dc, L)
+						conv1dCol2im(dinpb, dc, C, L, K)
+					}
+				}
+				if dbias != nil {
+					db := (*pb)[p*OC : (p+1)*OC]
+					for o := range db {
+						s := T(0)
+						for _, g := range doutb[o*L : (o+1)*L] {
+							s += g
+						}
+						if b == b0 {
+							db[o] = s
+						} else {
+							db[o] += s
+						}
+					}
+				}
+			}
+		}
+	})
+	if dw != nil {
+		sumParts(dw, *pw, parts)
+	}
+	if dbias != nil {
+		sumParts(dbias, *pb, parts)
+	}
+}
+
+// sumParts adds Σ_p parts[p·n + i] into dst[i], n = len(dst), summing the parts in order.
+func sumParts[T Float](dst, parts []T, np int) {
+	n := len(dst)
+	parallelFor(n, n*np, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			s := parts[i]
+			for p := 1; p < np; p++ {
+				s += parts[p*n+i]
+			}
+			dst[i] += s
+		}
+	})
 }
 
 // conv1dIm2col writes col[b, c·K+k, l] = inp[b, c, l+k−P] (0 outside the sequence),

@@ -14,4 +14,10 @@
 //   - Tensors carry a shape comment such as // (B, C, L). Sequences for convolutions are
 //     channels-first (B, C, L); the GRU is batch-first (B, T, C).
 //   - Matrix products go through Gemm (row-major), one interface in front of the BLAS.
+//   - Ops split their work over Workers() goroutines themselves (parallel.go): samples of a
+//     convolution, channels of a batch norm, elements of a ReLU, batch rows of a GRU step.
+//     Results are bitwise independent of the worker count and of scheduling: sums across
+//     pieces use cuts that depend on the shapes only, added in a fixed order. OpenBLAS runs
+//     on one thread for this reason; gonum's BLAS still splits large products itself, which
+//     measured within noise of forcing it serial, so it is left alone.
 package nn

@@ -181,8 +181,8 @@ func checkGRU[T Float](name string, acts *GRUActs[T], p *GRUParams[T], inp, out 
 //	inp  (B, T, C) input sequence, batch-first
 //
 // Per layer, the input projections for all T steps are one Gemm over (B·T, C_l); each step
-// then costs one (B, H)·(H, 3H) Gemm and the elementwise gates. It panics on inconsistent
-// shapes.
+// then costs one (B, H)·(H, 3H) Gemm and the elementwise gates, split over the workers in
+// gruParts fixed blocks of batch rows. It panics on inconsistent shapes.
 func GRUForward[T Float](out []T, acts *GRUActs[T], p *GRUParams[T], inp []T) {
 	s := checkGRU("GRUForward", acts, p, inp, out)
 	B, TT, H := s.B, s.T, s.H
@@ -197,42 +197,10 @@ func GRUForward[T Float](out []T, acts *GRUActs[T], p *GRUParams[T], inp []T) {
 		}
 		Gemm(false, true, B*TT, H3, C, 1, x, C, w.Wih, C, 1, a.Gates, H3)
 		for t := range TT {
-			// gh (B, 3H) = h_{t−1} (B, H) · W_hhᵀ (H, 3H) + b_hh; h_0 = 0. Row b of h_{t−1}
-			// is H[b, t−1, :], so the rows are T·H apart.
-			for b := range B {
-				copy(acts.gh[b*H3:(b+1)*H3], w.Bhh)
-			}
-			if t > 0 {
-				Gemm(false, true, B, H3, H, 1, a.H[(t-1)*H:], TT*H, w.Whh, H, 1, acts.gh, H3)
-			}
-			for b := range B {
-				row := b*TT + t
-				g := a.Gates[row*H3 : (row+1)*H3] // (3H) input projections → r, z, n
-				gh := acts.gh[b*H3 : (b+1)*H3]    // (3H)
-				hn := a.HN[row*H : (row+1)*H]     // (H)
-				h := a.H[row*H : (row+1)*H]       // (H)
-				rz := g[:2*H]
-				for j := range rz {
-					rz[j] += gh[j]
-				}
-				Sigmoid(rz, rz)
-				r, z, n := g[:H], g[H:2*H], g[2*H:]
-				copy(hn, gh[2*H:])
-				for j := range n {
-					n[j] += r[j] * hn[j]
-				}
-				Tanh(n, n)
-				if t == 0 {
-					for j := range h {
-						h[j] = (1 - z[j]) * n[j]
-					}
-				} else {
-					hp := a.H[(row-1)*H : row*H] // h_{t−1}
-					for j := range h {
-						h[j] = (1-z[j])*n[j] + z[j]*hp[j]
-					}
-				}
-			}
+			// The batch rows of a step are independent: split them into gruParts parts.
+			forParts(B, gruParts, B*H3*H, func(_, lo, hi int) {
+				gruForwardStep(a, acts.gh, w, lo, hi, t, TT, H)
+			})
 		}
 		x = a.H
 	}
@@ -240,6 +208,50 @@ func GRUForward[T Float](out []T, acts *GRUActs[T], p *GRUParams[T], inp []T) {
 	for b := range B {
 		row := b*TT + TT - 1
 		copy(out[b*H:(b+1)*H], top[row*H:(row+1)*H])
+	}
+}
+
+// gruParts is the number of parts the GRU splits a step's batch rows into (see forParts).
+const gruParts = 8
+
+// gruForwardStep runs step t of GRUForward's layer (a, w) for the batch rows [lo, hi).
+func gruForwardStep[T Float](a *GRULayerActs[T], ghAll []T, w *GRULayer[T], lo, hi, t, TT, H int) {
+	H3 := 3 * H
+	// gh (B, 3H) = h_{t−1} (B, H) · W_hhᵀ (H, 3H) + b_hh; h_0 = 0. Row b of h_{t−1}
+	// is H[b, t−1, :], so the rows are T·H apart.
+	for b := lo; b < hi; b++ {
+		copy(ghAll[b*H3:(b+1)*H3], w.Bhh)
+	}
+	if t > 0 {
+		Gemm(false, true, hi-lo, H3, H, 1, a.H[(lo*TT+t-1)*H:], TT*H, w.Whh, H, 1, ghAll[lo*H3:], H3)
+	}
+	for b := lo; b < hi; b++ {
+		row := b*TT + t
+		g := a.Gates[row*H3 : (row+1)*H3] // (3H) input projections → r, z, n
+		gh := ghAll[b*H3 : (b+1)*H3]      // (3H)
+		hn := a.HN[row*H : (row+1)*H]     // (H)
+		h := a.H[row*H : (row+1)*H]       // (H)
+		rz := g[:2*H]
+		for j := range rz {
+			rz[j] += gh[j]
+		}
+		Sigmoid(rz, rz)
+		r, z, n := g[:H], g[H:2*H], g[2*H:]
+		copy(hn, gh[2*H:])
+		for j := range n {
+			n[j] += r[j] * hn[j]
+		}
+		Tanh(n, n)
+		if t == 0 {
+			for j := range h {
+				h[j] = (1 - z[j]) * n[j]
+			}
+		} else {
+			hp := a.H[(row-1)*H : row*H] // h_{t−1}
+			for j := range h {
+				h[j] = (1-z[j])*n[j] + z[j]*hp[j]
+			}
+		}
 	}
 }
 
@@ -282,42 +294,45 @@ func GRUBackward[T Float](dinp []T, grads *GRUParams[T], dout []T, acts *GRUActs
 		dg, dgh, carry := acts.dg, acts.dgh, acts.carry
 		clear(carry)
 		for t := TT - 1; t >= 0; t-- {
-			for b := range B {
-				row := b*TT + t
-				g := a.Gates[row*H3 : (row+1)*H3]
-				r, z, n := g[:H], g[H:2*H], g[2*H:]
-				hn := a.HN[row*H : (row+1)*H]
-				var hp []T // h_{t−1}; nil for h_0 = 0
-				if t > 0 {
-					hp = a.H[(row-1)*H : row*H]
-				}
-				dhr := dh[row*H : (row+1)*H]
-				c := carry[b*H : (b+1)*H]
-				dgr := dg[row*H3 : (row+1)*H3]
-				dghr := dgh[row*H3 : (row+1)*H3]
-				for j := range H {
-					d := dhr[j] + c[j] // dL/dh_t
-					hpj := T(0)
-					if hp != nil {
-						hpj = hp[j]
+			// The batch rows of a step are independent: split them as GRUForward does.
+			forParts(B, gruParts, B*H3*H, func(_, lo, hi int) {
+				for b := lo; b < hi; b++ {
+					row := b*TT + t
+					g := a.Gates[row*H3 : (row+1)*H3]
+					r, z, n := g[:H], g[H:2*H], g[2*H:]
+					hn := a.HN[row*H : (row+1)*H]
+					var hp []T // h_{t−1}; nil for h_0 = 0
+					if t > 0 {
+						hp = a.H[(row-1)*H : row*H]
 					}
-					// h_t = (1 − z) n + z h_{t−1}.
-					dn := d * (1 - z[j])
-					dz := d * (hpj - n[j])
-					c[j] = d * z[j]
-					// n = tanh(a_n), a_n = x_n + r·hn; z = σ(a_z); r = σ(a_r).
-					dan := dn * (1 - n[j]*n[j])
-					daz := dz * z[j] * (1 - z[j])
-					dar := dan * hn[j] * r[j] * (1 - r[j])
-					dgr[j], dgr[H+j], dgr[2*H+j] = dar, daz, dan
-					dghr[j], dghr[H+j], dghr[2*H+j] = dar, daz, dan*r[j]
+					dhr := dh[row*H : (row+1)*H]
+					c := carry[b*H : (b+1)*H]
+					dgr := dg[row*H3 : (row+1)*H3]
+					dghr := dgh[row*H3 : (row+1)*H3]
+					for j := range H {
+						d := dhr[j] + c[j] // dL/dh_t
+						hpj := T(0)
+						if hp != nil {
+							hpj = hp[j]
+						}
+						// h_t = (1 − z) n + z h_{t−1}.
+						dn := d * (1 - z[j])
+						dz := d * (hpj - n[j])
+						c[j] = d * z[j]
+						// n = tanh(a_n), a_n = x_n + r·hn; z = σ(a_z); r = σ(a_r).
+						dan := dn * (1 - n[j]*n[j])
+						daz := dz * z[j] * (1 - z[j])
+						dar := dan * hn[j] * r[j] * (1 - r[j])
+						dgr[j], dgr[H+j], dgr[2*H+j] = dar, daz, dan
+						dghr[j], dghr[H+j], dghr[2*H+j] = dar, daz, dan*r[j]
+					}
 				}
-			}
-			if t > 0 {
-				// carry (B, H) += dgh_t (B, 3H) · W_hh (3H, H): the path into h_{t−1}
-				// through the hidden projections. Rows of dgh_t are T·3H apart.
-				Gemm(false, false, B, H, H3, 1, dgh[t*H3:], TT*H3, w.Whh, H, 1, carry, H)
-			}
+				if t > 0 {
+					// carry (B, H) += dgh_t (B, 3H) · W_hh (3H, H): the path into h_{t−1}
+					// through the hidden projections. Rows of dgh_t are T·3H apart.
+					Gemm(false, false, hi-lo, H, H3, 1, dgh[(lo*TT+t)*H3:], TT*H3, w.Whh, H, 1, carry[lo*H:], H)
+				}
+			})
 		}
 		// Biases: db_ih += Σ dg, db_hh += Σ dgh over all (b, t).
 		for row := range B * TT {

@@ -22,19 +22,21 @@ func MaxPool1dForward[T Float](out []T, idx []int32, inp []T, B, C, L int) {
 	if int64(L) > 1<<31-1 {
 		panic(fmt.Sprintf("nn: %s: L = %d does not fit int32 indices", op, L))
 	}
-	for bc := 0; bc < B*C; bc++ {
-		x := inp[bc*L : (bc+1)*L]
-		y := out[bc*Lo : (bc+1)*Lo]
-		ix := idx[bc*Lo : (bc+1)*Lo]
-		for j := range y {
-			a, b := x[2*j], x[2*j+1]
-			if a >= b {
-				y[j], ix[j] = a, int32(2*j)
-			} else {
-				y[j], ix[j] = b, int32(2*j+1)
+	parallelFor(B*C, 4*B*C*L, func(lo, hi int) { // rows (b, c) are independent
+		for bc := lo; bc < hi; bc++ {
+			x := inp[bc*L : (bc+1)*L]
+			y := out[bc*Lo : (bc+1)*Lo]
+			ix := idx[bc*Lo : (bc+1)*Lo]
+			for j := range y {
+				a, b := x[2*j], x[2*j+1]
+				if a >= b {
+					y[j], ix[j] = a, int32(2*j)
+				} else {
+					y[j], ix[j] = b, int32(2*j+1)
+				}
 			}
 		}
-	}
+	})
 }
 
 // MaxPool1dBackward adds the gradient of MaxPool1dForward into dinp, routing each output
@@ -51,10 +53,12 @@ func MaxPool1dBackward[T Float](dinp, dout []T, idx []int32, B, C, L int) {
 	linearCheckLen(op, "dinp", len(dinp), B*C*L)
 	linearCheckLen(op, "dout", len(dout), B*C*Lo)
 	linearCheckLen(op, "idx", len(idx), B*C*Lo)
-	for bc := 0; bc < B*C; bc++ {
-		dx := dinp[bc*L : (bc+1)*L]
-		for j, g := range dout[bc*Lo : (bc+1)*Lo] {
-			dx[idx[bc*Lo+j]] += g
+	parallelFor(B*C, B*C*L, func(lo, hi int) {
+		for bc := lo; bc < hi; bc++ {
+			dx := dinp[bc*L : (bc+1)*L]
+			for j, g := range dout[bc*Lo : (bc+1)*Lo] {
+				dx[idx[bc*Lo+j]] += g
+			}
 		}
-	}
+	})
 }
