@@ -3,6 +3,8 @@ package nn
 import (
 	"encoding/json"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/mlcu/mlcu/internal/rng"
@@ -89,9 +91,9 @@ type Model[T Float] struct {
 	DFeat   FeaturizerParams[T]
 	Flow    *MAF[T]
 
-	acts    map[int]*modelActs[T] // by batch size
-	last    *modelActs[T]         // of the last LossForward, for LossBackward
-	sampler *MAFSampler[T]
+	acts     map[int]*modelActs[T] // by batch size
+	last     *modelActs[T]         // of the last LossForward, for LossBackward
+	samplers []*MAFSampler[T]      // one per sampling goroutine, made on first use
 }
 
 // modelActs is a Model's workspace for one batch size.
@@ -104,8 +106,20 @@ type modelActs[T Float] struct {
 	dctx  []T // (B, Context)
 }
 
-// samplerChunk is the number of rows MAFSample inverts at a time (see NewMAFSampler).
-const samplerChunk = 128
+// samplerChunk returns the number of rows MAFSample inverts at a time (see NewMAFSampler):
+// measured on the paper flow, gonum's Gemm is fastest at 128 rows (it turns to its own
+// goroutines at 256), OpenBLAS (one thread) at 256 (30.8k against 25.3k samples/s).
+func samplerChunk() int {
+	if BLASName() == "openblas" {
+		return 256
+	}
+	return 128
+}
+
+// samplePart is the number of samples of one event that one goroutine draws from one random
+// stream: the unit of Model.Sample's parallelism, fixed so that the samples do not depend on
+// the number of workers.
+const samplePart = 4096
 
 // NewModel returns the model of configuration c with zero parameters, unit running
 // variances and zero running means (call Init before training). It returns an error when c
@@ -138,7 +152,6 @@ func NewModel[T Float](c ModelConfig) (*Model[T], error) {
 	f.P, f.Base = f.View(f.Params)
 	f.G, f.DBase = f.View(f.Grads)
 	m.Flow = f
-	m.sampler = NewMAFSampler(f, samplerChunk)
 	return m, nil
 }
 
@@ -238,7 +251,10 @@ func (m *Model[T]) LossBackward(dx []T) {
 //	out (E, S, D), x (E, 1, L), E = len(x)/L,
 //
 // running the featurizer once per event (evaluation mode, one batch of E) and then the
-// flow's sampler (MAFSample) with src. It panics when the lengths disagree.
+// flow's sampler (MAFSample). Each event's samples are drawn in parts of samplePart rows on
+// up to Workers() goroutines; part p of event e draws from its own stream
+// rng.New(base, e<<32 | p), base being one draw from src, so the samples depend on src but
+// not on the number of workers. It panics when the lengths disagree.
 func (m *Model[T]) Sample(out, x []T, S int, src *rng.Source) {
 	const op = "Model.Sample"
 	D, L := m.Config.D(), m.Config.Featurizer.L
@@ -249,7 +265,32 @@ func (m *Model[T]) Sample(out, x []T, S int, src *rng.Source) {
 	a := m.actsFor(E)
 	m.last = nil
 	ctx := FeaturizerForward(a.feat, m.Feat, x, false)
-	MAFSample(out, nil, m.sampler, ctx, m.Flow, E, S, src)
+	C := m.Flow.Shape.C
+	base := src.Uint64()
+	parts := (S + samplePart - 1) / samplePart
+	w := min(Workers(), E*parts)
+	for len(m.samplers) < w {
+		m.samplers = append(m.samplers, NewMAFSampler(m.Flow, samplerChunk()))
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for g := 0; g < w; g++ {
+		wg.Add(1)
+		go func(sp *MAFSampler[T]) {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= E*parts {
+					return
+				}
+				e, p := k/parts, k%parts
+				lo, hi := p*samplePart, min(S, (p+1)*samplePart)
+				MAFSample(out[(e*S+lo)*D:(e*S+hi)*D], nil, sp, ctx[e*C:(e+1)*C], m.Flow, 1, hi-lo,
+					rng.New(base, uint64(e)<<32|uint64(p)))
+			}
+		}(m.samplers[g])
+	}
+	wg.Wait()
 }
 
 // NamedTensor is one named parameter tensor of a Model: Data is the view of the flat slice

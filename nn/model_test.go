@@ -284,8 +284,15 @@ func TestModelSampleMatchesFlow(t *testing.T) {
 	fs.B = E
 	acts := NewFeaturizerActs[float64](fs)
 	ctx := FeaturizerForward(acts, m.Feat, x, false)
+	// One part per event (S < samplePart): part 0 of event e draws from rng.New(base, e<<32),
+	// base being the first draw of the caller's stream.
 	want := make([]float64, len(out))
-	MAFSample(want, nil, NewMAFSampler(m.Flow, 4), ctx, m.Flow, E, S, rng.New(9, 0))
+	base := rng.New(9, 0).Uint64()
+	C := m.Flow.Shape.C
+	for e := 0; e < E; e++ {
+		MAFSample(want[e*S*c.D():(e+1)*S*c.D()], nil, NewMAFSampler(m.Flow, 4), ctx[e*C:(e+1)*C], m.Flow, 1, S,
+			rng.New(base, uint64(e)<<32))
+	}
 	for i := range out {
 		if math.Abs(out[i]-want[i]) > 1e-12*(1+math.Abs(want[i])) {
 			t.Fatalf("out[%d] = %v, want %v", i, out[i], want[i])
@@ -342,4 +349,25 @@ func TestBinInput(t *testing.T) {
 		}
 	}()
 	BinInput(dst, src[:7], 4)
+}
+
+// TestModelSampleWorkers checks that Model.Sample's output does not depend on the number of
+// sampling goroutines, with S spanning several parts.
+func TestModelSampleWorkers(t *testing.T) {
+	c := tinyConfig()
+	m := newTestModel[float64](t, c, 4, 0.05)
+	const E, S = 2, 2*samplePart + 7
+	x, _ := randBatch[float64](c, E, 8)
+	run := func(workers int) []float64 {
+		defer SetWorkers(SetWorkers(workers))
+		out := make([]float64, E*S*c.D())
+		m.Sample(out, x, S, rng.New(5, 0))
+		return out
+	}
+	a, b := run(1), run(3)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("sample %d: %v with 1 worker, %v with 3", i, a[i], b[i])
+		}
+	}
 }
