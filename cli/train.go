@@ -60,7 +60,7 @@ Examples:
 		&ucli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "model `DIR`", Value: filepath.Join(defaultWorkDir, "model"), TakesFile: true, EnvVars: []string{"MLCU_TRAIN_OUT"}},
 		&ucli.IntFlag{Name: "epochs", Usage: "`E` passes over the training set", DefaultText: "10 (unless --minutes)", EnvVars: []string{"MLCU_TRAIN_EPOCHS"}},
 		&ucli.Float64Flag{Name: "minutes", Usage: "train for `M` minutes instead of a number of epochs", EnvVars: []string{"MLCU_TRAIN_MINUTES"}},
-		&ucli.IntFlag{Name: "batch", Usage: "batch size `B`", Value: 32, EnvVars: []string{"MLCU_TRAIN_BATCH"}},
+		&ucli.IntFlag{Name: "batch", Usage: "batch size `B` (default: 512 for the paper preset, as the reference system; 32 for small)", EnvVars: []string{"MLCU_TRAIN_BATCH"}},
 		&ucli.Float64Flag{Name: "lr", Usage: "peak learning rate `LR`", Value: 1e-3, EnvVars: []string{"MLCU_TRAIN_LR"}},
 		&ucli.Uint64Flag{Name: "seed", Usage: "`SEED` of initialisation, shuffles and noise", Value: 1, EnvVars: []string{"MLCU_TRAIN_SEED"}},
 		&ucli.BoolFlag{Name: "resume", Usage: "continue from MODEL/last", EnvVars: []string{"MLCU_TRAIN_RESUME"}},
@@ -121,8 +121,15 @@ func runTrain(c *ucli.Context) error {
 	if minutes != 0 && (!(minutes > 0) || math.IsInf(minutes, 0)) {
 		return fail(cmd, "--minutes = %v must be positive", minutes)
 	}
-	if c.Int("batch") < 1 {
-		return fail(cmd, "--batch = %d must be at least 1", c.Int("batch"))
+	batch := c.Int("batch")
+	if !c.IsSet("batch") {
+		batch = 32
+		if c.String("preset") == "paper" {
+			batch = 512
+		}
+	}
+	if batch < 1 {
+		return fail(cmd, "--batch = %d must be at least 1", batch)
 	}
 	if lr := c.Float64("lr"); !(lr > 0) || math.IsInf(lr, 0) {
 		return fail(cmd, "--lr = %v must be positive and finite", lr)
@@ -155,7 +162,7 @@ func runTrain(c *ucli.Context) error {
 		val = train.OnTheFly{Sim: train.Simulator{Prior: ds.Manifest.Prior, Seed: ss, Tol: ds.Manifest.Tol}, N: n}
 	}
 	cfg := train.TrainConfig{
-		Out: c.String("out"), Preset: c.String("preset"), BatchSize: c.Int("batch"), LR: c.Float64("lr"),
+		Out: c.String("out"), Preset: c.String("preset"), BatchSize: batch, LR: c.Float64("lr"),
 		Seed: c.Uint64("seed"), Resume: c.Bool("resume"), Workers: c.Int("workers"),
 		Log: func(s string) { prog.Printf("%s", s) },
 		OnStep: func(s train.StepInfo) {
