@@ -100,13 +100,17 @@ func (b *Binary) finiteMag(y complex128, rho, tol float64, st *solverState, info
 		n = b.images(y, &imgs, st)
 		st.track(imgs[:n])
 	}
-	a0, aq, qerr := b.quadrupole(imgs[:n], rho)
 	if rho == 0 {
 		if info != nil {
 			info.method = "point"
 		}
+		a0 := 0.0
+		for k := 0; k < n; k++ {
+			a0 += 1 / math.Abs(imgs[k].DetJ)
+		}
 		return a0, 0
 	}
+	a0, aq, qerr := b.quadrupole(imgs[:n], rho)
 	if !needsContour(a0, qerr, ghostLazy{st, b, y}, rho, tol) {
 		if info != nil {
 			info.method = "quadrupole"
