@@ -26,7 +26,7 @@ openblas_ok = $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && $(GO) build -tags o
 blas_tags = $(if $(filter openblas,$(BLAS)),-tags openblas,$(if $(filter auto,$(BLAS)),$(if $(openblas_ok),-tags openblas)))
 blas_env = $(if $(filter auto,$(BLAS_CORETYPE)),env -u OPENBLAS_CORETYPE,env OPENBLAS_CORETYPE=$(BLAS_CORETYPE))
 
-.PHONY: all help build build-openblas test test-openblas vet demo bench bench-blas peer fuzz clean
+.PHONY: all help build build-openblas test test-openblas vet run demo bench bench-blas peer fuzz clean
 
 all: build
 
@@ -36,6 +36,7 @@ help:
 	@echo "make test    go test ./..."
 	@echo "make test-openblas   go test -tags openblas ./nn/"
 	@echo "make vet     go vet ./..."
+	@echo "make run     the main job: build, simulate 2000+400 events, train the small preset 5 min, sample a val event"
 	@echo "make demo    build, then run 'mlcu demo --out $(DEMO_DIR)' (caustic-crossing light curve)"
 	@echo "make bench   lens micro-benchmarks and 'mlcu bench lens' (EVENTS=$(EVENTS), TOL=$(TOL))"
 	@echo "make bench-blas      Gemm GFLOP/s, gonum and OpenBLAS (BLAS_CORETYPE=$(BLAS_CORETYPE))"
@@ -62,6 +63,14 @@ test-openblas:
 
 vet:
 	$(GO) vet ./...
+
+# The main job on a fresh machine: `mlcu train` with no arguments simulates a small dataset
+# into mlcu-work/data (once; cached), trains the small preset for 5 minutes into
+# mlcu-work/model, then posterior samples of one validation event with a corner plot.
+run: build
+	$(BIN) train
+	$(BIN) sample --model mlcu-work/model --data mlcu-work/data/val --index 0 --n 10000 \
+		--out mlcu-work/samples.npy --csv --plot mlcu-work/corner.png
 
 demo: build
 	$(BIN) demo --out $(DEMO_DIR)
