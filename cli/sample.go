@@ -127,7 +127,10 @@ func runSample(c *ucli.Context) error {
 		}
 		truth = &p
 	}
-	samples, names, el := SamplePhysical(model, st, x, n, c.Uint64("seed"))
+	samples, names, inside, el, err := SamplePhysical(model, st, x, n, c.Uint64("seed"))
+	if err != nil {
+		return fail(cmd, "%v", err)
+	}
 	D := len(names)
 	for s := range n {
 		samples[s*D+4] += tShift // t0 in the file's time
@@ -137,7 +140,8 @@ func runSample(c *ucli.Context) error {
 		return err
 	}
 	w := c.App.Writer
-	fmt.Fprintf(w, "sample: %d samples in %.3g s (%.4g samples/s) → %s\n", n, el.Seconds(), float64(n)/el.Seconds(), out)
+	fmt.Fprintf(w, "sample: %d samples in %.3g s (%.4g samples/s) → %s; %.4g%% of the flow's draws fell inside the prior's support (the rest were rejected)\n",
+		n, el.Seconds(), float64(n)/el.Seconds(), out, 100*inside)
 	if c.Bool("csv") {
 		cp := strings.TrimSuffix(out, ".npy") + ".csv"
 		if err := writeFile(cmd, cp, func(w io.Writer) error {
@@ -246,8 +250,12 @@ func cornerPlot(samples []float64, names []string, st train.Standardizer, truth 
 
 // SamplePhysical draws n samples for the model input x (one event, WindowPoints values)
 // and returns them in physical units, (n, D) row-major with D = 7 (8 with blending), the
-// column names and the time spent sampling (featurizer and flow).
-func SamplePhysical(m *nn.Model[float32], st train.Standardizer, x []float32, n int, seed uint64) ([]float64, []string, time.Duration) {
+// column names, the fraction of the flow's draws that fell inside the prior's support, and
+// the time spent sampling (featurizer and flow). Draws outside the support (a flow leaks some
+// mass there; the posterior is zero) are rejected and replaced by further rounds of draws,
+// each from its own stream rng.New(seed, round); it fails when fewer than 1 in 1000 draws
+// are kept.
+func SamplePhysical(m *nn.Model[float32], st train.Standardizer, x []float32, n int, seed uint64) ([]float64, []string, float64, time.Duration, error) {
 	mc := m.Config
 	xb := make([]float32, mc.Featurizer.L)
 	train.NetworkInput(xb, x, mc.Bin)
@@ -256,20 +264,39 @@ func SamplePhysical(m *nn.Model[float32], st train.Standardizer, x []float32, n 
 	if _, ok := st.Fixed["fs"]; !ok {
 		names = train.ParamNames[:]
 	}
-	out := make([]float32, n*D)
-	start := time.Now()
-	m.Sample(out, xb, n, rng.New(seed, 0))
-	el := time.Since(start)
-	res := make([]float64, n*len(names))
+	res := make([]float64, 0, n*len(names))
 	y := make([]float64, D)
-	for s := range n {
-		for j := range D {
-			y[j] = float64(out[s*D+j])
+	start := time.Now()
+	drawn, inside, kept := 0, 0, 0
+	for round := uint64(0); kept < n; round++ {
+		if drawn >= 1000 && inside*1000 < drawn {
+			return nil, names, float64(inside) / float64(drawn), time.Since(start),
+				fmt.Errorf("only %d of %d posterior draws fall inside the prior's support: this light curve is outside what the model was trained on", inside, drawn)
 		}
-		v := st.Inverse(y).Values()
-		copy(res[s*len(names):], v[:len(names)])
+		batch := n - kept
+		if round > 0 {
+			batch = max(batch, 1024)
+		}
+		out := make([]float32, batch*D)
+		m.Sample(out, xb, batch, rng.New(seed, round))
+		drawn += batch
+		for s := range batch {
+			for j := range D {
+				y[j] = float64(out[s*D+j])
+			}
+			if !st.InSupport(y) {
+				continue
+			}
+			inside++
+			if kept == n {
+				continue
+			}
+			v := st.Inverse(y).Values()
+			res = append(res, v[:len(names)]...)
+			kept++
+		}
 	}
-	return res, names, el
+	return res, names, float64(inside) / float64(drawn), time.Since(start), nil
 }
 
 // DatasetInput returns the model input of event i of ds: the 72-day window centred on its

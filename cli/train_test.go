@@ -16,6 +16,7 @@ import (
 	"github.com/mlcu/mlcu/internal/figure"
 	"github.com/mlcu/mlcu/internal/npy"
 	"github.com/mlcu/mlcu/nn"
+	"github.com/mlcu/mlcu/train"
 )
 
 // TestTrainSampleRoundTrip: simulate a tiny dataset, train the small preset for one epoch
@@ -53,6 +54,23 @@ func TestTrainSampleRoundTrip(t *testing.T) {
 			}
 		}
 	}
+	// Samples outside the prior's support are rejected by mlcu sample: every parameter of
+	// the --data run (t0 in window time) lies in the default prior's bounds.
+	inPrior := func(path string) {
+		t.Helper()
+		v, _, err := npy.ReadFile[float64](path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := train.DefaultPrior()
+		ds := []train.Dist{p.S, p.Q, p.Alpha, p.U0, p.T0, p.TE, p.Rho}
+		for i, x := range v {
+			lo, hi := ds[i%7].Support()
+			if x < lo*(1-1e-9)-1e-12 || x > hi*(1+1e-9)+1e-12 {
+				t.Fatalf("%s: sample %d column %d = %v outside the prior's [%v, %v]", path, i/7, i%7, x, lo, hi)
+			}
+		}
+	}
 	sp := filepath.Join(dir, "s.npy")
 	plotPath := filepath.Join(dir, "corner.png")
 	out, err = run(t, "sample", "--model", model, "--data", data, "--index", "1", "--n", "64", "--out", sp, "--csv", "--plot", plotPath)
@@ -60,6 +78,7 @@ func TestTrainSampleRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(sp, 64)
+	inPrior(sp)
 	if !strings.Contains(out, "corner plot → "+plotPath) {
 		t.Errorf("sample output does not name the corner plot:\n%s", out)
 	}

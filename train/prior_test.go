@@ -441,3 +441,29 @@ func TestStandardizer(t *testing.T) {
 		}
 	}
 }
+
+// TestInSupport checks the prior-support test of standardised vectors: bounded coordinates
+// must lie in [−1, 1]; an untruncated normal's ±3 SD range is not a bound.
+func TestInSupport(t *testing.T) {
+	p := DefaultPrior()
+	p.U0 = Normal(0.5, 0.2) // unbounded: its coordinate is never rejected
+	st := NewStandardizer(p)
+	y := make([]float64, st.Dim())
+	if !st.InSupport(y) {
+		t.Fatal("the centre of the prior is outside its support")
+	}
+	for j, c := range st.Coords {
+		y[j] = 1.5
+		if got, want := st.InSupport(y), !c.Bounded; got != want {
+			t.Errorf("%s at 1.5: InSupport = %v, want %v", c.Name, got, want)
+		}
+		y[j] = -1
+		if !st.InSupport(y) {
+			t.Errorf("%s at −1 (the support's edge) rejected", c.Name)
+		}
+		y[j] = 0
+	}
+	if c := st.Coords[3]; c.Name != "u0" || c.Bounded {
+		t.Errorf("coordinate 3 = %+v, want an unbounded u0", c)
+	}
+}

@@ -12,6 +12,9 @@ type Coord struct {
 	Log10 bool    `json:"log10"` // the coordinate is log10 of the parameter
 	Lo    float64 `json:"lo"`    // (log10) parameter value mapped to −1
 	Hi    float64 `json:"hi"`    // (log10) parameter value mapped to +1
+	// Bounded says that [Lo, Hi] is the prior's whole support (uniform, log-uniform and
+	// truncated families), not the mean ± 3 SD of an untruncated normal; see InSupport.
+	Bounded bool `json:"bounded,omitempty"`
 }
 
 // Standardizer maps event parameters to the vector the network models and back; it is the
@@ -51,7 +54,7 @@ func NewStandardizer(p Prior) Standardizer {
 			st.Fixed[name] = d.Value
 		default:
 			lo, hi := coordRange(*d, logParams[i])
-			st.Coords = append(st.Coords, Coord{Name: name, Log10: logParams[i], Lo: lo, Hi: hi})
+			st.Coords = append(st.Coords, Coord{Name: name, Log10: logParams[i], Lo: lo, Hi: hi, Bounded: d.hasBounds()})
 		}
 	}
 	return st
@@ -194,4 +197,16 @@ func (st *Standardizer) UnmarshalJSON(data []byte) error {
 	}
 	*st = Standardizer(w)
 	return nil
+}
+
+// InSupport reports whether the standardised vector y lies inside the prior's support: every
+// Bounded coordinate within [−1, 1] (to 1e-9, for rounding). The posterior is zero outside
+// it, so samples a flow puts there are rejected (mlcu sample).
+func (st Standardizer) InSupport(y []float64) bool {
+	for j, c := range st.Coords {
+		if c.Bounded && !(math.Abs(y[j]) <= 1+1e-9) {
+			return false
+		}
+	}
+	return true
 }
