@@ -55,6 +55,26 @@ func (f LightCurve) WritePNG(w io.Writer) error {
 	return writeBesideSourcePlane(w, lc, sp)
 }
 
+// timePlot returns an empty plot against time in days, titled title or, when that is empty,
+// with the event's parameters, its y axis labelled ylabel and log-scaled when logY.
+func timePlot(title string, e lens.Event, ylabel string, logY bool) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	if p.Title.Text == "" {
+		p.Title.Text = fmt.Sprintf("s=%.4g q=%.3g α=%.4g u0=%.4g t0=%.4g tE=%.4g ρ=%.3g",
+			e.S, e.Q, e.Alpha, e.U0, e.T0, e.TE, e.Rho)
+	}
+	p.X.Label.Text = "t (days)"
+	p.Y.Label.Text = ylabel
+	p.Y.Tick.Marker = linearTicks{}
+	if logY {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = logTicks{}
+		p.Y.Label.Text = ylabel + " (log scale)"
+	}
+	return p
+}
+
 // writeBesideSourcePlane draws a time-series plot with the source-plane panel sp to its
 // right (square, equal axis scales) and writes the PNG: the layout of the light-curve and
 // simulated-event figures.
@@ -70,22 +90,8 @@ func writeBesideSourcePlane(w io.Writer, lc, sp *plot.Plot) error {
 }
 
 func (f LightCurve) curvePlot() (*plot.Plot, error) {
-	e := f.Event
-	p := plot.New()
-	p.Title.Text = f.Title
-	if p.Title.Text == "" {
-		p.Title.Text = fmt.Sprintf("s=%.4g q=%.3g α=%.4g u0=%.4g t0=%.4g tE=%.4g ρ=%.3g",
-			e.S, e.Q, e.Alpha, e.U0, e.T0, e.TE, e.Rho)
-	}
-	p.X.Label.Text = "t (days)"
-	p.Y.Label.Text = "magnification A"
-	p.Y.Tick.Marker = linearTicks{}
 	lo, hi := finiteRange(f.A)
-	if lo > 0 && hi/lo > LogScaleRatio {
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = logTicks{}
-		p.Y.Label.Text = "magnification A (log scale)"
-	}
+	p := timePlot(f.Title, f.Event, "magnification A", lo > 0 && hi/lo > LogScaleRatio)
 	xys := make(plotter.XYs, len(f.T))
 	for i := range f.T {
 		xys[i] = plotter.XY{X: f.T[i], Y: f.A[i]}

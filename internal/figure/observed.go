@@ -55,23 +55,9 @@ func (f Observed) WritePNG(w io.Writer) error {
 }
 
 func (f Observed) fluxPlot() (*plot.Plot, error) {
-	e := f.Event
-	p := plot.New()
-	p.Title.Text = f.Title
-	if p.Title.Text == "" {
-		p.Title.Text = fmt.Sprintf("s=%.4g q=%.3g α=%.4g u0=%.4g t0=%.4g tE=%.4g ρ=%.3g",
-			e.S, e.Q, e.Alpha, e.U0, e.T0, e.TE, e.Rho)
-	}
-	p.X.Label.Text = "t (days)"
-	p.Y.Label.Text = "normalised flux F/F0"
-	p.Y.Tick.Marker = linearTicks{}
 	lo, hi := finiteRange(f.Model)
 	flo, _ := finiteRange(f.Flux)
-	if lo > 0 && flo > 0 && hi/lo > LogScaleRatio {
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = logTicks{}
-		p.Y.Label.Text = "normalised flux F/F0 (log scale)"
-	}
+	p := timePlot(f.Title, f.Event, "normalised flux F/F0", lo > 0 && flo > 0 && hi/lo > LogScaleRatio)
 	pts := make(plotter.XYs, len(f.T))
 	mod := make(plotter.XYs, len(f.T))
 	for i := range f.T {
