@@ -1,0 +1,23 @@
+//go:build cuda || cudaemu
+
+package cuda
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+// TestMain runs the package's tests on the device the backend would use. A cuda-tagged test
+// binary on a machine without a GPU has nothing to test: it says so and passes. The
+// emulation build always has its one emulated device.
+func TestMain(m *testing.M) {
+	if err := Init(); err != nil {
+		fmt.Fprintf(os.Stderr, "cuda tests: no device (%v): nothing to test\n", err)
+		os.Exit(0)
+	}
+	if ds, err := Devices(); err == nil && len(ds) > 0 {
+		fmt.Fprintf(os.Stderr, "cuda tests on %s (sm_%d%d, emulated: %v)\n", ds[0].Name, ds[0].CCMajor, ds[0].CCMinor, Emulated())
+	}
+	os.Exit(m.Run())
+}

@@ -1,0 +1,422 @@
+// emu.cuh: the CUDA emulation layer. With MLCU_CUDA_EMU defined, mlcu's .cu sources are
+// compiled by the host C++ compiler (C++17) against this header instead of nvcc, so that
+// machines without a GPU (CI, laptops) execute every kernel line for line:
+//
+//   - a launch runs its blocks one after another; a block's threads are real OS threads
+//     (one std::thread per thread of the block, reused across the launch's blocks);
+//   - __syncthreads() is a barrier over the block's threads that have not returned (as on
+//     Volta and later, threads that exit no longer count);
+//   - __shared__ variables are static storage, so every thread of a block sees the same
+//     array; launches are serialised by one mutex, so no two blocks ever share it;
+//   - dynamic shared memory (MLCU_DYNAMIC_SHARED) is one buffer per launch;
+//   - warp shuffles and votes exchange values through a per-warp buffer between two
+//     warp-wide barriers, so every lane of a warp must take part (the full-mask,
+//     converged use that mlcu's kernels make of them);
+//   - atomics are host atomics (__atomic builtins, compare-and-swap loops for floats);
+//   - the runtime calls mlcu uses (cudaMalloc, cudaMemcpy, ...) act on host memory.
+//
+// It emulates semantics, not speed: a launch of G blocks of T threads costs G·T thread
+// switches per barrier. Tests use small sizes. It does not detect data races.
+#pragma once
+#ifndef MLCU_CUDA_EMU
+#error "emu.cuh is the emulation build's header; include common.cuh instead"
+#endif
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __noinline__
+#define __launch_bounds__(...)
+#define __shared__ static
+#define __constant__ static
+#define __align__(n) alignas(n)
+
+struct uint3 {
+	unsigned int x, y, z;
+};
+struct dim3 {
+	unsigned int x, y, z;
+	dim3(unsigned int x_ = 1, unsigned int y_ = 1, unsigned int z_ = 1) : x(x_), y(y_), z(z_) {}
+};
+
+inline thread_local uint3 threadIdx;
+inline thread_local uint3 blockIdx;
+inline thread_local dim3 blockDim;
+inline thread_local dim3 gridDim;
+constexpr int warpSize = 32;
+
+namespace mlcu_emu {
+
+// barrier is a reusable barrier whose participant count can drop (a thread that returns from
+// the kernel body leaves it). on_release runs under the lock before the waiters go on.
+class barrier {
+public:
+	void reset(int n) {
+		std::lock_guard<std::mutex> lk(mu_);
+		expected_ = n;
+		arrived_ = 0;
+	}
+	void wait(const std::function<void()>& on_release = nullptr) {
+		std::unique_lock<std::mutex> lk(mu_);
+		unsigned long gen = gen_;
+		if (++arrived_ >= expected_) {
+			if (on_release) on_release();
+			release_locked();
+			return;
+		}
+		cv_.wait(lk, [&] { return gen_ != gen; });
+	}
+	// drop removes the calling thread from the barrier until the next reset.
+	void drop() {
+		std::lock_guard<std::mutex> lk(mu_);
+		expected_--;
+		if (arrived_ > 0 && arrived_ >= expected_) release_locked();
+	}
+
+private:
+	void release_locked() {
+		arrived_ = 0;
+		gen_++;
+		cv_.notify_all();
+	}
+	std::mutex mu_;
+	std::condition_variable cv_;
+	int expected_ = 0, arrived_ = 0;
+	unsigned long gen_ = 0;
+};
+
+// block_state is the state the threads of the block being run share.
+struct block_state {
+	barrier sync;                      // __syncthreads
+	std::vector<barrier> warp;         // one per warp: shuffles, votes, __syncwarp
+	std::vector<uint64_t> exchange;    // (warps, 32) shuffle/vote buffer
+	std::vector<unsigned char> dyn;    // dynamic shared memory
+	int nthreads = 0;
+};
+
+inline thread_local block_state* tl_block = nullptr;
+
+inline unsigned int linear_tid() {
+	return threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z);
+}
+
+inline void* dyn_smem() { return tl_block->dyn.data(); }
+
+// launch_mutex serialises launches: __shared__ is static storage.
+inline std::mutex& launch_mutex() {
+	static std::mutex m;
+	return m;
+}
+
+// last_launch_error is the sticky error of the last launch (cudaGetLastError).
+inline int& last_launch_error() {
+	static int e = 0;
+	return e;
+}
+
+inline int warp_size_of(int w, int nthreads) { return std::min(32, nthreads - 32 * w); }
+
+// launch runs body (the kernel call with its arguments) over grid × block.
+inline void launch(dim3 grid, dim3 block, size_t smem, const std::function<void()>& body) {
+	long nthreads = long(block.x) * block.y * block.z;
+	long nblocks = long(grid.x) * grid.y * grid.z;
+	if (nthreads < 1 || nthreads > 1024 || nblocks < 1 || block.z > 64 || grid.y > 65535 ||
+	    grid.z > 65535 || smem > 227 * 1024) {
+		last_launch_error() = 9; // cudaErrorInvalidConfiguration
+		return;
+	}
+	std::lock_guard<std::mutex> lk(launch_mutex());
+	block_state st;
+	st.nthreads = int(nthreads);
+	int nwarps = int((nthreads + 31) / 32);
+	st.warp = std::vector<barrier>(nwarps);
+	st.exchange.assign(size_t(nwarps) * 32, 0);
+	st.dyn.assign(smem + 16, 0);
+	barrier block_end;
+	auto reset_block = [&] {
+		st.sync.reset(int(nthreads));
+		for (int w = 0; w < nwarps; w++) st.warp[w].reset(warp_size_of(w, int(nthreads)));
+	};
+	reset_block();
+	block_end.reset(int(nthreads));
+	auto worker = [&](unsigned int t) {
+		tl_block = &st;
+		blockDim = block;
+		gridDim = grid;
+		threadIdx = uint3{t % block.x, (t / block.x) % block.y, t / (block.x * block.y)};
+		for (long b = 0; b < nblocks; b++) {
+			blockIdx = uint3{unsigned(b % grid.x), unsigned((b / grid.x) % grid.y),
+			                 unsigned(b / (long(grid.x) * grid.y))};
+			body();
+			st.sync.drop();
+			st.warp[t / 32].drop();
+			block_end.wait(reset_block);
+		}
+		tl_block = nullptr;
+	};
+	std::vector<std::thread> threads;
+	threads.reserve(nthreads - 1);
+	for (long t = 1; t < nthreads; t++) threads.emplace_back(worker, unsigned(t));
+	worker(0);
+	for (auto& th : threads) th.join();
+}
+
+// warp_exchange publishes v for the calling lane and returns the value lane src published
+// (v itself when src is outside the warp).
+inline uint64_t warp_exchange(uint64_t v, int src) {
+	block_state* st = tl_block;
+	unsigned int t = linear_tid();
+	int w = int(t / 32), lane = int(t % 32);
+	int n = warp_size_of(w, st->nthreads);
+	uint64_t* buf = &st->exchange[size_t(w) * 32];
+	buf[lane] = v;
+	st->warp[w].wait();
+	uint64_t r = (src >= 0 && src < n) ? buf[src] : v;
+	st->warp[w].wait();
+	return r;
+}
+
+template <typename T>
+inline uint64_t to_bits(T v) {
+	static_assert(sizeof(T) <= 8, "shuffle of a value wider than 8 bytes");
+	uint64_t b = 0;
+	std::memcpy(&b, &v, sizeof(T));
+	return b;
+}
+template <typename T>
+inline T from_bits(uint64_t b) {
+	T v;
+	std::memcpy(&v, &b, sizeof(T));
+	return v;
+}
+
+template <typename T, typename F>
+inline T atomic_update(T* p, F f) {
+	T old;
+	__atomic_load(p, &old, __ATOMIC_RELAXED);
+	for (;;) {
+		T nv = f(old);
+		if (__atomic_compare_exchange(p, &old, &nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) return old;
+	}
+}
+
+} // namespace mlcu_emu
+
+inline void __syncthreads() { mlcu_emu::tl_block->sync.wait(); }
+inline void __syncwarp(unsigned = 0xffffffffu) {
+	mlcu_emu::block_state* st = mlcu_emu::tl_block;
+	st->warp[mlcu_emu::linear_tid() / 32].wait();
+}
+inline void __threadfence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
+inline void __threadfence_block() { std::atomic_thread_fence(std::memory_order_seq_cst); }
+
+template <typename T>
+inline T __shfl_sync(unsigned, T v, int src, int width = 32) {
+	int lane = int(mlcu_emu::linear_tid() % 32);
+	int s = (lane & ~(width - 1)) + (src & (width - 1));
+	return mlcu_emu::from_bits<T>(mlcu_emu::warp_exchange(mlcu_emu::to_bits(v), s));
+}
+template <typename T>
+inline T __shfl_down_sync(unsigned, T v, unsigned delta, int width = 32) {
+	int lane = int(mlcu_emu::linear_tid() % 32);
+	int s = lane + int(delta);
+	if ((s & ~(width - 1)) != (lane & ~(width - 1))) s = lane;
+	return mlcu_emu::from_bits<T>(mlcu_emu::warp_exchange(mlcu_emu::to_bits(v), s));
+}
+template <typename T>
+inline T __shfl_up_sync(unsigned, T v, unsigned delta, int width = 32) {
+	int lane = int(mlcu_emu::linear_tid() % 32);
+	int s = lane - int(delta);
+	if (s < 0 || (s & ~(width - 1)) != (lane & ~(width - 1))) s = lane;
+	return mlcu_emu::from_bits<T>(mlcu_emu::warp_exchange(mlcu_emu::to_bits(v), s));
+}
+template <typename T>
+inline T __shfl_xor_sync(unsigned, T v, int mask, int width = 32) {
+	int lane = int(mlcu_emu::linear_tid() % 32);
+	int s = lane ^ mask;
+	if ((s & ~(width - 1)) != (lane & ~(width - 1))) s = lane;
+	return mlcu_emu::from_bits<T>(mlcu_emu::warp_exchange(mlcu_emu::to_bits(v), s));
+}
+inline unsigned __ballot_sync(unsigned, int pred) {
+	mlcu_emu::block_state* st = mlcu_emu::tl_block;
+	unsigned int t = mlcu_emu::linear_tid();
+	int w = int(t / 32), lane = int(t % 32);
+	int n = mlcu_emu::warp_size_of(w, st->nthreads);
+	uint64_t* buf = &st->exchange[size_t(w) * 32];
+	buf[lane] = pred ? 1 : 0;
+	st->warp[w].wait();
+	unsigned r = 0;
+	for (int i = 0; i < n; i++) r |= unsigned(buf[i] != 0) << i;
+	st->warp[w].wait();
+	return r;
+}
+inline int __any_sync(unsigned m, int pred) { return __ballot_sync(m, pred) != 0; }
+inline int __all_sync(unsigned m, int pred) {
+	int w = int(mlcu_emu::linear_tid() / 32);
+	int n = mlcu_emu::warp_size_of(w, mlcu_emu::tl_block->nthreads);
+	unsigned full = n == 32 ? 0xffffffffu : ((1u << n) - 1);
+	return __ballot_sync(m, pred) == full;
+}
+
+inline float atomicAdd(float* p, float v) {
+	return mlcu_emu::atomic_update(p, [v](float o) { return o + v; });
+}
+inline double atomicAdd(double* p, double v) {
+	return mlcu_emu::atomic_update(p, [v](double o) { return o + v; });
+}
+inline int atomicAdd(int* p, int v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
+inline unsigned atomicAdd(unsigned* p, unsigned v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
+inline unsigned long long atomicAdd(unsigned long long* p, unsigned long long v) {
+	return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
+}
+inline int atomicMax(int* p, int v) {
+	return mlcu_emu::atomic_update(p, [v](int o) { return o > v ? o : v; });
+}
+inline int atomicMin(int* p, int v) {
+	return mlcu_emu::atomic_update(p, [v](int o) { return o < v ? o : v; });
+}
+inline int atomicCAS(int* p, int cmp, int v) {
+	__atomic_compare_exchange_n(p, &cmp, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	return cmp;
+}
+inline unsigned long long atomicCAS(unsigned long long* p, unsigned long long cmp, unsigned long long v) {
+	__atomic_compare_exchange_n(p, &cmp, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	return cmp;
+}
+
+template <typename T>
+inline T __ldg(const T* p) { return *p; }
+inline int __popc(unsigned x) { return __builtin_popcount(x); }
+inline int __ffs(int x) { return __builtin_ffs(x); }
+inline int __clz(int x) { return x == 0 ? 32 : __builtin_clz(unsigned(x)); }
+inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
+inline double rsqrt(double x) { return 1.0 / std::sqrt(x); }
+inline float __expf(float x) { return std::exp(x); }
+inline float __logf(float x) { return std::log(x); }
+inline float __fdividef(float a, float b) { return a / b; }
+inline float __int_as_float(int x) { return mlcu_emu::from_bits<float>(uint32_t(x)); }
+inline int __float_as_int(float x) { return int(uint32_t(mlcu_emu::to_bits(x))); }
+inline double __longlong_as_double(long long x) { return mlcu_emu::from_bits<double>(uint64_t(x)); }
+inline long long __double_as_longlong(double x) { return (long long)mlcu_emu::to_bits(x); }
+inline unsigned __umulhi(unsigned a, unsigned b) { return unsigned((uint64_t(a) * b) >> 32); }
+inline unsigned long long __umul64hi(unsigned long long a, unsigned long long b) {
+	return (unsigned long long)((unsigned __int128)a * b >> 64);
+}
+// CUDA's device min/max; mixed argument types do not compile here (say which type you mean).
+using std::max;
+using std::min;
+
+// ---- the runtime subset mlcu uses, on host memory ----
+
+typedef int cudaError_t;
+enum {
+	cudaSuccess = 0,
+	cudaErrorInvalidValue = 1,
+	cudaErrorMemoryAllocation = 2,
+	cudaErrorInvalidConfiguration = 9,
+	cudaErrorInvalidDevice = 101,
+};
+typedef void* cudaStream_t;
+enum cudaMemcpyKind {
+	cudaMemcpyHostToHost = 0,
+	cudaMemcpyHostToDevice = 1,
+	cudaMemcpyDeviceToHost = 2,
+	cudaMemcpyDeviceToDevice = 3,
+	cudaMemcpyDefault = 4,
+};
+struct cudaDeviceProp {
+	char name[256];
+	size_t totalGlobalMem;
+	size_t sharedMemPerBlock;
+	size_t sharedMemPerBlockOptin;
+	int major, minor, multiProcessorCount, maxThreadsPerBlock, warpSize;
+};
+enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
+
+inline cudaError_t cudaMalloc(void** p, size_t n) {
+	*p = std::malloc(n == 0 ? 1 : n);
+	return *p ? cudaSuccess : cudaErrorMemoryAllocation;
+}
+inline cudaError_t cudaFree(void* p) {
+	std::free(p);
+	return cudaSuccess;
+}
+inline cudaError_t cudaMemcpy(void* dst, const void* src, size_t n, cudaMemcpyKind) {
+	if (n) std::memmove(dst, src, n);
+	return cudaSuccess;
+}
+inline cudaError_t cudaMemset(void* p, int v, size_t n) {
+	std::memset(p, v, n);
+	return cudaSuccess;
+}
+inline cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+inline cudaError_t cudaGetLastError() {
+	int e = mlcu_emu::last_launch_error();
+	mlcu_emu::last_launch_error() = 0;
+	return e;
+}
+inline cudaError_t cudaPeekAtLastError() { return mlcu_emu::last_launch_error(); }
+inline cudaError_t cudaGetDeviceCount(int* n) {
+	*n = 1;
+	return cudaSuccess;
+}
+inline cudaError_t cudaSetDevice(int d) { return d == 0 ? cudaSuccess : cudaErrorInvalidDevice; }
+inline cudaError_t cudaGetDevice(int* d) {
+	*d = 0;
+	return cudaSuccess;
+}
+inline cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int d) {
+	if (d != 0) return cudaErrorInvalidDevice;
+	std::memset(p, 0, sizeof *p);
+	std::strncpy(p->name, "mlcu CUDA emulation (host threads)", sizeof p->name - 1);
+	p->totalGlobalMem = size_t(1) << 32;
+	p->sharedMemPerBlock = 48 * 1024;
+	p->sharedMemPerBlockOptin = 227 * 1024;
+	p->major = 9;
+	p->minor = 0;
+	p->multiProcessorCount = 1;
+	p->maxThreadsPerBlock = 1024;
+	p->warpSize = 32;
+	return cudaSuccess;
+}
+template <typename F>
+inline cudaError_t cudaFuncSetAttribute(F, cudaFuncAttribute, int v) {
+	return v <= 227 * 1024 ? cudaSuccess : cudaErrorInvalidValue;
+}
+inline const char* cudaGetErrorString(cudaError_t e) {
+	switch (e) {
+	case cudaSuccess: return "no error";
+	case cudaErrorInvalidValue: return "invalid argument";
+	case cudaErrorMemoryAllocation: return "out of memory";
+	case cudaErrorInvalidConfiguration: return "invalid configuration argument";
+	case cudaErrorInvalidDevice: return "invalid device ordinal";
+	default: return "unknown error";
+	}
+}
+inline cudaError_t cudaDriverGetVersion(int* v) {
+	*v = 0;
+	return cudaSuccess;
+}
+inline cudaError_t cudaRuntimeGetVersion(int* v) {
+	*v = 0;
+	return cudaSuccess;
+}
+
+// MLCU_LAUNCH(kernel, grid, block, smem, args...): the one way mlcu launches a kernel.
+#define MLCU_LAUNCH(kernel, grid, block, smem, ...) \
+	::mlcu_emu::launch((grid), (block), (smem), [&] { kernel(__VA_ARGS__); })
+// MLCU_DYNAMIC_SHARED(T, name): T* name points at the launch's dynamic shared memory.
+#define MLCU_DYNAMIC_SHARED(T, name) T* name = reinterpret_cast<T*>(::mlcu_emu::dyn_smem())

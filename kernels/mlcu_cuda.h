@@ -1,0 +1,62 @@
+/* mlcu_cuda.h: the whole C ABI between Go (package cuda, cgo) and mlcu's CUDA kernels.
+ *
+ * Conventions:
+ *   - every function returns 0 on success or a CUDA error code (cudaError_t's value;
+ *     mlcu_error_string names it);
+ *   - pointers named d_* are device memory (from mlcu_malloc), h_* host memory;
+ *   - arrays are row-major, shapes are given in the comments as (rows, cols) like nn/;
+ *   - all kernels run on the default stream; results are ready after mlcu_synchronize or a
+ *     copy back to the host;
+ *   - in the emulation build (libmlcu_cudaemu.a) device memory is host memory and kernels run
+ *     on host threads (kernels/emu.cuh); the functions and their results are the same.
+ */
+#ifndef MLCU_CUDA_H
+#define MLCU_CUDA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- runtime (runtime.cu) ---- */
+
+/* mlcu_device_info_t describes one device. */
+typedef struct {
+	char name[256];
+	size_t total_mem;           /* bytes of global memory */
+	int cc_major, cc_minor;     /* compute capability */
+	int multiprocessors;
+	size_t smem_per_block_optin; /* bytes of shared memory a block may opt in to */
+} mlcu_device_info_t;
+
+int mlcu_is_emulation(void); /* 1 in libmlcu_cudaemu.a, 0 in libmlcu_cuda.a */
+int mlcu_device_count(int* n);
+int mlcu_device_info(int dev, mlcu_device_info_t* info);
+int mlcu_set_device(int dev);
+int mlcu_runtime_version(int* runtime, int* driver);
+const char* mlcu_error_string(int code);
+int mlcu_malloc(void** d_p, size_t bytes);
+int mlcu_free(void* d_p);
+int mlcu_memcpy_htod(void* d_dst, const void* h_src, size_t bytes);
+int mlcu_memcpy_dtoh(void* h_dst, const void* d_src, size_t bytes);
+int mlcu_memcpy_dtod(void* d_dst, const void* d_src, size_t bytes);
+int mlcu_memset(void* d_p, int byte, size_t bytes);
+int mlcu_synchronize(void);
+
+/* ---- random numbers (rng.cu): Philox4x32-10, counter-based ----
+ * Element i of a stream (key) is a function of (key, i) only, so results do not depend on
+ * the launch configuration. */
+
+/* mlcu_rng_uniform_f32 fills d_out (n) with uniforms in [0, 1) (24 bits): element i is word
+ * i%4 of Philox on counter (lo32(i/4), hi32(i/4), counter_hi, 0) with key (lo32, hi32). */
+int mlcu_rng_uniform_f32(float* d_out, long n, uint64_t key, uint32_t counter_hi);
+/* mlcu_philox4x32_10 runs n Philox blocks on counters d_ctr (n, 4) with key (k0, k1) into
+ * d_out (n, 4): the known-answer test of the generator. */
+int mlcu_philox4x32_10(uint32_t* d_out, const uint32_t* d_ctr, long n, uint32_t k0, uint32_t k1);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MLCU_CUDA_H */

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# run-gpu-check.sh OUTDIR: the whole GPU check of mlcu, run from a gpu-bundle folder (make
+# gpu-bundle) on a machine with an NVIDIA GPU; needs no Go and no source tree. Writes into
+# OUTDIR: devices.txt, one <package>.log per test binary (every CUDA parity test, verbose),
+# <package>-bench.log (the Go benchmarks of that package), bench-*.txt (mlcu bench runs) and
+# summary.md (pass/fail per package and the benchmark lines). Exits non-zero when a test fails.
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+out="${1:?usage: run-gpu-check.sh OUTDIR}"
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+mlcu="$here/bin/mlcu"
+status=0
+{
+	echo "# mlcu GPU check, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo
+	echo '```'
+	nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv 2>&1 || true
+	"$mlcu" version 2>&1
+	"$mlcu" devices 2>&1
+	echo '```'
+} >"$out/devices.txt"
+cat "$out/devices.txt" >"$out/summary.md"
+echo >>"$out/summary.md"
+echo "## Tests" >>"$out/summary.md"
+while read -r pkg; do
+	[ -n "$pkg" ] || continue
+	name="$(basename "$pkg")"
+	log="$out/$name.log"
+	(cd "$here/$pkg" && timeout 900 "./$name.test" -test.v -test.count=1) >"$log" 2>&1
+	rc=$?
+	pass=$(grep -c -- '^--- PASS' "$log")
+	fail=$(grep -c -- '^--- FAIL' "$log")
+	echo "- $pkg: exit $rc, $pass passed, $fail failed" >>"$out/summary.md"
+	grep -- '^--- FAIL' "$log" | sed 's/^/  /' >>"$out/summary.md"
+	[ $rc -eq 0 ] || status=1
+done <"$here/packages.txt"
+echo >>"$out/summary.md"
+echo "## Benchmarks" >>"$out/summary.md"
+echo '```' >>"$out/summary.md"
+while read -r pkg; do
+	[ -n "$pkg" ] || continue
+	name="$(basename "$pkg")"
+	(cd "$here/$pkg" && timeout 600 "./$name.test" -test.run '^$' -test.bench . -test.benchtime 2s) >"$out/$name-bench.log" 2>&1
+	grep -E '^Benchmark' "$out/$name-bench.log" >>"$out/summary.md"
+done <"$here/packages.txt"
+for dev in cuda cpu; do
+	timeout 300 "$mlcu" bench --samples 100000 --device "$dev" >"$out/bench-samples-$dev.txt" 2>&1
+	echo "mlcu bench --samples 100000 --device $dev:" >>"$out/summary.md"
+	tail -n 5 "$out/bench-samples-$dev.txt" >>"$out/summary.md"
+done
+echo '```' >>"$out/summary.md"
+cat "$out/summary.md"
+exit $status
