@@ -1,0 +1,49 @@
+// selftest.cu: a kernel that exercises every CUDA feature the emulation header (emu.cuh)
+// emulates — warp shuffles and votes, __syncthreads with threads that have returned, static
+// and dynamic shared memory, atomics, several blocks — so that the emulation's semantics are
+// checked against the GPU's by the same test (cuda/selftest_test.go).
+#include "common.cuh"
+
+namespace {
+
+// Per thread t of block b (n threads, lane = t%32, v = 1000·b + t), out[(b·n + t)·8 + j]:
+//   j=0 shfl_down(v, 1)  j=1 shfl_xor(v, 3)  j=2 shfl_up(v, 2)  j=3 shfl(v, lane 5)
+//   j=4 ballot(t%3 == 0) j=5 warp sum of v by xor butterfly
+//   j=6 block sum of v over threads t < keep (shared-memory tree; the others have returned)
+//   j=7 dynamic shared memory: the v of thread (t+1) % keep
+// and every thread t < keep adds 1 to *count.
+__global__ void selftest_kernel(int* out, int* count, int keep) {
+	__shared__ int partial[1024];
+	MLCU_DYNAMIC_SHARED(int, dyn);
+	int n = blockDim.x, t = threadIdx.x;
+	int v = 1000 * int(blockIdx.x) + t;
+	int* o = out + (long(blockIdx.x) * n + t) * 8;
+	o[0] = __shfl_down_sync(0xffffffffu, v, 1);
+	o[1] = __shfl_xor_sync(0xffffffffu, v, 3);
+	o[2] = __shfl_up_sync(0xffffffffu, v, 2);
+	o[3] = __shfl_sync(0xffffffffu, v, 5);
+	o[4] = int(__ballot_sync(0xffffffffu, t % 3 == 0));
+	int s = v;
+	for (int m = 16; m > 0; m >>= 1) s += __shfl_xor_sync(0xffffffffu, s, m);
+	o[5] = s;
+	if (t >= keep) return;
+	partial[t] = v;
+	dyn[t] = v;
+	atomicAdd(count, 1);
+	__syncthreads();
+	for (int stride = 1; stride < keep; stride *= 2) {
+		int other = (t % (2 * stride) == 0 && t + stride < keep) ? partial[t + stride] : 0;
+		__syncthreads();
+		partial[t] += other;
+		__syncthreads();
+	}
+	o[6] = partial[0];
+	o[7] = dyn[(t + 1) % keep];
+}
+
+} // namespace
+
+extern "C" int mlcu_selftest(int32_t* d_out, int32_t* d_count, int blocks, int threads, int keep) {
+	MLCU_LAUNCH(selftest_kernel, dim3(blocks), dim3(threads), size_t(threads) * sizeof(int), d_out, d_count, keep);
+	MLCU_LAUNCHED();
+}
