@@ -56,6 +56,14 @@ int mlcu_rng_uniform_f32(float* d_out, long n, uint64_t key, uint32_t counter_hi
  * d_out (n, 4): the known-answer test of the generator. */
 int mlcu_philox4x32_10(uint32_t* d_out, const uint32_t* d_ctr, long n, uint32_t k0, uint32_t k1);
 
+/* ---- binary lens (lens.cu): point-source magnification, ray-shooting map, light curves ---- */
+
+/* ---- dense ops (gemm.cu, elementwise.cu, conv1d.cu, norm.cu, adam.cu) ---- */
+
+/* ---- GRU (gru.cu) ---- */
+
+/* ---- flow (made.cu, mixture.cu, maf_sample.cu) ---- */
+
 /* ---- emulation self-test (selftest.cu) ----
  * mlcu_selftest runs blocks × threads (threads a multiple of 32) threads that exercise
  * shuffles, votes, barriers after early returns, shared memory and atomics; d_out (blocks,
