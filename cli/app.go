@@ -38,6 +38,7 @@ func NewApp(stdout, stderr io.Writer) *ucli.App {
 			trainCommand,
 			sampleCommand,
 			benchCommand,
+			devicesCommand,
 			versionCommand,
 		},
 		Suggest:              true,

@@ -6,6 +6,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/mlcu/mlcu/cuda"
 	"github.com/mlcu/mlcu/internal/rng"
 	"github.com/mlcu/mlcu/nn"
 	"github.com/mlcu/mlcu/train"
@@ -17,7 +18,7 @@ func benchSamplesFlags() []ucli.Flag {
 	return []ucli.Flag{
 		&ucli.IntFlag{Name: "samples", Usage: "`N` posterior samples for one event", Value: 100000, EnvVars: []string{"MLCU_BENCH_SAMPLES"}},
 		&ucli.StringFlag{Name: "model", Usage: "model `DIR` (default: the paper preset with random weights)", TakesFile: true, EnvVars: []string{"MLCU_MODEL"}},
-		&ucli.StringFlag{Name: "device", Usage: "`DEVICE`: auto or cpu", Value: "auto", EnvVars: []string{"MLCU_DEVICE"}},
+		deviceFlag(),
 		&ucli.IntFlag{Name: "train-steps", Usage: "`K` timed training steps of the small preset (batch 32)", Value: 3, EnvVars: []string{"MLCU_BENCH_TRAIN_STEPS"}},
 	}
 }
@@ -28,7 +29,8 @@ var benchSamplesCommand = &ucli.Command{
 	ArgsUsage: " ",
 	Description: `Prints three figures, each as '<number> <unit>':
   samples/s        --samples draws of θ for one event (flow sampler only, after the
-                   featurizer), with the paper preset and random weights, or --model
+                   featurizer), with the paper preset and random weights, or --model;
+                   on --device cuda the fused sampling kernel, copies to the host included
   ms/event         the featurizer's forward pass for one event (evaluation mode)
   examples/s       training (forward + backward + Adam) of the small preset, batch 32,
                    on inputs of ones and θ = 0, --train-steps steps after one warm-up step
@@ -52,8 +54,9 @@ func runBenchSamples(c *ucli.Context) error {
 	if n < 1 || n > maxSamples {
 		return fail(cmd, "--samples = %d must be between 1 and %d", n, maxSamples)
 	}
-	if d := c.String("device"); d != "auto" && d != "cpu" {
-		return fail(cmd, "--device %q: want auto or cpu (this build has no CUDA backend)", d)
+	ch, err := chooseDevice(c, cmd)
+	if err != nil {
+		return err
 	}
 	w := c.App.Writer
 	var m *nn.Model[float32]
@@ -88,10 +91,30 @@ func runBenchSamples(c *ucli.Context) error {
 	}
 	featMS := time.Since(start).Seconds() * 1e3 / float64(reps)
 	out := make([]float32, n*mc.Flow.D)
-	start = time.Now()
-	m.Sample(out, x, n, src)
-	el := time.Since(start).Seconds() - featMS/1e3
-	fmt.Fprintf(w, "bench samples: %d samples for one event (%s; device cpu)\n", n, what)
+	device := "cpu"
+	var el float64
+	if ch.CUDA {
+		device = "cuda (" + cuda.BuildName() + ")"
+		draw, free, err := NewDrawer(m, ch, 1)
+		if err != nil {
+			return fail(cmd, "%v", err)
+		}
+		defer free()
+		// Warm-up: uploads, allocations, the kernel's first launch.
+		if err := draw(out[:min(n, 1024)*mc.Flow.D], x, min(n, 1024), 0); err != nil {
+			return fail(cmd, "%v", err)
+		}
+		start = time.Now()
+		if err := draw(out, x, n, 1); err != nil {
+			return fail(cmd, "%v", err)
+		}
+		el = time.Since(start).Seconds() - featMS/1e3
+	} else {
+		start = time.Now()
+		m.Sample(out, x, n, src)
+		el = time.Since(start).Seconds() - featMS/1e3
+	}
+	fmt.Fprintf(w, "bench samples: %d samples for one event (%s; device %s)\n", n, what, device)
 	fmt.Fprintf(w, "%.4g samples/s\n", float64(n)/el)
 	fmt.Fprintf(w, "%.4g ms/event\n", featMS)
 

@@ -13,6 +13,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/mlcu/mlcu/cuda"
 	"github.com/mlcu/mlcu/internal/figure"
 	"github.com/mlcu/mlcu/internal/npy"
 	"github.com/mlcu/mlcu/internal/rng"
@@ -69,6 +70,7 @@ Example:
 		&ucli.BoolFlag{Name: "csv", Usage: "also write the samples as CSV beside --out (.csv)", EnvVars: []string{"MLCU_SAMPLE_CSV"}},
 		&ucli.StringFlag{Name: "plot", Usage: "corner-plot `FILE` (.png, or .svg)", TakesFile: true, EnvVars: []string{"MLCU_SAMPLE_PLOT"}},
 		&ucli.Uint64Flag{Name: "seed", Usage: "`SEED` of the samples (and of the noise with --data)", Value: 1, EnvVars: []string{"MLCU_SAMPLE_SEED"}},
+		deviceFlag(),
 	},
 	Action: runSample,
 }
@@ -127,7 +129,16 @@ func runSample(c *ucli.Context) error {
 		}
 		truth = &p
 	}
-	samples, names, inside, el, err := SamplePhysical(model, st, x, n, c.Uint64("seed"))
+	ch, err := chooseDevice(c, cmd)
+	if err != nil {
+		return err
+	}
+	draw, free, err := NewDrawer(model, ch, c.Uint64("seed"))
+	if err != nil {
+		return fail(cmd, "%v", err)
+	}
+	defer free()
+	samples, names, inside, el, err := SamplePhysical(model, st, x, n, draw)
 	if err != nil {
 		return fail(cmd, "%v", err)
 	}
@@ -248,14 +259,39 @@ func cornerPlot(samples []float64, names []string, st train.Standardizer, truth 
 	return f
 }
 
+// Drawer draws batch samples of the standardised θ for the network input xb (one event)
+// into out (batch, D); round numbers the calls of one rejection loop, each from its own
+// random stream.
+type Drawer func(out, xb []float32, batch int, round uint64) error
+
+// NewDrawer returns the Drawer of model m on the chosen backend, and the function that frees
+// what it holds: the CPU path draws round r from rng.New(seed, r) (nn.Model.Sample); the
+// CUDA path runs the featurizer on the CPU and the fused flow sampler on the device with
+// Philox key rng.New(seed, r).Uint64() (cuda.ModelSampler). The two give samples of the
+// same distribution, not the same samples.
+func NewDrawer(m *nn.Model[float32], ch cuda.Choice, seed uint64) (Drawer, func(), error) {
+	if !ch.CUDA {
+		return func(out, xb []float32, batch int, round uint64) error {
+			m.Sample(out, xb, batch, rng.New(seed, round))
+			return nil
+		}, func() {}, nil
+	}
+	s, err := cuda.NewModelSampler(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	return func(out, xb []float32, batch int, round uint64) error {
+		return s.Sample(out, xb, batch, rng.New(seed, round).Uint64())
+	}, s.Free, nil
+}
+
 // SamplePhysical draws n samples for the model input x (one event, WindowPoints values)
 // and returns them in physical units, (n, D) row-major with D = 7 (8 with blending), the
 // column names, the fraction of the flow's draws that fell inside the prior's support, and
 // the time spent sampling (featurizer and flow). Draws outside the support (a flow leaks some
-// mass there; the posterior is zero) are rejected and replaced by further rounds of draws,
-// each from its own stream rng.New(seed, round); it fails when fewer than 1 in 1000 draws
-// are kept.
-func SamplePhysical(m *nn.Model[float32], st train.Standardizer, x []float32, n int, seed uint64) ([]float64, []string, float64, time.Duration, error) {
+// mass there; the posterior is zero) are rejected and replaced by further rounds of draws
+// (draw's round argument); it fails when fewer than 1 in 1000 draws are kept.
+func SamplePhysical(m *nn.Model[float32], st train.Standardizer, x []float32, n int, draw Drawer) ([]float64, []string, float64, time.Duration, error) {
 	mc := m.Config
 	xb := make([]float32, mc.Featurizer.L)
 	train.NetworkInput(xb, x, mc.Bin)
@@ -278,7 +314,9 @@ func SamplePhysical(m *nn.Model[float32], st train.Standardizer, x []float32, n 
 			batch = max(batch, 1024)
 		}
 		out := make([]float32, batch*D)
-		m.Sample(out, xb, batch, rng.New(seed, round))
+		if err := draw(out, xb, batch, round); err != nil {
+			return nil, names, 0, time.Since(start), err
+		}
 		drawn += batch
 		for s := range batch {
 			for j := range D {

@@ -2,11 +2,7 @@
 
 package cuda
 
-import "errors"
-
-// ErrNotBuilt is returned by every entry point of a binary built without -tags cuda or
-// -tags cudaemu.
-var ErrNotBuilt = errors.New("cuda: this mlcu was built without CUDA (build with `make cuda`)")
+import "github.com/mlcu/mlcu/nn"
 
 // Available reports whether this binary was built with a CUDA library (real or emulated).
 func Available() bool { return false }
@@ -32,3 +28,15 @@ func Devices() ([]Device, error) { return nil, ErrNotBuilt }
 
 // Init returns ErrNotBuilt.
 func Init() error { return ErrNotBuilt }
+
+// ModelSampler draws posterior samples of a model on the device; this build has none.
+type ModelSampler struct{}
+
+// NewModelSampler returns ErrNotBuilt.
+func NewModelSampler(m *nn.Model[float32]) (*ModelSampler, error) { return nil, ErrNotBuilt }
+
+// Sample returns ErrNotBuilt.
+func (s *ModelSampler) Sample(out, x []float32, S int, seed uint64) error { return ErrNotBuilt }
+
+// Free does nothing.
+func (s *ModelSampler) Free() {}

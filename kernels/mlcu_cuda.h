@@ -64,6 +64,23 @@ int mlcu_philox4x32_10(uint32_t* d_out, const uint32_t* d_ctr, long n, uint32_t 
 
 /* ---- flow (made.cu, mixture.cu, maf_sample.cu) ---- */
 
+/* mlcu_maf_sample draws S samples for each of E events from the conditional MAF (nn.MAFSample):
+ *   d_out (E·S, D) samples θ (standardised), row r = e·S + s belongs to event e;
+ *   d_u_out (E·S, D) the base draws used, or NULL;
+ *   d_u_in (E·S, D) base draws to use, or NULL to draw them from the mixture with Philox
+ *     (key = seed; row r uses counters of global row row0 + r only, so a call split into
+ *     pieces with the right row0 gives the same samples);
+ *   d_eff the flow's parameters with the MADE masks applied (nn's flat layout: NB blocks of
+ *     MADEParams, then the mixture), d_order (NB, D) the block orderings,
+ *   d_cterm (NB, E, H) context terms ctx·Wcᵀ + b0 per block and event,
+ *   d_mix (3, D, K): component means, σ = exp(log-scale), cumulative weights (last 1).
+ * tile_rows samples per thread block (shared memory mlcu_maf_sample_smem bytes), threads a
+ * multiple of 32. */
+int mlcu_maf_sample(float* d_out, float* d_u_out, const float* d_u_in, const float* d_eff, const int32_t* d_order,
+                    const float* d_cterm, const float* d_mix, int D, int C, int H, int L, int NB, int K, long E,
+                    int S, uint64_t seed, long row0, int tile_rows, int threads);
+size_t mlcu_maf_sample_smem(int D, int H, int L, int tile_rows);
+
 /* ---- emulation self-test (selftest.cu) ----
  * mlcu_selftest runs blocks × threads (threads a multiple of 32) threads that exercise
  * shuffles, votes, barriers after early returns, shared memory and atomics; d_out (blocks,

@@ -262,9 +262,7 @@ func (m *Model[T]) Sample(out, x []T, S int, src *rng.Source) {
 	if E == 0 || len(x) != E*L || S < 1 || len(out) != E*S*D {
 		panic(fmt.Sprintf("nn: %s: len(x) = %d, S = %d, len(out) = %d: want E·%d, S ≥ 1, E·S·%d", op, len(x), S, len(out), L, D))
 	}
-	a := m.actsFor(E)
-	m.last = nil
-	ctx := FeaturizerForward(a.feat, m.Feat, x, false)
+	ctx := m.Context(x)
 	C := m.Flow.Shape.C
 	base := src.Uint64()
 	parts := (S + samplePart - 1) / samplePart
@@ -291,6 +289,21 @@ func (m *Model[T]) Sample(out, x []T, S int, src *rng.Source) {
 		}(m.samplers[g])
 	}
 	wg.Wait()
+}
+
+// Context runs the featurizer in evaluation mode on E = len(x)/L events x (E, 1, L) and
+// returns their context vectors (E, Context): the flow's conditioning input, which
+// Model.Sample and the CUDA sampler (package cuda) share. The slice is the model's workspace,
+// valid until the next call with the same E.
+func (m *Model[T]) Context(x []T) []T {
+	L := m.Config.Featurizer.L
+	E := len(x) / L
+	if E == 0 || len(x) != E*L {
+		panic(fmt.Sprintf("nn: Model.Context: len(x) = %d, want a multiple of %d", len(x), L))
+	}
+	a := m.actsFor(E)
+	m.last = nil
+	return FeaturizerForward(a.feat, m.Feat, x, false)
 }
 
 // NamedTensor is one named parameter tensor of a Model: Data is the view of the flat slice
