@@ -61,6 +61,24 @@ int mlcu_philox4x32_10(uint32_t* d_out, const uint32_t* d_ctr, long n, uint32_t 
 /* ---- dense ops (gemm.cu, elementwise.cu, conv1d.cu, norm.cu, adam.cu) ---- */
 
 /* ---- GRU (gru.cu) ---- */
+/* Multi-layer batch-first GRU, float32, nn/gru.go's GRUForward/GRUBackward (PyTorch's
+ * equations, gates r, z, n, h_0 = 0). Sizes: batch B, steps T, input width C, hidden H,
+ * `layers` stacked layers.
+ *   d_params  (NumParams) flat, per layer: W_ih (3H, C_l), W_hh (3H, H), b_ih (3H), b_hh (3H)
+ *             with C_0 = C, C_l = H above (nn.GRUParams, PyTorch's state_dict order)
+ *   d_inp     (B, T, C) input sequence
+ *   d_acts    (layers·5·B·T·H) saved activations, per layer Gates (B, T, 3H) = r, z, n,
+ *             HN (B, T, H) = W_hn h_{t−1} + b_hn, H (B, T, H) = h_1 … h_T (nn.GRULayerActs)
+ *   d_scratch (8·B·T·H) backward scratch
+ * mlcu_gru_forward_f32 writes the top layer's h_T to d_out (B, H) and fills d_acts.
+ * mlcu_gru_backward_f32 ADDS the parameter gradients into d_grads (NumParams, d_params'
+ * layout) and the input gradient into d_dinp (B, T, C; may be NULL), given d_dout (B, H)
+ * and the d_acts of the forward pass on the same d_params, d_inp. Deterministic. */
+int mlcu_gru_forward_f32(float* d_out, float* d_acts, const float* d_params, const float* d_inp, int B, int T,
+                         int C, int H, int layers);
+int mlcu_gru_backward_f32(float* d_dinp, float* d_grads, const float* d_dout, const float* d_acts,
+                          const float* d_params, const float* d_inp, float* d_scratch, int B, int T, int C, int H,
+                          int layers);
 
 /* ---- flow (made.cu, mixture.cu, maf_sample.cu) ---- */
 
