@@ -73,54 +73,6 @@ func randomSlice(n int, src *rng.Source) []float64 {
 	return v
 }
 
-func to32(v []float64) []float32 {
-	o := make([]float32, len(v))
-	for i, x := range v {
-		o[i] = float32(x)
-	}
-	return o
-}
-
-func to64(v []float32) []float64 {
-	o := make([]float64, len(v))
-	for i, x := range v {
-		o[i] = float64(x)
-	}
-	return o
-}
-
-// guarded allocates n elements between two guards of g elements set to a NaN pattern and
-// returns the whole buffer and the view of the n elements.
-func guarded(n, g int) (*Buffer[float32], *Buffer[float32]) {
-	all := MustAlloc[float32](n + 2*g)
-	h := make([]float32, n+2*g)
-	for i := range h {
-		h[i] = float32(math.NaN())
-	}
-	must(all.Upload(h))
-	return all, all.Slice(g, g+n)
-}
-
-// checkGuards fails t unless the g elements at both ends of all are still NaN.
-func checkGuards(t *testing.T, name string, all *Buffer[float32], g int) {
-	t.Helper()
-	h, err := all.Host()
-	must(err)
-	for _, i := range append(seq(0, g), seq(len(h)-g, len(h))...) {
-		if !math.IsNaN(float64(h[i])) {
-			t.Fatalf("%s: guard element %d of %d overwritten: %v", name, i, len(h), h[i])
-		}
-	}
-}
-
-func seq(lo, hi int) []int {
-	s := make([]int, 0, hi-lo)
-	for i := lo; i < hi; i++ {
-		s = append(s, i)
-	}
-	return s
-}
-
 // TestFlowSamplerParity feeds the same base draws to the fused sampling kernel and to the
 // CPU's block inverses (float32 and float64) and compares the samples.
 //
@@ -156,13 +108,10 @@ func TestFlowSamplerParity(t *testing.T) {
 			fs.TileRows, fs.Threads = c.TS, c.thr
 			uin := MustFromHost(u)
 			defer uin.Free()
-			const g = 7
-			all, out := guarded(N*s.D, g)
-			defer all.Free()
-			must(fs.SampleDevice(out, uin, nil, to32(ctx), c.E, c.S, 1, 0))
-			got, err := out.Host()
-			must(err)
-			checkGuards(t, "out", all, g)
+			out := newGuarded(t, make([]float32, N*s.D))
+			defer out.all.Free()
+			must(fs.SampleDevice(out.View(), uin, nil, to32(ctx), c.E, c.S, 1, 0))
+			got := out.Host(t, "out")
 
 			maxGPU, maxCPU := 0.0, 0.0
 			for i, w := range want {
