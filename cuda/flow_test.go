@@ -3,6 +3,7 @@
 package cuda
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"testing"
@@ -198,5 +199,40 @@ func TestFlowSamplerDistribution(t *testing.T) {
 		if v != gpu[i] {
 			t.Fatalf("split call differs at %d: %v vs %v", i, v, gpu[i])
 		}
+	}
+}
+
+// BenchmarkFlowSamplerPaper times the fused sampler on the paper flow (nn preset "paper",
+// random weights): 2^20 samples of one event per iteration, device buffers only (no copy to
+// the host), reported as samples/s. It is for a real GPU; under emulation it is skipped.
+func BenchmarkFlowSamplerPaper(b *testing.B) {
+	if Emulated() {
+		b.Skip("emulation: the kernel's speed on host threads means nothing")
+	}
+	mc, err := nn.Preset("paper")
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := nn.NewMAF[float32](mc.Flow)
+	f.Init(1)
+	fs, err := NewFlowSampler(f)
+	must(err)
+	defer fs.Free()
+	const n = 1 << 20
+	out := MustAlloc[float32](n * mc.Flow.D)
+	defer out.Free()
+	ctx := make([]float32, mc.Flow.C)
+	for _, tr := range []struct{ rows, threads int }{{32, 256}, {16, 128}, {64, 256}} {
+		b.Run(fmt.Sprintf("tile%d-threads%d", tr.rows, tr.threads), func(b *testing.B) {
+			fs.TileRows, fs.Threads = tr.rows, tr.threads
+			must(fs.SampleDevice(out, nil, nil, ctx, 1, n, 1, 0)) // warm-up
+			must(Synchronize())
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				must(fs.SampleDevice(out, nil, nil, ctx, 1, n, uint64(i), 0))
+			}
+			must(Synchronize())
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+		})
 	}
 }

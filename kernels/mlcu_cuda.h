@@ -99,6 +99,30 @@ int mlcu_maf_sample(float* d_out, float* d_u_out, const float* d_u_in, const flo
                     int S, uint64_t seed, long row0, int tile_rows, int threads);
 size_t mlcu_maf_sample_smem(int D, int H, int L, int tile_rows);
 
+/* mlcu_made_affine_forward_f32: the affine step of a MADE block over B rows (nn.MADEForward):
+ * d_O (B, D, 2) holds (μ, raw α) on entry and (μ, α = 3·tanh(raw/3)) on return;
+ * d_y (B, D) = (x − μ)·exp(−α), d_logdet (B) = −Σ_i α_i, d_x (B, D). */
+int mlcu_made_affine_forward_f32(float* d_y, float* d_logdet, float* d_O, const float* d_x, int B, int D);
+/* mlcu_made_affine_backward_f32: ADDS dy·e^{−α} into d_dx (B, D) and SETS d_dO (B, D, 2), the
+ * gradient with respect to (μ, raw α), given d_dy (B, D) and d_dlogdet (B) (NULL: zero). */
+int mlcu_made_affine_backward_f32(float* d_dx, float* d_dO, const float* d_dy, const float* d_dlogdet, const float* d_y,
+                                  const float* d_O, int B, int D);
+/* mlcu_mul_f32: d_out[i] = d_a[i]·d_m[i] (the masked copy of the flow's parameters). */
+int mlcu_mul_f32(float* d_out, const float* d_a, const float* d_m, long n);
+/* mlcu_add_masked_f32: d_dst[i] += d_x[i]·d_m[i] (a masked weight's gradient). */
+int mlcu_add_masked_f32(float* d_dst, const float* d_x, const float* d_m, long n);
+/* mlcu_flow_logp_f32: d_logp[b] = d_base[b] + Σ_j d_logdet[j·B + b], j = 0..NB−1. */
+int mlcu_flow_logp_f32(float* d_logp, const float* d_base, const float* d_logdet, int NB, int B);
+
+/* mlcu_mixture_logprob_f32: the base log-density of B rows (nn.MixtureLogProb):
+ *   d_logp (B), d_resp (B, D, K) responsibilities, d_u (B, D),
+ *   d_params (3, D, K): logits, means, log-scales (nn.MixtureParams' layout). K ≤ 64. */
+int mlcu_mixture_logprob_f32(float* d_logp, float* d_resp, const float* d_u, const float* d_params, int B, int D, int K);
+/* mlcu_mixture_backward_f32 ADDS the gradients of the log-density into d_du (B, D)
+ * (NULL to skip) and d_dparams (3, D, K), given d_dlogp (B) (nn.MixtureBackward). */
+int mlcu_mixture_backward_f32(float* d_du, float* d_dparams, const float* d_dlogp, const float* d_resp, const float* d_u,
+                              const float* d_params, int B, int D, int K);
+
 /* ---- emulation self-test (selftest.cu) ----
  * mlcu_selftest runs blocks × threads (threads a multiple of 32) threads that exercise
  * shuffles, votes, barriers after early returns, shared memory and atomics; d_out (blocks,
