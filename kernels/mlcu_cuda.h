@@ -60,6 +60,22 @@ int mlcu_philox4x32_10(uint32_t* d_out, const uint32_t* d_ctr, long n, uint32_t 
 
 /* ---- dense ops (gemm.cu, elementwise.cu, conv1d.cu, norm.cu, adam.cu) ---- */
 
+/* mlcu_sgemm: C = alpha·op(A)·op(B) + beta·C, row-major as nn.Gemm: op(A) (m, k), op(B)
+ * (k, n), C (m, n); op(X) = Xᵀ when trans* is non-zero; lda, ldb, ldc are row strides (of A
+ * and B as stored). beta = 0 does not read C. */
+int mlcu_sgemm(int transA, int transB, int m, int n, int k, float alpha, const float* d_A, long lda,
+               const float* d_B, long ldb, float beta, float* d_C, long ldc);
+/* mlcu_sgemm_batched: mlcu_sgemm on batch matrices, entry z at d_A + z·strideA (likewise B,
+ * C; a stride of 0 shares one matrix across the batch). batch ≤ 65535. */
+int mlcu_sgemm_batched(int transA, int transB, int m, int n, int k, float alpha, const float* d_A, long lda,
+                       long strideA, const float* d_B, long ldb, long strideB, float beta, float* d_C, long ldc,
+                       long strideC, int batch);
+/* mlcu_sgemm_batched_tile: mlcu_sgemm_batched with the tile shape forced (tile 1: 64×64,
+ * 2: 128×128, 0: automatic), so that tests cover both. */
+int mlcu_sgemm_batched_tile(int transA, int transB, int m, int n, int k, float alpha, const float* d_A, long lda,
+                            long strideA, const float* d_B, long ldb, long strideB, float beta, float* d_C, long ldc,
+                            long strideC, int batch, int tile);
+
 /* ---- GRU (gru.cu) ---- */
 
 /* ---- flow (made.cu, mixture.cu, maf_sample.cu) ---- */
