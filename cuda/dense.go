@@ -90,3 +90,82 @@ func gemmBatched(transA, transB bool, m, n, k int, alpha float32, a *F32, lda, s
 		ptrF32(a), C.long(lda), C.long(sA), ptrF32(b), C.long(ldb), C.long(sB), C.float(beta), ptrF32(c), C.long(ldc), C.long(sC),
 		C.int(batch), C.int(tile)))
 }
+
+// ReLUForward sets out = max(inp, 0) elementwise (nn.ReLUForward); out and inp have the same
+// length and may be the same buffer. A NaN input gives NaN.
+func ReLUForward(out, inp *F32) error {
+	denseCheckLen("ReLUForward", "inp", inp.n, out.n)
+	return check("relu forward", C.mlcu_relu_forward(ptrF32(out), ptrF32(inp), C.long(out.n)))
+}
+
+// ReLUBackward adds dout·1[out > 0] into dinp (nn.ReLUBackward), out being the forward
+// output. dinp may be the same buffer as dout: it is then overwritten with the masked
+// gradient.
+func ReLUBackward(dinp, dout, out *F32) error {
+	denseCheckLen("ReLUBackward", "dout", dout.n, dinp.n)
+	denseCheckLen("ReLUBackward", "out", out.n, dinp.n)
+	return check("relu backward", C.mlcu_relu_backward(ptrF32(dinp), ptrF32(dout), ptrF32(out), C.long(dinp.n)))
+}
+
+// addBias adds bias (C) to out (rows, C, L), broadcast over rows and L.
+func addBias(out, bias *F32, rows, Cn, L int) error {
+	return check("add bias", C.mlcu_add_bias(ptrF32(out), ptrF32(bias), C.long(rows), C.int(Cn), C.long(L)))
+}
+
+// channelSumAdd adds Σ_{r,l} x[r, c, l] into dst[c]; x (rows, C, L), dst (C).
+func channelSumAdd(dst, x *F32, rows, Cn, L int) error {
+	return check("channel sum", C.mlcu_channel_sum_add(ptrF32(dst), ptrF32(x), C.long(rows), C.int(Cn), C.long(L)))
+}
+
+// LinearForward computes out = inp·wᵀ + b on the device (nn.LinearForward):
+//
+//	out (B, OC), inp (B, C), w (OC, C), b (OC) or nil for no bias.
+func LinearForward(out, inp, w, b *F32, B, C, OC int) error {
+	const op = "LinearForward"
+	denseCheckLen(op, "out", out.n, B*OC)
+	denseCheckLen(op, "inp", inp.n, B*C)
+	denseCheckLen(op, "w", w.n, OC*C)
+	if b != nil {
+		denseCheckLen(op, "b", b.n, OC)
+	}
+	// out (B, OC) = inp (B, C) · wᵀ (C, OC)
+	if err := Gemm(false, true, B, OC, C, 1, inp, C, w, C, 0, out, OC); err != nil {
+		return err
+	}
+	if b == nil {
+		return nil
+	}
+	return addBias(out, b, B, OC, 1)
+}
+
+// LinearBackward adds the gradients of LinearForward into dinp, dw and db (nn.LinearBackward):
+//
+//	dinp (B, C) += dout·w, dw (OC, C) += doutᵀ·inp, db (OC) += Σ_B dout,
+//	dout (B, OC), inp (B, C), w (OC, C).
+//
+// Any of dinp, dw and db may be nil to skip that gradient.
+func LinearBackward(dinp, dw, db, dout, inp, w *F32, B, C, OC int) error {
+	const op = "LinearBackward"
+	denseCheckLen(op, "dout", dout.n, B*OC)
+	if dinp != nil {
+		denseCheckLen(op, "dinp", dinp.n, B*C)
+		denseCheckLen(op, "w", w.n, OC*C)
+		// dinp (B, C) += dout (B, OC) · w (OC, C)
+		if err := Gemm(false, false, B, C, OC, 1, dout, OC, w, C, 1, dinp, C); err != nil {
+			return err
+		}
+	}
+	if dw != nil {
+		denseCheckLen(op, "dw", dw.n, OC*C)
+		denseCheckLen(op, "inp", inp.n, B*C)
+		// dw (OC, C) += doutᵀ (OC, B) · inp (B, C)
+		if err := Gemm(true, false, OC, C, B, 1, dout, OC, inp, C, 1, dw, C); err != nil {
+			return err
+		}
+	}
+	if db != nil {
+		denseCheckLen(op, "db", db.n, OC)
+		return channelSumAdd(db, dout, B, OC, 1)
+	}
+	return nil
+}

@@ -76,6 +76,29 @@ int mlcu_sgemm_batched_tile(int transA, int transB, int m, int n, int k, float a
                             long strideA, const float* d_B, long ldb, long strideB, float beta, float* d_C, long ldc,
                             long strideC, int batch, int tile);
 
+/* Elementwise (elementwise.cu); n elements, any shape. */
+/* mlcu_relu_forward: out = max(inp, 0) (NaN stays NaN); out may be inp. */
+int mlcu_relu_forward(float* d_out, const float* d_inp, long n);
+/* mlcu_relu_backward: dinp += dout·1[out > 0]; when d_dinp == d_dout, dinp = dout·1[out > 0]. */
+int mlcu_relu_backward(float* d_dinp, const float* d_dout, const float* d_out, long n);
+/* mlcu_add_bias: out (rows, C, L) += bias (C) broadcast over rows and L (L = 1: a Linear). */
+int mlcu_add_bias(float* d_out, const float* d_bias, long rows, int C, long L);
+/* mlcu_channel_sum_add: dst (C) += Σ_{r,l} x[r, c, l], x (rows, C, L); the bias gradient.
+ * Summed in double in a fixed order (deterministic). */
+int mlcu_channel_sum_add(float* d_dst, const float* d_x, long rows, int C, long L);
+/* mlcu_sumsq: *d_out = Σ x², x (n), accumulated in double by a deterministic two-pass
+ * reduction; d_partial is scratch of MLCU_SUMSQ_PARTIALS doubles. */
+#define MLCU_SUMSQ_PARTIALS 1024
+int mlcu_sumsq(double* d_out, double* d_partial, const float* d_x, long n);
+/* mlcu_scale_f32: x = (float)((double)x·s), x (n): gradient-norm clipping. */
+int mlcu_scale_f32(float* d_x, long n, double s);
+
+/* mlcu_adam_update (adam.cu): one Adam/AdamW step over n parameters, as nn.Adam.Update:
+ * m, v updated in place, params −= lr·((m/c1)/(√(v/c2) + eps) + weight_decay·params) with
+ * the bias corrections c1 = 1−β1ᵗ, c2 = 1−β2ᵗ computed by the caller; double arithmetic. */
+int mlcu_adam_update(float* d_params, const float* d_grads, float* d_m, float* d_v, long n, double lr, double beta1,
+                     double beta2, double eps, double weight_decay, double c1, double c2);
+
 /* ---- GRU (gru.cu) ---- */
 
 /* ---- flow (made.cu, mixture.cu, maf_sample.cu) ---- */
