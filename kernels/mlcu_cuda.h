@@ -60,6 +60,45 @@ int mlcu_philox4x32_10(uint32_t* d_out, const uint32_t* d_ctr, long n, uint32_t 
 
 /* ---- dense ops (gemm.cu, elementwise.cu, conv1d.cu, norm.cu, adam.cu) ---- */
 
+/* mlcu_sgemm: C = alpha·op(A)·op(B) + beta·C, row-major as nn.Gemm: op(A) (m, k), op(B)
+ * (k, n), C (m, n); op(X) = Xᵀ when trans* is non-zero; lda, ldb, ldc are row strides (of A
+ * and B as stored). beta = 0 does not read C. */
+int mlcu_sgemm(int transA, int transB, int m, int n, int k, float alpha, const float* d_A, long lda,
+               const float* d_B, long ldb, float beta, float* d_C, long ldc);
+/* mlcu_sgemm_batched: mlcu_sgemm on batch matrices, entry z at d_A + z·strideA (likewise B,
+ * C; a stride of 0 shares one matrix across the batch). batch ≤ 65535. */
+int mlcu_sgemm_batched(int transA, int transB, int m, int n, int k, float alpha, const float* d_A, long lda,
+                       long strideA, const float* d_B, long ldb, long strideB, float beta, float* d_C, long ldc,
+                       long strideC, int batch);
+/* mlcu_sgemm_batched_tile: mlcu_sgemm_batched with the tile shape forced (tile 1: 64×64,
+ * 2: 128×128, 0: automatic), so that tests cover both. */
+int mlcu_sgemm_batched_tile(int transA, int transB, int m, int n, int k, float alpha, const float* d_A, long lda,
+                            long strideA, const float* d_B, long ldb, long strideB, float beta, float* d_C, long ldc,
+                            long strideC, int batch, int tile);
+
+/* Elementwise (elementwise.cu); n elements, any shape. */
+/* mlcu_relu_forward: out = max(inp, 0) (NaN stays NaN); out may be inp. */
+int mlcu_relu_forward(float* d_out, const float* d_inp, long n);
+/* mlcu_relu_backward: dinp += dout·1[out > 0]; when d_dinp == d_dout, dinp = dout·1[out > 0]. */
+int mlcu_relu_backward(float* d_dinp, const float* d_dout, const float* d_out, long n);
+/* mlcu_add_bias: out (rows, C, L) += bias (C) broadcast over rows and L (L = 1: a Linear). */
+int mlcu_add_bias(float* d_out, const float* d_bias, long rows, int C, long L);
+/* mlcu_channel_sum_add: dst (C) += Σ_{r,l} x[r, c, l], x (rows, C, L); the bias gradient.
+ * Summed in double in a fixed order (deterministic). */
+int mlcu_channel_sum_add(float* d_dst, const float* d_x, long rows, int C, long L);
+/* mlcu_sumsq: *d_out = Σ x², x (n), accumulated in double by a deterministic two-pass
+ * reduction; d_partial is scratch of MLCU_SUMSQ_PARTIALS doubles. */
+#define MLCU_SUMSQ_PARTIALS 1024
+int mlcu_sumsq(double* d_out, double* d_partial, const float* d_x, long n);
+/* mlcu_scale_f32: x = (float)((double)x·s), x (n): gradient-norm clipping. */
+int mlcu_scale_f32(float* d_x, long n, double s);
+
+/* mlcu_adam_update (adam.cu): one Adam/AdamW step over n parameters, as nn.Adam.Update:
+ * m, v updated in place, params −= lr·((m/c1)/(√(v/c2) + eps) + weight_decay·params) with
+ * the bias corrections c1 = 1−β1ᵗ, c2 = 1−β2ᵗ computed by the caller; double arithmetic. */
+int mlcu_adam_update(float* d_params, const float* d_grads, float* d_m, float* d_v, long n, double lr, double beta1,
+                     double beta2, double eps, double weight_decay, double c1, double c2);
+
 /* ---- GRU (gru.cu) ---- */
 /* Multi-layer batch-first GRU, float32, nn/gru.go's GRUForward/GRUBackward (PyTorch's
  * equations, gates r, z, n, h_0 = 0). Sizes: batch B, steps T, input width C, hidden H,
