@@ -12,27 +12,27 @@ import (
 // guardBits marks the guard elements around an output view: a NaN no kernel produces.
 const guardBits = 0x7fc0dead
 
-// guarded is a device buffer of n elements between two guards of g sentinel elements: View
+// guardBuf is a device buffer of n elements between two guards of g sentinel elements: View
 // is what a kernel gets, Check reports a guard that changed.
-type guarded struct {
+type guardBuf struct {
 	all  *Buffer[float32]
 	g, n int
 }
 
-func newGuarded(t *testing.T, init []float32) *guarded {
+func newGuarded(t *testing.T, init []float32) *guardBuf {
 	const g = 7
 	h := make([]float32, len(init)+2*g)
 	for i := range h {
 		h[i] = math.Float32frombits(guardBits)
 	}
 	copy(h[g:], init)
-	return &guarded{all: MustFromHost(h), g: g, n: len(init)}
+	return &guardBuf{all: MustFromHost(h), g: g, n: len(init)}
 }
 
-func (b *guarded) View() *Buffer[float32] { return b.all.Slice(b.g, b.g+b.n) }
+func (b *guardBuf) View() *Buffer[float32] { return b.all.Slice(b.g, b.g+b.n) }
 
 // Host returns the view's contents and fails t if a guard element changed.
-func (b *guarded) Host(t *testing.T, name string) []float32 {
+func (b *guardBuf) Host(t *testing.T, name string) []float32 {
 	t.Helper()
 	h, err := b.all.Host()
 	must(err)
@@ -72,12 +72,4 @@ func to32(x []float64) []float32 {
 		y[i] = float32(v)
 	}
 	return y
-}
-
-func to64(v []float32) []float64 {
-	o := make([]float64, len(v))
-	for i, x := range v {
-		o[i] = float64(x)
-	}
-	return o
 }
