@@ -109,7 +109,7 @@ func TestFlowSamplerParity(t *testing.T) {
 			fs.TileRows, fs.Threads = c.TS, c.thr
 			uin := MustFromHost(u)
 			defer uin.Free()
-			out := newGuarded(t, make([]float32, N*s.D))
+			out := newGuardBuf(t, make([]float32, N*s.D))
 			defer out.all.Free()
 			must(fs.SampleDevice(out.View(), uin, nil, to32(ctx), c.E, c.S, 1, 0))
 			got := out.Host(t, "out")

@@ -84,7 +84,7 @@ func testGRUParity(t *testing.T, s nn.GRUShape, seed int64, extra bool) {
 	defer params.Free()
 	defer inp.Free()
 	defer dout.Free()
-	out := newGuarded(t, make([]float32, s.B*s.H))
+	out := newGuardBuf(t, make([]float32, s.B*s.H))
 	defer out.all.Free()
 	must(g.Forward(out.View(), params, inp))
 	gotOut := out.Host(t, "out")
@@ -107,9 +107,9 @@ func testGRUParity(t *testing.T, s nn.GRUShape, seed int64, extra bool) {
 	}
 	t.Logf("forward: saved activations max |GPU−CPU32| %.3g", worstActs)
 
-	grads := newGuarded(t, pre)
+	grads := newGuardBuf(t, pre)
 	defer grads.all.Free()
-	dinp := newGuarded(t, preIn)
+	dinp := newGuardBuf(t, preIn)
 	defer dinp.all.Free()
 	must(g.Backward(dinp.View(), grads.View(), dout, params, inp))
 	gotG, gotIn := grads.Host(t, "grads"), dinp.Host(t, "dinp")
@@ -132,15 +132,15 @@ func testGRUParity(t *testing.T, s nn.GRUShape, seed int64, extra bool) {
 		return
 	}
 	// Reproducible: the same backward into the same starting values gives the same bits.
-	grads2 := newGuarded(t, pre)
+	grads2 := newGuardBuf(t, pre)
 	defer grads2.all.Free()
-	dinp2 := newGuarded(t, preIn)
+	dinp2 := newGuardBuf(t, preIn)
 	defer dinp2.all.Free()
 	must(g.Backward(dinp2.View(), grads2.View(), dout, params, inp))
 	sameBits(t, "grads (second run)", grads2.Host(t, "grads2"), gotG)
 	sameBits(t, "dinp (second run)", dinp2.Host(t, "dinp2"), gotIn)
 	// A nil dinp leaves the parameter gradients the same.
-	grads3 := newGuarded(t, pre)
+	grads3 := newGuardBuf(t, pre)
 	defer grads3.all.Free()
 	must(g.Backward(nil, grads3.View(), dout, params, inp))
 	sameBits(t, "grads (dinp = nil)", grads3.Host(t, "grads3"), gotG)

@@ -19,7 +19,7 @@ type guardBuf struct {
 	g, n int
 }
 
-func newGuarded(t *testing.T, init []float32) *guardBuf {
+func newGuardBuf(t *testing.T, init []float32) *guardBuf {
 	const g = 7
 	h := make([]float32, len(init)+2*g)
 	for i := range h {

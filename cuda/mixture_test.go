@@ -31,10 +31,10 @@ func TestMixtureParity(t *testing.T) {
 		nn.MixtureBackward(du, nn.NewMixtureParams(nn.MixtureShape{D: D, K: K}, dpf), dlogp, resp, u, p, B, D, K)
 
 		dParams, dU := MustFromHost(params), MustFromHost(u)
-		dLogp, dResp := newGuarded(t, make([]float32, B)), newGuarded(t, make([]float32, B*D*K))
+		dLogp, dResp := newGuardBuf(t, make([]float32, B)), newGuardBuf(t, make([]float32, B*D*K))
 		must(MixtureLogProb(dLogp.View(), dResp.View(), dU, dParams, B, D, K))
 		gotLogp, gotResp := dLogp.Host(t, "logp"), dResp.Host(t, "resp")
-		dDu, dDp := newGuarded(t, du0), newGuarded(t, dp0)
+		dDu, dDp := newGuardBuf(t, du0), newGuardBuf(t, dp0)
 		must(MixtureBackward(dDu.View(), dDp.View(), MustFromHost(dlogp), dResp.View(), dU, dParams, B, D, K))
 		m1 := cmpVec(t, "logp", gotLogp, logp, 1e-5, 1e-5)
 		m2 := cmpVec(t, "resp", gotResp, resp, 1e-5, 1e-5)

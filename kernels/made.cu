@@ -47,6 +47,10 @@ __global__ void add_masked_kernel(float* dst, const float* x, const float* m, lo
 	for (long i = long(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += long(gridDim.x) * blockDim.x) dst[i] += x[i] * m[i];
 }
 
+__global__ void add_kernel(float* dst, const float* x, long n) {
+	for (long i = long(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += long(gridDim.x) * blockDim.x) dst[i] += x[i];
+}
+
 // logp[b] = base[b] + Σ_j logdet[j·B + b], summed in block order as nn.MAFLogProb does.
 __global__ void flow_logp_kernel(float* logp, const float* base, const float* logdet, int NB, int B) {
 	for (int b = blockIdx.x * blockDim.x + threadIdx.x; b < B; b += gridDim.x * blockDim.x) {
@@ -83,6 +87,12 @@ int mlcu_mul_f32(float* d_out, const float* d_a, const float* d_m, long n) {
 int mlcu_add_masked_f32(float* d_dst, const float* d_x, const float* d_m, long n) {
 	if (n <= 0) return 0;
 	MLCU_LAUNCH(add_masked_kernel, mlcu::grid_1d(n, 256), dim3(256), 0, d_dst, d_x, d_m, n);
+	MLCU_LAUNCHED();
+}
+
+int mlcu_add_f32(float* d_dst, const float* d_x, long n) {
+	if (n <= 0) return 0;
+	MLCU_LAUNCH(add_kernel, mlcu::grid_1d(n, 256), dim3(256), 0, d_dst, d_x, n);
 	MLCU_LAUNCHED();
 }
 

@@ -150,6 +150,8 @@ int mlcu_made_affine_backward_f32(float* d_dx, float* d_dO, const float* d_dy, c
 int mlcu_mul_f32(float* d_out, const float* d_a, const float* d_m, long n);
 /* mlcu_add_masked_f32: d_dst[i] += d_x[i]·d_m[i] (a masked weight's gradient). */
 int mlcu_add_masked_f32(float* d_dst, const float* d_x, const float* d_m, long n);
+/* mlcu_add_f32: d_dst[i] += d_x[i]. */
+int mlcu_add_f32(float* d_dst, const float* d_x, long n);
 /* mlcu_flow_logp_f32: d_logp[b] = d_base[b] + Σ_j d_logdet[j·B + b], j = 0..NB−1. */
 int mlcu_flow_logp_f32(float* d_logp, const float* d_base, const float* d_logdet, int NB, int B);
 
