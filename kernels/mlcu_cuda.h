@@ -58,6 +58,23 @@ int mlcu_philox4x32_10(uint32_t* d_out, const uint32_t* d_ctr, long n, uint32_t 
 
 /* ---- binary lens (lens.cu): point-source magnification, ray-shooting map, light curves ---- */
 
+/* Frame of lens/ (VBBinaryLensing): lengths in Einstein radii of the total mass, origin at the
+ * centre of mass, lens 1 (mass 1/(1+q)) at -s q/(1+q), lens 2 (mass q/(1+q)) at s/(1+q).
+ * Double precision throughout; the caller validates s, q (lens.ValidateBinary) and the events.
+ *
+ * mlcu_binary_point_mag: d_out[i] = point-source magnification (lens.Binary.PointMag) at the
+ * source (d_y1[i], d_y2[i]); d_out, d_y1, d_y2 (n). */
+int mlcu_binary_point_mag(double* d_out, const double* d_y1, const double* d_y2, long n, double s, double q);
+/* mlcu_binary_point_mag_many: the same with one lens per source: d_out[i] = A of the binary
+ * (d_s[i], d_q[i]) at (d_y1[i], d_y2[i]); all arrays (n). */
+int mlcu_binary_point_mag_many(double* d_out, const double* d_s, const double* d_q, const double* d_y1,
+                               const double* d_y2, long n);
+/* mlcu_binary_point_light_curves: point-source light curves (lens.LightCurve with rho = 0).
+ * d_params (n_events, 6) rows (s, q, alpha [rad], u0, t0 [days], tE [days]); d_times
+ * (n_times) days, shared by every event; d_out (n_events, n_times). */
+int mlcu_binary_point_light_curves(double* d_out, const double* d_params, const double* d_times, long n_events,
+                                   long n_times);
+
 /* ---- dense ops (gemm.cu, elementwise.cu, conv1d.cu, norm.cu, adam.cu) ---- */
 
 /* ---- GRU (gru.cu) ---- */

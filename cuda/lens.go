@@ -1,0 +1,147 @@
+//go:build cuda || cudaemu
+
+package cuda
+
+/*
+#include "mlcu_cuda.h"
+*/
+import "C"
+
+import (
+	"fmt"
+
+	"github.com/mlcu/mlcu/lens"
+)
+
+// Binary-lens magnification on the device (kernels/lens.cu), the GPU twins of lens/. The
+// frame is lens/'s (VBBinaryLensing's): lengths in Einstein radii of the total mass, origin
+// at the centre of mass, lens 1 (mass 1/(1+q)) at -s q/(1+q), lens 2 (mass q/(1+q)) at
+// s/(1+q). Everything is float64.
+
+// BinaryPointMagBuf writes into out (n) the point-source magnification of the binary (s, q)
+// at the source positions (y1[i], y2[i]) (n each): lens.Binary.PointMag, one device thread
+// per position. It returns an error for (s, q) outside lens.ValidateBinary's domain and
+// panics on mismatched lengths.
+func BinaryPointMagBuf(out, y1, y2 *Buffer[float64], s, q float64) error {
+	if y1.Len() != out.Len() || y2.Len() != out.Len() {
+		panic(fmt.Sprintf("cuda: BinaryPointMagBuf: out %d, y1 %d, y2 %d", out.Len(), y1.Len(), y2.Len()))
+	}
+	if err := lens.ValidateBinary(s, q); err != nil {
+		return err
+	}
+	return check("binary point mag", C.mlcu_binary_point_mag(ptrF64(out), ptrF64(y1), ptrF64(y2), C.long(out.Len()), C.double(s), C.double(q)))
+}
+
+// BinaryPointMag is BinaryPointMagBuf on host slices.
+func BinaryPointMag(y1, y2 []float64, s, q float64) ([]float64, error) {
+	if len(y1) != len(y2) {
+		panic(fmt.Sprintf("cuda: BinaryPointMag: y1 %d, y2 %d", len(y1), len(y2)))
+	}
+	if err := lens.ValidateBinary(s, q); err != nil {
+		return nil, err
+	}
+	if len(y1) == 0 {
+		return nil, nil
+	}
+	d1, err := FromHost(y1)
+	if err != nil {
+		return nil, err
+	}
+	defer d1.Free()
+	d2, err := FromHost(y2)
+	if err != nil {
+		return nil, err
+	}
+	defer d2.Free()
+	out, err := Alloc[float64](len(y1))
+	if err != nil {
+		return nil, err
+	}
+	defer out.Free()
+	if err := BinaryPointMagBuf(out, d1, d2, s, q); err != nil {
+		return nil, err
+	}
+	return out.Host()
+}
+
+// PointEventParams packs the events' (s, q, α, u0, t0, tE) into the (E, 6) rows that
+// PointLightCurvesBuf reads. It returns an error naming the first invalid event; ρ is
+// ignored (point source).
+func PointEventParams(events []lens.Event) ([]float64, error) {
+	p := make([]float64, 0, 6*len(events))
+	for i, e := range events {
+		e.Rho = 0
+		if err := e.Validate(); err != nil {
+			return nil, fmt.Errorf("event %d: %w", i, err)
+		}
+		p = append(p, e.S, e.Q, e.Alpha, e.U0, e.T0, e.TE)
+	}
+	return p, nil
+}
+
+// PointLightCurvesBuf writes into out (E, N) the point-source light curves of E events at
+// the N times ts (days, shared by every event): out[e·N + j] is lens.LightCurve(events[e],
+// ts, ·, ·)[j] with ρ = 0. params (E, 6) holds rows (s, q, α [rad], u0, t0 [days], tE [days])
+// as PointEventParams packs them (validated there: the kernel does not check). One device
+// thread per (event, time); it panics on inconsistent sizes.
+func PointLightCurvesBuf(out, params, ts *Buffer[float64]) error {
+	if params.Len()%6 != 0 || out.Len() != params.Len()/6*ts.Len() {
+		panic(fmt.Sprintf("cuda: PointLightCurvesBuf: params %d (want E·6), times %d, out %d (want E·N)", params.Len(), ts.Len(), out.Len()))
+	}
+	return check("binary point light curves", C.mlcu_binary_point_light_curves(ptrF64(out), ptrF64(params), ptrF64(ts), C.long(params.Len()/6), C.long(ts.Len())))
+}
+
+// PointLightCurves returns the point-source light curves of the events at the times ts
+// (days) as E rows of N magnifications (E = len(events), N = len(ts)); see
+// PointLightCurvesBuf. Each event's ρ is ignored.
+func PointLightCurves(events []lens.Event, ts []float64) ([][]float64, error) {
+	p, err := PointEventParams(events)
+	if err != nil {
+		return nil, err
+	}
+	if len(events) == 0 || len(ts) == 0 {
+		out := make([][]float64, len(events))
+		for i := range out {
+			out[i] = []float64{}
+		}
+		return out, nil
+	}
+	dp, err := FromHost(p)
+	if err != nil {
+		return nil, err
+	}
+	defer dp.Free()
+	dt, err := FromHost(ts)
+	if err != nil {
+		return nil, err
+	}
+	defer dt.Free()
+	out, err := Alloc[float64](len(events) * len(ts))
+	if err != nil {
+		return nil, err
+	}
+	defer out.Free()
+	if err := PointLightCurvesBuf(out, dp, dt); err != nil {
+		return nil, err
+	}
+	flat, err := out.Host()
+	if err != nil {
+		return nil, err
+	}
+	rows := make([][]float64, len(events))
+	for i := range rows {
+		rows[i] = flat[i*len(ts) : (i+1)*len(ts) : (i+1)*len(ts)]
+	}
+	return rows, nil
+}
+
+// BinaryPointMagManyBuf is BinaryPointMagBuf with one lens per source: out[i] is the
+// magnification of the binary (s[i], q[i]) at (y1[i], y2[i]); all buffers have the same
+// length n. The lenses are not validated here (see lens.ValidateBinary).
+func BinaryPointMagManyBuf(out, s, q, y1, y2 *Buffer[float64]) error {
+	n := out.Len()
+	if s.Len() != n || q.Len() != n || y1.Len() != n || y2.Len() != n {
+		panic(fmt.Sprintf("cuda: BinaryPointMagManyBuf: out %d, s %d, q %d, y1 %d, y2 %d", n, s.Len(), q.Len(), y1.Len(), y2.Len()))
+	}
+	return check("binary point mag many", C.mlcu_binary_point_mag_many(ptrF64(out), ptrF64(s), ptrF64(q), ptrF64(y1), ptrF64(y2), C.long(n)))
+}
