@@ -9,6 +9,7 @@ import "C"
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/mlcu/mlcu/lens"
 )
@@ -144,4 +145,81 @@ func BinaryPointMagManyBuf(out, s, q, y1, y2 *Buffer[float64]) error {
 		panic(fmt.Sprintf("cuda: BinaryPointMagManyBuf: out %d, s %d, q %d, y1 %d, y2 %d", n, s.Len(), q.Len(), y1.Len(), y2.Len()))
 	}
 	return check("binary point mag many", C.mlcu_binary_point_mag_many(ptrF64(out), ptrF64(s), ptrF64(q), ptrF64(y1), ptrF64(y2), C.long(n)))
+}
+
+// rayTile is lens/raymap.go's tile side in rays (one device block per tile).
+const rayTile = 16
+
+// RayShootCountsBuf runs inverse ray shooting for the binary b over the source rectangle
+// [x0, x1] × [y0, y1] (reference frame, Einstein radii of the total mass) with nx × ny
+// pixels and raysPerPixel rays per pixel area at magnification 1, on the device, and
+// overwrites counts (ny, nx) with the number of rays that land in each pixel: pixel (i, j)
+// is counts[j·nx + i]. The rays, the tiles that are shot and the per-ray arithmetic are
+// those of lens.Binary.RayShootMap, so the counts equal the CPU's (see RayShootMap). It
+// returns the number of 16 × 16-ray tiles shot. It panics on the arguments RayShootMap
+// panics on and when counts does not hold nx·ny elements.
+func RayShootCountsBuf(counts *Buffer[uint32], b lens.Binary, x0, x1, y0, y1 float64, nx, ny int, raysPerPixel float64) (int, error) {
+	for _, v := range []float64{x0, x1, y0, y1} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			panic(fmt.Sprintf("cuda: RayShootCountsBuf: rectangle [%v, %v] × [%v, %v] is not finite", x0, x1, y0, y1))
+		}
+	}
+	if !(x1 > x0) || !(y1 > y0) || nx < 1 || ny < 1 || int64(nx)*int64(ny) > math.MaxInt32 {
+		panic(fmt.Sprintf("cuda: RayShootCountsBuf: need x1 > x0, y1 > y0, 1 ≤ nx·ny < 2^31 (got [%v, %v] × [%v, %v], %d × %d)", x0, x1, y0, y1, nx, ny))
+	}
+	if !(raysPerPixel > 0) || math.IsInf(raysPerPixel, 0) {
+		panic(fmt.Sprintf("cuda: RayShootCountsBuf: raysPerPixel = %v must be positive and finite", raysPerPixel))
+	}
+	if counts.Len() != nx*ny {
+		panic(fmt.Sprintf("cuda: RayShootCountsBuf: counts %d, want nx·ny = %d", counts.Len(), nx*ny))
+	}
+	// The lattice and the root square exactly as lens.Binary.RayShootMap builds them.
+	dx, dy := (x1-x0)/float64(nx), (y1-y0)/float64(ny)
+	h := math.Sqrt(dx * dy / raysPerPixel)
+	ymax := math.Hypot(math.Max(math.Abs(x0), math.Abs(x1)), math.Max(math.Abs(y0), math.Abs(y1)))
+	xm := math.Max(math.Abs(b.X1), math.Abs(b.X2))
+	rstar := ((ymax + xm) + math.Sqrt((ymax-xm)*(ymax-xm)+4)) / 2
+	t := rayTile * h
+	level := 0
+	for t*math.Ldexp(1, level) < 2*rstar {
+		level++
+	}
+	if level > 40 {
+		panic(fmt.Sprintf("cuda: RayShootCountsBuf: %g rays per pixel need an image-plane grid of more than 2^44 rays per side", raysPerPixel))
+	}
+	origin := -t * math.Ldexp(1, level-1)
+	if level == 0 {
+		origin = -t / 2
+	}
+	var nTiles C.long
+	err := check("binary ray map", C.mlcu_binary_ray_map(ptrU32(counts), C.double(b.M1), C.double(b.M2), C.double(b.X1), C.double(b.X2),
+		C.double(x0), C.double(x1), C.double(y0), C.double(y1), C.int(nx), C.int(ny), C.double(h), C.double(origin), C.int(level), &nTiles))
+	return int(nTiles), err
+}
+
+// RayShootMap is lens.Binary.RayShootMap on the device: the magnification map of b over
+// [x0, x1] × [y0, y1] with nx × ny pixels, A = ray count / raysPerPixel (see
+// RayShootCountsBuf and lens.MagMap for the definition). The rays form the same regular
+// lattice, so the map equals the CPU's pixel for pixel (on amd64, where Go does not fuse
+// multiply-adds; elsewhere a ray within rounding of a pixel edge may change pixel).
+func RayShootMap(b lens.Binary, x0, x1, y0, y1 float64, nx, ny int, raysPerPixel float64) (*lens.MagMap, error) {
+	counts, err := Alloc[uint32](nx * ny)
+	if err != nil {
+		return nil, err
+	}
+	defer counts.Free()
+	if _, err := RayShootCountsBuf(counts, b, x0, x1, y0, y1, nx, ny, raysPerPixel); err != nil {
+		return nil, err
+	}
+	c, err := counts.Host()
+	if err != nil {
+		return nil, err
+	}
+	m := &lens.MagMap{S: b.S, Q: b.Q, X0: x0, X1: x1, Y0: y0, Y1: y1, NX: nx, NY: ny,
+		A: make([]float64, nx*ny), RaysPerPixel: raysPerPixel}
+	inv := 1 / raysPerPixel
+	for i, v := range c {
+		m.A[i] = float64(v) * inv
+	}
+	return m, nil
 }

@@ -309,6 +309,105 @@ __global__ void point_lc_kernel(double* out, const double* params, const double*
 
 constexpr int kBlock = 128;
 
+// ---- inverse ray shooting (lens/raymap.go) ----
+
+constexpr int kRayTile = 16; // lens/raymap.go rayTile: a tile is 16 × 16 rays, one block
+
+// RayGeom is the image-plane lattice and the source rectangle of a map: ray (kx, ky) sits at
+// (origin + (kx + ½)h, origin + (ky + ½)h); tile (ix, iy) holds rays
+// (16 ix + i, 16 iy + j), 0 ≤ i, j < 16; the root square of 2^level tiles per side starts
+// at origin on both axes.
+struct RayGeom {
+	double m1, m2, a1, a2;     // lens masses and positions (real axis)
+	double x0, x1, y0, y1;     // source rectangle
+	double inv_dx, inv_dy;     // inverse pixel size
+	double fnx, fny;
+	int nx;
+	double origin, h, t;       // lattice origin, ray spacing, tile side 16 h
+};
+
+struct TileIdx {
+	long long ix, iy;
+};
+
+// may_hit: lens/raymap.go rayCuller.mayHit. The image of the disk (cx, cy, r) under the lens
+// map lies in a disk (each term M/conj(z - X) maps a disk onto a disk); it reports whether
+// that disk may meet the source rectangle, and true when the disk (nearly) holds a lens.
+__device__ inline bool may_hit(const RayGeom& g, double cx, double cy, double r) {
+	double r2 = r * r;
+	double px = cx, py = cy, rad = r;
+	const double ms[2] = {g.m1, g.m2}, xs[2] = {g.a1, g.a2};
+	for (int l = 0; l < 2; l++) {
+		double ux = cx - xs[l], uy = cy;
+		double den = ux * ux + uy * uy - r2;
+		if (den <= 1e-9 * r2) return true;
+		double f = ms[l] / den;
+		px -= f * ux;
+		py -= f * uy;
+		rad += f * r;
+	}
+	rad = rad * (1 + 1e-9) + 1e-300;
+	double ex = fmax(0.0, fmax(g.x0 - px, px - g.x1));
+	double ey = fmax(0.0, fmax(g.y0 - py, py - g.y1));
+	return ex * ex + ey * ey <= rad * rad;
+}
+
+// may_hit_node tests the square of 2^level tiles whose lower-left tile is (ix, iy), as
+// rayCuller.visit does.
+__device__ inline bool may_hit_node(const RayGeom& g, long long ix, long long iy, int level) {
+	double side = g.t * ldexp(1.0, level);
+	double cx = g.origin + double(ix) * g.t + side / 2;
+	double cy = g.origin + double(iy) * g.t + side / 2;
+	return may_hit(g, cx, cy, side / 1.4142135623730951);
+}
+
+// cull_root_kernel: one thread; out = {(0, 0)} when the root square may hit, *n_out = 0 or 1.
+__global__ void cull_root_kernel(RayGeom g, int level, TileIdx* out, unsigned long long* n_out) {
+	if (blockIdx.x == 0 && threadIdx.x == 0) {
+		bool keep = may_hit_node(g, 0, 0, level);
+		if (keep) out[0] = TileIdx{0, 0};
+		*n_out = keep ? 1 : 0;
+	}
+}
+
+// cull_kernel: for every node of in (n_in, at level child_level + 1) appends to out the
+// children (at child_level) that may hit, in any order (the counts are integers, so the
+// order of the tiles does not change the map). *n_out counts them.
+__global__ void cull_kernel(RayGeom g, const TileIdx* in, long n_in, int child_level, TileIdx* out,
+                            unsigned long long* n_out) {
+	long long half = 1LL << child_level;
+	for (long i = long(blockIdx.x) * blockDim.x + threadIdx.x; i < n_in; i += long(gridDim.x) * blockDim.x) {
+		TileIdx p = in[i];
+		for (int c = 0; c < 4; c++) {
+			long long ix = p.ix + (c & 1 ? half : 0), iy = p.iy + (c & 2 ? half : 0);
+			if (may_hit_node(g, ix, iy, child_level)) out[atomicAdd(n_out, 1ULL)] = TileIdx{ix, iy};
+		}
+	}
+}
+
+// shoot_kernel: one block of 256 threads per tile (grid-stride over tiles), one thread per
+// ray. The arithmetic is lens/raymap.go rayShooter.shootTile's, operation for operation,
+// with the _rn intrinsics so that nvcc does not contract it into FMAs: a ray lands in the
+// same pixel as on the CPU (Go on amd64 does not fuse either), and the counts are equal.
+__global__ void shoot_kernel(RayGeom g, const TileIdx* tiles, long n_tiles, uint32_t* counts) {
+	int i = threadIdx.x % kRayTile, j = threadIdx.x / kRayTile;
+	for (long k = blockIdx.x; k < n_tiles; k += gridDim.x) {
+		TileIdx tl = tiles[k];
+		double bx = double(tl.ix * kRayTile) + 0.5;
+		double by = double(tl.iy * kRayTile) + 0.5;
+		double z2 = __dadd_rn(g.origin, __dmul_rn(by + double(j), g.h));
+		double z22 = __dmul_rn(z2, z2);
+		double z1 = __dadd_rn(g.origin, __dmul_rn(bx + double(i), g.h));
+		double d1 = z1 - g.a1, d2 = z1 - g.a2;
+		double r1 = __dadd_rn(__dmul_rn(d1, d1), z22), r2 = __dadd_rn(__dmul_rn(d2, d2), z22);
+		double inv = 1 / __dmul_rn(r1, r2);
+		double f1 = __dmul_rn(__dmul_rn(g.m1, r2), inv), f2 = __dmul_rn(__dmul_rn(g.m2, r1), inv);
+		double u = __dmul_rn(__dsub_rn(__dsub_rn(__dsub_rn(z1, __dmul_rn(f1, d1)), __dmul_rn(f2, d2)), g.x0), g.inv_dx);
+		double v = __dmul_rn(__dsub_rn(__dmul_rn(z2, __dsub_rn(__dsub_rn(1.0, f1), f2)), g.y0), g.inv_dy);
+		if (u >= 0 && u < g.fnx && v >= 0 && v < g.fny) atomicAdd(&counts[long(v) * g.nx + long(u)], 1u);
+	}
+}
+
 } // namespace
 
 extern "C" {
@@ -332,6 +431,65 @@ int mlcu_binary_point_light_curves(double* d_out, const double* d_params, const 
 	MLCU_LAUNCH(point_lc_kernel, mlcu::grid_1d(n_events * n_times, kBlock), dim3(kBlock), 0, d_out, d_params,
 	            d_times, n_events, n_times);
 	MLCU_LAUNCHED();
+}
+
+int mlcu_binary_ray_map(uint32_t* d_counts, double m1, double m2, double a1, double a2, double x0, double x1,
+                        double y0, double y1, int nx, int ny, double h, double origin, int level, long* h_n_tiles) {
+	*h_n_tiles = 0;
+	MLCU_TRY(cudaMemset(d_counts, 0, size_t(nx) * size_t(ny) * sizeof(uint32_t)));
+	RayGeom g;
+	g.m1 = m1;
+	g.m2 = m2;
+	g.a1 = a1;
+	g.a2 = a2;
+	g.x0 = x0;
+	g.x1 = x1;
+	g.y0 = y0;
+	g.y1 = y1;
+	double dx = (x1 - x0) / double(nx), dy = (y1 - y0) / double(ny);
+	g.inv_dx = 1 / dx;
+	g.inv_dy = 1 / dy;
+	g.fnx = double(nx);
+	g.fny = double(ny);
+	g.nx = nx;
+	g.origin = origin;
+	g.h = h;
+	g.t = kRayTile * h;
+
+	// Quadtree culling, one level per launch: the node list of level l + 1 gives that of l
+	// (at most 4 times longer); the count comes back to size the next launch.
+	unsigned long long* d_n = nullptr;
+	TileIdx* d_in = nullptr;
+	MLCU_TRY(cudaMalloc((void**)&d_n, sizeof *d_n));
+	int err = int(cudaMalloc((void**)&d_in, sizeof(TileIdx)));
+	unsigned long long n = 0;
+	if (err == 0) {
+		MLCU_LAUNCH(cull_root_kernel, dim3(1), dim3(1), 0, g, level, d_in, d_n);
+		err = int(cudaGetLastError());
+	}
+	if (err == 0) err = int(cudaMemcpy(&n, d_n, sizeof n, cudaMemcpyDeviceToHost));
+	for (int l = level - 1; err == 0 && l >= 0 && n > 0; l--) {
+		TileIdx* d_out = nullptr;
+		err = int(cudaMalloc((void**)&d_out, 4 * n * sizeof(TileIdx)));
+		if (err == 0) err = int(cudaMemset(d_n, 0, sizeof *d_n));
+		if (err == 0) {
+			MLCU_LAUNCH(cull_kernel, mlcu::grid_1d(long(n), 256), dim3(256), 0, g, d_in, long(n), l, d_out, d_n);
+			err = int(cudaGetLastError());
+		}
+		if (err == 0) err = int(cudaMemcpy(&n, d_n, sizeof n, cudaMemcpyDeviceToHost));
+		cudaFree(d_in);
+		d_in = d_out;
+	}
+	if (err == 0 && n > 0) {
+		long blocks = long(n) < 65535L * 32 ? long(n) : 65535L * 32;
+		MLCU_LAUNCH(shoot_kernel, dim3(unsigned(blocks)), dim3(kRayTile * kRayTile), 0, g, d_in, long(n), d_counts);
+		err = int(cudaGetLastError());
+	}
+	if (err == 0) err = int(cudaDeviceSynchronize());
+	cudaFree(d_in);
+	cudaFree(d_n);
+	*h_n_tiles = long(n);
+	return err;
 }
 
 } // extern "C"

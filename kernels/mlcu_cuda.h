@@ -74,6 +74,14 @@ int mlcu_binary_point_mag_many(double* d_out, const double* d_s, const double* d
  * (n_times) days, shared by every event; d_out (n_events, n_times). */
 int mlcu_binary_point_light_curves(double* d_out, const double* d_params, const double* d_times, long n_events,
                                    long n_times);
+/* mlcu_binary_ray_map: inverse ray shooting (lens.Binary.RayShootMap) into d_counts (ny, nx)
+ * uint32 (overwritten): the rays of the image-plane lattice (origin + (k + 1/2) h on both
+ * axes) in the tiles of 16 x 16 rays that a quadtree of 2^level tiles per side (from origin)
+ * keeps, mapped by y = z - m1/conj(z - a1) - m2/conj(z - a2) and counted in the pixels of
+ * [x0, x1] x [y0, y1]. Pixel (i, j) is d_counts[j*nx + i]. h_n_tiles (host) receives the
+ * number of tiles shot. Temporary device memory is allocated and freed inside. */
+int mlcu_binary_ray_map(uint32_t* d_counts, double m1, double m2, double a1, double a2, double x0, double x1,
+                        double y0, double y1, int nx, int ny, double h, double origin, int level, long* h_n_tiles);
 
 /* ---- dense ops (gemm.cu, elementwise.cu, conv1d.cu, norm.cu, adam.cu) ---- */
 
