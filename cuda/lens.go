@@ -10,6 +10,9 @@ import "C"
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/mlcu/mlcu/lens"
 )
@@ -222,4 +225,153 @@ func RayShootMap(b lens.Binary, x0, x1, y0, y1 float64, nx, ny int, raysPerPixel
 		m.A[i] = float64(v) * inv
 	}
 	return m, nil
+}
+
+// causticBoxPoints is lens/binary.go's phase sampling of the caustics behind the boxes.
+const causticBoxPoints = 128
+
+// causticBoxes appends to dst the three (x0, x1, y0, y1) boxes of lens/binary.go
+// causticBoxes for b (one per caustic curve, widened by twice the longest polyline segment),
+// unused boxes as (+Inf, -Inf, +Inf, -Inf), which no point is near.
+func causticBoxes(dst []float64, b lens.Binary) []float64 {
+	curves := b.Caustics(causticBoxPoints)
+	if len(curves) > 3 {
+		panic(fmt.Sprintf("cuda: %d caustic curves", len(curves)))
+	}
+	for _, c := range curves {
+		x0, x1, y0, y1 := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+		seg := 0.0
+		for i, p := range c.Caustic {
+			x0, x1 = math.Min(x0, real(p)), math.Max(x1, real(p))
+			y0, y1 = math.Min(y0, imag(p)), math.Max(y1, imag(p))
+			d := p - c.Caustic[(i+1)%len(c.Caustic)]
+			seg = math.Max(seg, math.Hypot(real(d), imag(d)))
+		}
+		m := 2*seg + 1e-9
+		dst = append(dst, x0-m, x1+m, y0-m, y1+m)
+	}
+	for k := len(curves); k < 3; k++ {
+		dst = append(dst, math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1))
+	}
+	return dst
+}
+
+// FiniteEventParams packs the events into the (E, 7) rows (s, q, α, u0, t0, tE, ρ) and the
+// (E, 3, 4) caustic boxes that FiniteLightCurvesBuf reads. It returns an error naming the
+// first invalid event.
+func FiniteEventParams(events []lens.Event) (params, boxes []float64, err error) {
+	params = make([]float64, 0, 7*len(events))
+	boxes = make([]float64, 0, 12*len(events))
+	for i, e := range events {
+		if err := e.Validate(); err != nil {
+			return nil, nil, fmt.Errorf("event %d: %w", i, err)
+		}
+		params = append(params, e.S, e.Q, e.Alpha, e.U0, e.T0, e.TE, e.Rho)
+		boxes = causticBoxes(boxes, lens.NewBinary(e.S, e.Q))
+	}
+	return params, boxes, nil
+}
+
+// FiniteLightCurvesBuf runs the device part of uniform finite-source light curves: for E
+// events (params (E, 7), boxes (E, 3, 4) from FiniteEventParams) at the N times ts (days) it
+// writes out (E, N) and status (E, N). Where status is 0, out is the magnification that
+// lens.Binary.FiniteMag would return by its point-source or quadrupole path (the device
+// applies the same test, relative accuracy goal tol, lens.DefaultTol when tol ≤ 0); where
+// status is 1 the disk needs contour integration (or is in the far field) and out holds the
+// point-source value: the caller finishes those points (FiniteLightCurves does, on the
+// host). It panics on inconsistent sizes.
+func FiniteLightCurvesBuf(out *Buffer[float64], status *Buffer[int32], params, boxes, ts *Buffer[float64], tol float64) error {
+	ne := params.Len() / 7
+	if params.Len()%7 != 0 || boxes.Len() != 12*ne || out.Len() != ne*ts.Len() || status.Len() != out.Len() {
+		panic(fmt.Sprintf("cuda: FiniteLightCurvesBuf: params %d (want E·7), boxes %d (want E·12), times %d, out %d, status %d (want E·N)",
+			params.Len(), boxes.Len(), ts.Len(), out.Len(), status.Len()))
+	}
+	if tol <= 0 {
+		tol = lens.DefaultTol
+	}
+	return check("binary finite light curves", C.mlcu_binary_finite_light_curves(ptrF64(out), ptrI32(status), ptrF64(params), ptrF64(boxes), ptrF64(ts),
+		C.long(ne), C.long(ts.Len()), C.double(tol)))
+}
+
+// FiniteLightCurves returns the uniform finite-source light curves of the events at the
+// times ts (days), E rows of N magnifications, with relative accuracy goal tol (as
+// lens.LightCurve): the device computes every point that the point-source or quadrupole
+// approximation serves, and the host (lens.Binary.FiniteMag, on GOMAXPROCS goroutines)
+// integrates the contours of the points near a caustic. hostPoints is the number of those.
+func FiniteLightCurves(events []lens.Event, ts []float64, tol float64) (curves [][]float64, hostPoints int, err error) {
+	params, boxes, err := FiniteEventParams(events)
+	if err != nil {
+		return nil, 0, err
+	}
+	ne, nt := len(events), len(ts)
+	curves = make([][]float64, ne)
+	if ne == 0 || nt == 0 {
+		for i := range curves {
+			curves[i] = []float64{}
+		}
+		return curves, 0, nil
+	}
+	var bufs []*Buffer[float64]
+	defer func() {
+		for _, b := range bufs {
+			b.Free()
+		}
+	}()
+	for _, h := range [][]float64{params, boxes, ts} {
+		b, err := FromHost(h)
+		if err != nil {
+			return nil, 0, err
+		}
+		bufs = append(bufs, b)
+	}
+	out, err := Alloc[float64](ne * nt)
+	if err != nil {
+		return nil, 0, err
+	}
+	bufs = append(bufs, out)
+	st, err := Alloc[int32](ne * nt)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer st.Free()
+	if err := FiniteLightCurvesBuf(out, st, bufs[0], bufs[1], bufs[2], tol); err != nil {
+		return nil, 0, err
+	}
+	a, err := out.Host()
+	if err != nil {
+		return nil, 0, err
+	}
+	flags, err := st.Host()
+	if err != nil {
+		return nil, 0, err
+	}
+	var todo []int
+	for i, f := range flags {
+		if f != 0 {
+			todo = append(todo, i)
+		}
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(todo) {
+					return
+				}
+				i := todo[k]
+				e := events[i/nt]
+				y1, y2 := e.SourcePos(ts[i%nt])
+				a[i] = lens.NewBinary(e.S, e.Q).FiniteMag(y1, y2, e.Rho, tol)
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range curves {
+		curves[i] = a[i*nt : (i+1)*nt : (i+1)*nt]
+	}
+	return curves, len(todo), nil
 }

@@ -3,6 +3,7 @@
 package cuda
 
 import (
+	"compress/gzip"
 	"encoding/csv"
 	"io"
 	"math"
@@ -10,13 +11,14 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/mlcu/mlcu/lens"
 )
 
-// readRefCSV reads ../testdata/name (one header line; see ../testdata/README or
-// lens/refdata_test.go, from which this is copied) into columns by name.
+// readRefCSV reads ../testdata/name (one header line; .gz decompressed; copied from
+// lens/refdata_test.go) into columns by name.
 func readRefCSV(t testing.TB, name string) map[string][]float64 {
 	t.Helper()
 	f, err := os.Open("../testdata/" + name)
@@ -24,7 +26,15 @@ func readRefCSV(t testing.TB, name string) map[string][]float64 {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	cr := csv.NewReader(f)
+	var r io.Reader = f
+	if strings.HasSuffix(name, ".gz") {
+		gz, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = gz
+	}
+	cr := csv.NewReader(r)
 	cr.Comment = '#'
 	header, err := cr.Read()
 	if err != nil {
@@ -374,4 +384,154 @@ func BenchmarkRayShootMap(b *testing.B) {
 		rays += float64(n*n) * rpp
 	}
 	b.ReportMetric(rays/b.Elapsed().Seconds(), "rays(A=1)/s")
+}
+
+// TestFiniteLightCurves runs four reference events of testdata/lightcurve_params.csv (a
+// smooth prior draw, two caustic crossings with rho = 1.5e-4 and 3e-3, a cusp approach) at
+// every 13th time of the reference cadence (554 points, odd) through FiniteLightCurves, at
+// lens.DefaultTol. Checks:
+//   - every point against lens.Binary.FiniteMagErr at the same source position (the CPU op,
+//     cold start like the device): the device takes the same decision (status 1 exactly
+//     where the CPU integrates a contour, except at most 1% of points where the decision is
+//     at its threshold and rounding of the source position tips it), and the values agree
+//     to |ΔA| ≤ tol·A: where both took the same path the difference is rounding (≤ 1e-9 in
+//     practice), where they did not each path is within its tol·A goal;
+//   - every point against the reference A (VBBinaryLensing at 1e-8) with lens/'s contract,
+//     relative error ≤ 1e-3 (lens.TestLightCurveReference);
+//   - lens.LightCurve (warm-started along the curve) within tol·A;
+//   - guard-padded outputs through FiniteLightCurvesBuf.
+func TestFiniteLightCurves(t *testing.T) {
+	pc := readRefCSV(t, "lightcurve_params.csv")
+	ref := readRefCSV(t, "lightcurves.csv.gz")
+	ids := []int{2, 8, 15, 28}
+	var evs []lens.Event
+	for _, id := range ids {
+		evs = append(evs, lens.Event{S: pc["s"][id], Q: pc["q"][id], Alpha: pc["alpha"][id], U0: pc["u0"][id],
+			T0: pc["t0"][id], TE: pc["tE"][id], Rho: pc["rho"][id]})
+	}
+	var ts []float64
+	var rowOf []int
+	for i := 0; i < 7200; i += 13 {
+		ts = append(ts, float64(i)/100)
+		rowOf = append(rowOf, i)
+	}
+	ne, nt := len(evs), len(ts)
+	const tol = lens.DefaultTol
+	curves, host, err := FiniteLightCurves(evs, ts, tol)
+	must(err)
+
+	// Device outputs and status through the buffer API, guard-padded.
+	params, boxes, err := FiniteEventParams(evs)
+	must(err)
+	dp, db, dt := MustFromHost(params), MustFromHost(boxes), MustFromHost(ts)
+	defer dp.Free()
+	defer db.Free()
+	defer dt.Free()
+	const g = 3
+	outB, out := guarded(ne*nt, g)
+	defer outB.Free()
+	stB := MustAlloc[int32](ne*nt + 2*g)
+	defer stB.Free()
+	sth := make([]int32, ne*nt+2*g)
+	for i := range sth {
+		sth[i] = -7
+	}
+	must(stB.Upload(sth))
+	must(FiniteLightCurvesBuf(out, stB.Slice(g, g+ne*nt), dp, db, dt, tol))
+	dev := checkGuards(t, outB, ne*nt, g)
+	sth, err = stB.Host()
+	must(err)
+	if sth[0] != -7 || sth[g-1] != -7 || sth[g+ne*nt] != -7 || sth[len(sth)-1] != -7 {
+		t.Fatal("status guard overwritten")
+	}
+	status := sth[g : g+ne*nt]
+
+	mismatch, devPoints := 0, 0
+	maxCPU, maxRef, maxSame, maxLC := 0.0, 0.0, 0.0, 0.0
+	for e, ev := range evs {
+		b := lens.NewBinary(ev.S, ev.Q)
+		// lens.LightCurve (warm starts along the curve) is held to the same tol·A.
+		for j, want := range lens.LightCurve(ev, ts, tol, nil) {
+			d := math.Abs(curves[e][j] - want)
+			maxLC = math.Max(maxLC, d/want)
+			if !(d <= tol*want) {
+				t.Fatalf("event %d t %v: %.12g, lens.LightCurve %.12g", ids[e], ts[j], curves[e][j], want)
+			}
+		}
+		for j, tt := range ts {
+			i := e*nt + j
+			if status[i] != 0 && status[i] != 1 {
+				t.Fatalf("event %d t %v: status %d", ids[e], tt, status[i])
+			}
+			y1, y2 := ev.SourcePos(tt)
+			want, _, method := b.FiniteMagErr(y1, y2, ev.Rho, tol)
+			a := curves[e][j]
+			if status[i] == 0 {
+				devPoints++
+				if a != dev[i] {
+					t.Fatalf("event %d t %v: FiniteLightCurves %v, device %v", ids[e], tt, a, dev[i])
+				}
+			}
+			if (status[i] == 1) != (method == "contour" || method == "far field") {
+				mismatch++
+			} else if status[i] == 0 {
+				maxSame = math.Max(maxSame, math.Abs(a-want)/want)
+			}
+			d := math.Abs(a - want)
+			maxCPU = math.Max(maxCPU, d/want)
+			if !(d <= tol*want) {
+				t.Fatalf("event %d t %v (status %d, CPU %s): %.12g, lens.FiniteMag %.12g (rel %.2g)", ids[e], tt, status[i], method, a, want, d/want)
+			}
+			r := ref["A"][ids[e]*7200+rowOf[j]]
+			if math.Abs(ref["t"][ids[e]*7200+rowOf[j]]-tt) > 1e-9 || ref["id"][ids[e]*7200+rowOf[j]] != float64(ids[e]) {
+				t.Fatalf("reference row mismatch at event %d t %v", ids[e], tt)
+			}
+			er := math.Abs(a-r) / r
+			maxRef = math.Max(maxRef, er)
+			if !(er <= 1e-3) {
+				t.Fatalf("event %d t %v: %.12g, reference %.12g (rel %.2g)", ids[e], tt, a, r, er)
+			}
+		}
+	}
+	t.Logf("%d × %d points: %d finished on the device, %d contours on the host; decision differs from the CPU's at %d; "+
+		"max rel diff vs lens.FiniteMag %.2e (same path %.2e), vs lens.LightCurve %.2e, vs reference %.2e",
+		ne, nt, devPoints, host, mismatch, maxCPU, maxSame, maxLC, maxRef)
+	if host != ne*nt-devPoints {
+		t.Errorf("FiniteLightCurves reports %d host points, device status says %d", host, ne*nt-devPoints)
+	}
+	if mismatch > ne*nt/100 {
+		t.Errorf("device and CPU take different paths at %d of %d points", mismatch, ne*nt)
+	}
+}
+
+// BenchmarkFiniteLightCurvesDevice times the device part of FiniteLightCurves (point +
+// quadrupole + decision; contours are left to the host) on the 30 reference events × 7200
+// points on a real GPU; under emulation 2 events × 100 points.
+func BenchmarkFiniteLightCurvesDevice(b *testing.B) {
+	pc := readRefCSV(b, "lightcurve_params.csv")
+	ne, nt := len(pc["s"]), 7200
+	if Emulated() {
+		ne, nt = 2, 100
+	}
+	evs := make([]lens.Event, ne)
+	for i := range evs {
+		evs[i] = lens.Event{S: pc["s"][i], Q: pc["q"][i], Alpha: pc["alpha"][i], U0: pc["u0"][i], T0: pc["t0"][i], TE: pc["tE"][i], Rho: pc["rho"][i]}
+	}
+	ts := lens.RomanTimes(0, 72, lens.RomanCadence)[:nt]
+	params, boxes, err := FiniteEventParams(evs)
+	must(err)
+	dp, db, dt := MustFromHost(params), MustFromHost(boxes), MustFromHost(ts)
+	defer dp.Free()
+	defer db.Free()
+	defer dt.Free()
+	out := MustAlloc[float64](ne * nt)
+	defer out.Free()
+	st := MustAlloc[int32](ne * nt)
+	defer st.Free()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		must(FiniteLightCurvesBuf(out, st, dp, db, dt, 0))
+		must(Synchronize())
+	}
+	b.ReportMetric(float64(b.N*ne*nt)/b.Elapsed().Seconds(), "points/s")
 }

@@ -5,6 +5,9 @@
 //     roots (fixed sweep limit, no allocation), Newton polish on the lens equation and
 //     residual-based image selection, line for line as lens/binary.go images() on a cold start;
 //   - light curves of point sources (lens.LightCurve with rho = 0, stateless per point);
+//   - light curves of uniform finite sources, the part of lens/finite.go finiteMag before
+//     contour integration (point + quadrupole, and its decision test); the points that need a
+//     contour are flagged for the host;
 //   - the inverse-ray-shooting magnification map (lens.Binary.RayShootMap): the same
 //     image-plane lattice and the same tile quadtree, culled level by level on the device, one
 //     block per 16 × 16 tile, one thread per ray, atomicAdd into uint32 pixel counts.
@@ -29,6 +32,7 @@ __host__ __device__ inline cplx operator*(cplx a, cplx b) {
 }
 __host__ __device__ inline cplx operator*(double a, cplx b) { return cplx{a * b.re, a * b.im}; }
 __host__ __device__ inline cplx& operator+=(cplx& a, cplx b) { return a = a + b; }
+__host__ __device__ inline cplx& operator-=(cplx& a, cplx b) { return a = a - b; }
 __host__ __device__ inline cplx conj(cplx a) { return cplx{a.re, -a.im}; }
 __host__ __device__ inline double abs2(cplx a) { return a.re * a.re + a.im * a.im; }
 // inv returns 1/z (z finite, non-zero), as lens/poly.go's inv.
@@ -187,14 +191,19 @@ __device__ inline double point_lens_mag(double u) {
 	return (u2 + 2) / (u * sqrt(u2 + 4));
 }
 
-// binary_point_mag: lens.Binary.PointMag at the source (y1, y2), reference frame.
-__device__ double binary_point_mag(double s, double q, double y1, double y2) {
-	// Far field (lens/binary.go farField with rho = 0): a single lens of the total mass.
+// far_field: lens/binary.go farField: whether a disk of radius rho at (y1, y2) stays beyond
+// 1e4 from both lenses (there the binary is a single lens of the total mass).
+__device__ inline bool far_field(double s, double q, double y1, double y2, double rho) {
 	double x1 = -s * q / (1 + q), x2 = s / (1 + q);
 	double d1 = (y1 - x1) * (y1 - x1) + y2 * y2, d2 = (y1 - x2) * (y1 - x2) + y2 * y2;
-	if (d1 > kFarFieldRadius * kFarFieldRadius && d2 > kFarFieldRadius * kFarFieldRadius)
-		return point_lens_mag(hypot(y1, y2));
+	double r = kFarFieldRadius + rho;
+	return !(d1 <= r * r || d2 <= r * r);
+}
 
+// solve_images: lens/binary.go images() on a cold start. It writes the images' positions z
+// (reference frame) and det J into z, det, returns their number (3 or 5) and the midpoint of
+// the two false roots before polishing (ghost_mid, reference frame; meaningful with 3).
+__device__ int solve_images(double s, double q, double y1, double y2, cplx* zimg, double* detimg, cplx* ghost_mid) {
 	Frame f = frame_for(s, q);
 	cplx w = mk(y1 - f.shift, y2);
 	cplx c[6];
@@ -272,9 +281,25 @@ __device__ double binary_point_mag(double s, double q, double y1, double y2) {
 		int k = 0;
 		for (int i = 0; i < 5; i++)
 			if (i != bi && i != bj) idx[k++] = i;
+		idx[3] = bi;
+		idx[4] = bj;
 	}
+	*ghost_mid = 0.5 * (roots[idx[3]] + roots[idx[4]]) + mk(f.shift, 0);
+	for (int k = 0; k < n; k++) {
+		zimg[k] = pol[idx[k]] + mk(f.shift, 0);
+		detimg[k] = det[idx[k]];
+	}
+	return n;
+}
+
+// binary_point_mag: lens.Binary.PointMag at the source (y1, y2), reference frame.
+__device__ double binary_point_mag(double s, double q, double y1, double y2) {
+	if (far_field(s, q, y1, y2, 0)) return point_lens_mag(hypot(y1, y2));
+	cplx z[5], gm;
+	double det[5];
+	int n = solve_images(s, q, y1, y2, z, det, &gm);
 	double a = 0;
-	for (int k = 0; k < n; k++) a += 1 / fabs(det[idx[k]]);
+	for (int k = 0; k < n; k++) a += 1 / fabs(det[k]);
 	return a;
 }
 
@@ -304,6 +329,141 @@ __global__ void point_lc_kernel(double* out, const double* params, const double*
 		double tau = (ts[j] - t0) / te;
 		double sa = sin(alpha), ca = cos(alpha);
 		out[i] = binary_point_mag(s, q, u0 * sa - tau * ca, -u0 * ca - tau * sa);
+	}
+}
+
+// ---- finite sources: point + quadrupole on the device, contours left to the host ----
+
+constexpr double kQuadSafety = 4.0;  // lens/finite.go quadSafety
+constexpr double kGhostSafety = 6.0; // lens/finite.go ghostSafety
+constexpr int kMaxBoxes = 3;         // a binary has at most three caustic curves
+
+// laplacian_mu: lens/finite.go laplacianMu, the source-plane Laplacian of the signed
+// magnification 1/J of the image at z (reference frame).
+__device__ inline double laplacian_mu(double m1, double m2, double x1, double x2, cplx z, double J) {
+	cplx i1 = inv(z - mk(x1, 0)), i2 = inv(z - mk(x2, 0));
+	cplx cm1 = mk(m1, 0), cm2 = mk(m2, 0);
+	cplx i1s = i1 * i1, i2s = i2 * i2;
+	cplx h1 = mk(0, 0) - (cm1 * i1s + cm2 * i2s);
+	cplx h2 = 2.0 * (cm1 * i1s * i1 + cm2 * i2s * i2);
+	cplx h3 = -6.0 * (cm1 * i1s * i1s + cm2 * i2s * i2s);
+	cplx hb = conj(h1);
+	double a1 = abs2(h1), a2 = abs2(h2);
+	double j4 = J * J * J * J;
+	double t4 = 2 * (hb * hb * h3).re + (1 + 2 * a1) * a2;
+	double t5 = 3 * ((1 + a1) * a1 * a2 + 2 * (hb * hb * hb * h2 * h2).re);
+	return 4 * (t4 / j4 + t5 / (j4 * J));
+}
+
+// critical_from: lens/binary.go criticalFrom, Newton steps from z to the critical curve
+// (on J = 1 - |h'|^2, or on ln|h'|^2 when log_scale) and the distance from y to the caustic
+// point reached; 0 when it does not converge.
+__device__ inline double critical_from(double m1, double m2, double x1, double x2, cplx z, cplx y, bool log_scale) {
+	cplx cm1 = mk(m1, 0), cm2 = mk(m2, 0), cx1 = mk(x1, 0), cx2 = mk(x2, 0);
+	bool converged = false;
+	for (int it = 0; it < 20; it++) {
+		cplx i1 = inv(z - cx1), i2 = inv(z - cx2);
+		cplx h1 = mk(0, 0) - (cm1 * i1 * i1 + cm2 * i2 * i2);
+		cplx h2 = 2.0 * (cm1 * i1 * i1 * i1 + cm2 * i2 * i2 * i2);
+		double a = abs2(h1);
+		if (a == 0 || bad(a)) return 0;
+		double fv;
+		cplx G;
+		if (log_scale) {
+			fv = log(a);
+			G = 2.0 * conj(h2 * inv(h1));
+		} else {
+			fv = 1 - a;
+			G = -2.0 * conj(h2) * h1;
+		}
+		double g2 = abs2(G);
+		if (g2 == 0 || bad(g2)) return 0;
+		z -= (fv / g2) * G;
+		if (fabs(fv) < 1e-9) {
+			converged = true;
+			break;
+		}
+	}
+	if (!converged) return 0;
+	cplx i1 = inv(z - cx1), i2 = inv(z - cx2);
+	cplx r = z - conj(cm1 * i1 + cm2 * i2) - y;
+	double d = hypot(r.re, r.im);
+	return d != d ? 0 : d;
+}
+
+// box_farther: lens/binary.go boxFarther, whether y is farther than lim from every box
+// (x0, x1, y0, y1); an unused box is (+Inf, -Inf, +Inf, -Inf).
+__device__ inline bool box_farther(const double* boxes, cplx y, double lim) {
+	for (int b = 0; b < kMaxBoxes; b++) {
+		const double* bx = boxes + 4 * b;
+		double dx = 0, dy = 0;
+		if (y.re < bx[0]) dx = bx[0] - y.re;
+		else if (y.re > bx[1]) dx = y.re - bx[1];
+		if (y.im < bx[2]) dy = bx[2] - y.im;
+		else if (y.im > bx[3]) dy = y.im - bx[3];
+		if (dx * dx + dy * dy <= lim * lim) return false;
+	}
+	return true;
+}
+
+// finite_lc_kernel: one thread per (event, time). params (ne, 7) rows (s, q, alpha, u0, t0,
+// tE, rho); boxes (ne, 3, 4) the caustic boxes of each event (lens/binary.go causticBoxes);
+// out, status (ne, nt). The thread does what lens/finite.go finiteMag does before contour
+// integration: the point-source images, the quadrupole correction, and the test that
+// decides whether the quadrupole suffices (|quadrupole|·4 < tol·A and no fold within
+// 6 rho by the caustic boxes or the ghost-image estimate). status 0: out is final (point or
+// quadrupole); status 1: the disk needs contour integration (or lies in the far field),
+// out holds the point-source magnification and the host finishes the point.
+__global__ void finite_lc_kernel(double* out, int32_t* status, const double* params, const double* boxes,
+                                 const double* ts, long ne, long nt, double tol) {
+	long total = ne * nt;
+	for (long i = long(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += long(gridDim.x) * blockDim.x) {
+		long e = i / nt, j = i - e * nt;
+		const double* p = params + 7 * e;
+		double s = p[0], q = p[1], alpha = p[2], u0 = p[3], t0 = p[4], te = p[5], rho = p[6];
+		double tau = (ts[j] - t0) / te;
+		double sa = sin(alpha), ca = cos(alpha);
+		double y1 = u0 * sa - tau * ca, y2 = -u0 * ca - tau * sa;
+		if (far_field(s, q, y1, y2, rho)) {
+			out[i] = point_lens_mag(hypot(y1, y2));
+			status[i] = rho == 0 ? 0 : 1;
+			continue;
+		}
+		cplx z[5], gm;
+		double det[5];
+		int n = solve_images(s, q, y1, y2, z, det, &gm);
+		double m1 = 1 / (1 + q), m2 = q / (1 + q), x1 = -s * q / (1 + q), x2 = s / (1 + q);
+		double a0 = 0, aq = 0, qerr = 0;
+		for (int k = 0; k < n; k++) {
+			double mu = 1 / det[k];
+			a0 += fabs(mu);
+			if (rho > 0) {
+				double lap = laplacian_mu(m1, m2, x1, x2, z[k], det[k]);
+				aq += copysign(1.0, mu) * lap;
+				qerr += fabs(lap);
+			}
+		}
+		if (rho == 0) {
+			out[i] = a0;
+			status[i] = 0;
+			continue;
+		}
+		double r2 = rho * rho / 8;
+		aq *= r2;
+		qerr *= r2;
+		bool quad = kQuadSafety * qerr < tol * a0;
+		if (quad && n == 3) { // solverState.ghostFarther with caustic boxes
+			double lim = kGhostSafety * rho;
+			cplx y = mk(y1, y2);
+			if (!box_farther(boxes + 4 * kMaxBoxes * e, y, lim)) {
+				double g1 = critical_from(m1, m2, x1, x2, gm, y, false);
+				double g2 = critical_from(m1, m2, x1, x2, gm, y, true);
+				double d = g1 == 0 ? g2 : (g2 == 0 ? g1 : fmin(g1, g2));
+				quad = d > 0 && d > lim;
+			}
+		}
+		out[i] = quad ? a0 + aq : a0;
+		status[i] = quad ? 0 : 1;
 	}
 }
 
@@ -490,6 +650,14 @@ int mlcu_binary_ray_map(uint32_t* d_counts, double m1, double m2, double a1, dou
 	cudaFree(d_n);
 	*h_n_tiles = long(n);
 	return err;
+}
+
+int mlcu_binary_finite_light_curves(double* d_out, int32_t* d_status, const double* d_params, const double* d_boxes,
+                                    const double* d_times, long n_events, long n_times, double tol) {
+	if (n_events <= 0 || n_times <= 0) return 0;
+	MLCU_LAUNCH(finite_lc_kernel, mlcu::grid_1d(n_events * n_times, kBlock), dim3(kBlock), 0, d_out, d_status,
+	            d_params, d_boxes, d_times, n_events, n_times, tol);
+	MLCU_LAUNCHED();
 }
 
 } // extern "C"

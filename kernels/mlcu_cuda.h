@@ -74,6 +74,15 @@ int mlcu_binary_point_mag_many(double* d_out, const double* d_s, const double* d
  * (n_times) days, shared by every event; d_out (n_events, n_times). */
 int mlcu_binary_point_light_curves(double* d_out, const double* d_params, const double* d_times, long n_events,
                                    long n_times);
+/* mlcu_binary_finite_light_curves: uniform finite-source light curves, the part that needs no
+ * contour integration (lens/finite.go finiteMag): d_params (n_events, 7) rows (s, q, alpha,
+ * u0, t0, tE, rho); d_boxes (n_events, 3, 4) each event's caustic boxes (x0, x1, y0, y1;
+ * unused boxes +Inf, -Inf, +Inf, -Inf); d_times (n_times); tol the relative accuracy goal.
+ * d_out (n_events, n_times) the magnification, d_status (n_events, n_times) int: 0 when d_out
+ * is final (point source, or point + quadrupole), 1 when the disk needs contour integration
+ * or lies in the far field (d_out then holds the point-source value; the caller finishes). */
+int mlcu_binary_finite_light_curves(double* d_out, int32_t* d_status, const double* d_params, const double* d_boxes,
+                                    const double* d_times, long n_events, long n_times, double tol);
 /* mlcu_binary_ray_map: inverse ray shooting (lens.Binary.RayShootMap) into d_counts (ny, nx)
  * uint32 (overwritten): the rays of the image-plane lattice (origin + (k + 1/2) h on both
  * axes) in the tiles of 16 x 16 rays that a quadtree of 2^level tiles per side (from origin)
