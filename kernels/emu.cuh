@@ -315,6 +315,11 @@ inline unsigned __umulhi(unsigned a, unsigned b) { return unsigned((uint64_t(a) 
 inline unsigned long long __umul64hi(unsigned long long a, unsigned long long b) {
 	return (unsigned long long)((unsigned __int128)a * b >> 64);
 }
+// Round-to-nearest double arithmetic that nvcc never contracts into an FMA (the host
+// compiler does not contract without -mfma either).
+inline double __dadd_rn(double a, double b) { return a + b; }
+inline double __dsub_rn(double a, double b) { return a - b; }
+inline double __dmul_rn(double a, double b) { return a * b; }
 // CUDA's device min/max; mixed argument types do not compile here (say which type you mean).
 using std::max;
 using std::min;

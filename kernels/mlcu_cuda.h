@@ -58,6 +58,40 @@ int mlcu_philox4x32_10(uint32_t* d_out, const uint32_t* d_ctr, long n, uint32_t 
 
 /* ---- binary lens (lens.cu): point-source magnification, ray-shooting map, light curves ---- */
 
+/* Frame of lens/ (VBBinaryLensing): lengths in Einstein radii of the total mass, origin at the
+ * centre of mass, lens 1 (mass 1/(1+q)) at -s q/(1+q), lens 2 (mass q/(1+q)) at s/(1+q).
+ * Double precision throughout; the caller validates s, q (lens.ValidateBinary) and the events.
+ *
+ * mlcu_binary_point_mag: d_out[i] = point-source magnification (lens.Binary.PointMag) at the
+ * source (d_y1[i], d_y2[i]); d_out, d_y1, d_y2 (n). */
+int mlcu_binary_point_mag(double* d_out, const double* d_y1, const double* d_y2, long n, double s, double q);
+/* mlcu_binary_point_mag_many: the same with one lens per source: d_out[i] = A of the binary
+ * (d_s[i], d_q[i]) at (d_y1[i], d_y2[i]); all arrays (n). */
+int mlcu_binary_point_mag_many(double* d_out, const double* d_s, const double* d_q, const double* d_y1,
+                               const double* d_y2, long n);
+/* mlcu_binary_point_light_curves: point-source light curves (lens.LightCurve with rho = 0).
+ * d_params (n_events, 6) rows (s, q, alpha [rad], u0, t0 [days], tE [days]); d_times
+ * (n_times) days, shared by every event; d_out (n_events, n_times). */
+int mlcu_binary_point_light_curves(double* d_out, const double* d_params, const double* d_times, long n_events,
+                                   long n_times);
+/* mlcu_binary_finite_light_curves: uniform finite-source light curves, the part that needs no
+ * contour integration (lens/finite.go finiteMag): d_params (n_events, 7) rows (s, q, alpha,
+ * u0, t0, tE, rho); d_boxes (n_events, 3, 4) each event's caustic boxes (x0, x1, y0, y1;
+ * unused boxes +Inf, -Inf, +Inf, -Inf); d_times (n_times); tol the relative accuracy goal.
+ * d_out (n_events, n_times) the magnification, d_status (n_events, n_times) int: 0 when d_out
+ * is final (point source, or point + quadrupole), 1 when the disk needs contour integration
+ * or lies in the far field (d_out then holds the point-source value; the caller finishes). */
+int mlcu_binary_finite_light_curves(double* d_out, int32_t* d_status, const double* d_params, const double* d_boxes,
+                                    const double* d_times, long n_events, long n_times, double tol);
+/* mlcu_binary_ray_map: inverse ray shooting (lens.Binary.RayShootMap) into d_counts (ny, nx)
+ * uint32 (overwritten): the rays of the image-plane lattice (origin + (k + 1/2) h on both
+ * axes) in the tiles of 16 x 16 rays that a quadtree of 2^level tiles per side (from origin)
+ * keeps, mapped by y = z - m1/conj(z - a1) - m2/conj(z - a2) and counted in the pixels of
+ * [x0, x1] x [y0, y1]. Pixel (i, j) is d_counts[j*nx + i]. h_n_tiles (host) receives the
+ * number of tiles shot. Temporary device memory is allocated and freed inside. */
+int mlcu_binary_ray_map(uint32_t* d_counts, double m1, double m2, double a1, double a2, double x0, double x1,
+                        double y0, double y1, int nx, int ny, double h, double origin, int level, long* h_n_tiles);
+
 /* ---- dense ops (gemm.cu, elementwise.cu, conv1d.cu, norm.cu, adam.cu) ---- */
 
 /* mlcu_sgemm: C = alpha·op(A)·op(B) + beta·C, row-major as nn.Gemm: op(A) (m, k), op(B)
