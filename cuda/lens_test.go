@@ -62,7 +62,7 @@ func readRefCSV(t testing.TB, name string) map[string][]float64 {
 
 // guarded allocates n+2g elements, fills them with NaN and returns the buffer and its
 // middle view [g, g+n).
-func guarded(n, g int) (*Buffer[float64], *Buffer[float64]) {
+func guardedF64(n, g int) (*Buffer[float64], *Buffer[float64]) {
 	b := MustAlloc[float64](n + 2*g)
 	h := make([]float64, n+2*g)
 	for i := range h {
@@ -73,7 +73,7 @@ func guarded(n, g int) (*Buffer[float64], *Buffer[float64]) {
 }
 
 // checkGuards fails when a guard element of b (n+2g) is no longer the sentinel.
-func checkGuards(t *testing.T, b *Buffer[float64], n, g int) []float64 {
+func checkGuardsF64(t *testing.T, b *Buffer[float64], n, g int) []float64 {
 	t.Helper()
 	h, err := b.Host()
 	must(err)
@@ -100,7 +100,7 @@ func TestBinaryPointMagReference(t *testing.T) {
 	cols := readRefCSV(t, "binary_point.csv")
 	n := len(cols["s"])
 	const g = 3
-	outB, out := guarded(n, g)
+	outB, out := guardedF64(n, g)
 	defer outB.Free()
 	var bufs []*Buffer[float64]
 	for _, k := range []string{"s", "q", "y1", "y2"} {
@@ -112,7 +112,7 @@ func TestBinaryPointMagReference(t *testing.T) {
 		}
 	}()
 	must(BinaryPointMagManyBuf(out, bufs[0], bufs[1], bufs[2], bufs[3]))
-	got := checkGuards(t, outB, n, g)
+	got := checkGuardsF64(t, outB, n, g)
 
 	const rtolCPU = 1e-9
 	errs := make([]float64, n)
@@ -227,10 +227,10 @@ func TestPointLightCurves(t *testing.T) {
 	dp, dt := MustFromHost(p), MustFromHost(ts)
 	defer dp.Free()
 	defer dt.Free()
-	outB, out := guarded(ne*nt, g)
+	outB, out := guardedF64(ne*nt, g)
 	defer outB.Free()
 	must(PointLightCurvesBuf(out, dp, dt))
-	got := checkGuards(t, outB, ne*nt, g)
+	got := checkGuardsF64(t, outB, ne*nt, g)
 	const rtol = 1e-9
 	maxRel := 0.0
 	for e, ev := range evs {
@@ -430,7 +430,7 @@ func TestFiniteLightCurves(t *testing.T) {
 	defer db.Free()
 	defer dt.Free()
 	const g = 3
-	outB, out := guarded(ne*nt, g)
+	outB, out := guardedF64(ne*nt, g)
 	defer outB.Free()
 	stB := MustAlloc[int32](ne*nt + 2*g)
 	defer stB.Free()
@@ -440,7 +440,7 @@ func TestFiniteLightCurves(t *testing.T) {
 	}
 	must(stB.Upload(sth))
 	must(FiniteLightCurvesBuf(out, stB.Slice(g, g+ne*nt), dp, db, dt, tol))
-	dev := checkGuards(t, outB, ne*nt, g)
+	dev := checkGuardsF64(t, outB, ne*nt, g)
 	sth, err = stB.Host()
 	must(err)
 	if sth[0] != -7 || sth[g-1] != -7 || sth[g+ne*nt] != -7 || sth[len(sth)-1] != -7 {
