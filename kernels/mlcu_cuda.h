@@ -133,6 +133,13 @@ int mlcu_scale_f32(float* d_x, long n, double s);
 int mlcu_adam_update(float* d_params, const float* d_grads, float* d_m, float* d_v, long n, double lr, double beta1,
                      double beta2, double eps, double weight_decay, double c1, double c2);
 
+/* ---- layout (layout.cu) ---- */
+/* mlcu_transpose_last2_f32: d_dst (B, N, M) = the transpose of each of the B matrices of d_src
+ * (B, M, N) (nn's transposeLast2). B ≤ 65535. */
+int mlcu_transpose_last2_f32(float* d_dst, const float* d_src, int B, int M, int N);
+/* mlcu_fill_f32: d_x[i] = v for i < n. */
+int mlcu_fill_f32(float* d_x, long n, float v);
+
 /* ---- GRU (gru.cu) ---- */
 /* Multi-layer batch-first GRU, float32, nn/gru.go's GRUForward/GRUBackward (PyTorch's
  * equations, gates r, z, n, h_0 = 0). Sizes: batch B, steps T, input width C, hidden H,

@@ -1,0 +1,487 @@
+//go:build cuda || cudaemu
+
+package cuda
+
+/*
+#include "mlcu_cuda.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/mlcu/mlcu/nn"
+)
+
+// Model is the device mirror of an nn.Model for training and evaluation: its parameters,
+// gradients and running statistics live in device buffers with nn's flat layouts, and
+// LossForward/LossBackward run the featurizer (convolutions, batch norms, ReLUs, max-pools,
+// GRU, output layer) and the flow's density pass on the device. The host model gives the
+// shapes and, through Upload and Download, the values (checkpoints are written from it).
+type Model struct {
+	Config nn.ModelConfig
+	host   *nn.Model[float32]
+
+	Params, Grads, Buffers *F32
+
+	acts map[int]*modelActs
+	last *modelActs
+}
+
+// blockActs are one residual block's device activations (nn.ResBlockActs).
+type blockActs struct {
+	s                          nn.ResBlockShape
+	inp                        *F32 // the forward input (a view of the previous stage)
+	col1, h1, mean1, rstd1, a1 *F32
+	col2, h2, mean2, rstd2     *F32
+	hp, meanP, rstdP           *F32 // nil without projection
+	out, s0, s1, work          *F32
+	pooled, dOut, dPool        *F32
+	poolIx                     *Buffer[int32]
+}
+
+// modelActs is the device workspace of one batch size.
+type modelActs struct {
+	B          int
+	train      bool
+	blocks     []*blockActs
+	seq, dseq  *F32 // (B, T, C)
+	gru        *GRU
+	hidden     *F32 // (B, GRUHidden)
+	dhid       *F32
+	ctx, dctx  *F32 // (B, Context)
+	maf        *MAF
+	theta      *F32 // (B, D)
+	logp       *F32 // (B)
+	dlogp      *F32 // (B)
+	hostLogp   []float32
+	hostDlogp  []float32
+	all        []*F32
+	ix         []*Buffer[int32]
+}
+
+// NewModel uploads host's parameters and running statistics.
+func NewModel(host *nn.Model[float32]) (*Model, error) {
+	if err := Init(); err != nil {
+		return nil, err
+	}
+	m := &Model{Config: host.Config, host: host, acts: map[int]*modelActs{}}
+	var err error
+	if m.Params, err = Alloc[float32](len(host.Params)); err != nil {
+		return nil, err
+	}
+	m.Grads = MustAlloc[float32](len(host.Grads))
+	m.Buffers = MustAlloc[float32](max(len(host.Buffers), 1)).Slice(0, len(host.Buffers))
+	if err := m.Upload(); err != nil {
+		m.Free()
+		return nil, err
+	}
+	return m, m.Grads.Zero()
+}
+
+// Upload copies the host model's parameters and running statistics to the device.
+func (m *Model) Upload() error {
+	if err := m.Params.Upload(m.host.Params); err != nil {
+		return err
+	}
+	return m.Buffers.Upload(m.host.Buffers)
+}
+
+// Download copies the device's parameters and running statistics into the host model.
+func (m *Model) Download() error {
+	if err := m.Params.Download(m.host.Params); err != nil {
+		return err
+	}
+	return m.Buffers.Download(m.host.Buffers)
+}
+
+// DownloadGrads copies the device's gradients into the host model's Grads.
+func (m *Model) DownloadGrads() error { return m.Grads.Download(m.host.Grads) }
+
+// Free releases the device memory.
+func (m *Model) Free() {
+	for _, a := range m.acts {
+		a.free()
+	}
+	m.acts = nil
+	m.Params.Free()
+	m.Grads.Free()
+	m.Buffers.Free()
+}
+
+func (a *modelActs) free() {
+	for _, b := range a.all {
+		b.Free()
+	}
+	for _, b := range a.ix {
+		b.Free()
+	}
+	if a.gru != nil {
+		a.gru.Free()
+	}
+	if a.maf != nil {
+		a.maf.Free()
+	}
+}
+
+// view returns the device view of the host slice v, a view into the host flat slice flat
+// (the same offsets in dev, which mirrors flat).
+func view(dev *F32, flat, v []float32) *F32 {
+	if len(v) == 0 {
+		return nil
+	}
+	off := int((uintptr(unsafe.Pointer(&v[0])) - uintptr(unsafe.Pointer(&flat[0]))) / 4)
+	if off < 0 || off+len(v) > len(flat) {
+		panic("cuda: view: slice outside its flat buffer")
+	}
+	return dev.Slice(off, off+len(v))
+}
+
+func (m *Model) actsFor(B int) (*modelActs, error) {
+	if a, ok := m.acts[B]; ok {
+		return a, nil
+	}
+	a := &modelActs{B: B}
+	var err error
+	alloc := func(n int) *F32 {
+		if err != nil {
+			return nil
+		}
+		var b *F32
+		if b, err = Alloc[float32](max(n, 1)); err != nil {
+			return nil
+		}
+		a.all = append(a.all, b)
+		return b.Slice(0, n)
+	}
+	fs := m.Config.Featurizer
+	fs.B = B
+	for i := range fs.Blocks {
+		s := fs.Block(i)
+		BOL := s.B * s.OC * s.L
+		ba := &blockActs{s: s,
+			col1: alloc(s.B * s.C * s.K * s.L), h1: alloc(BOL), mean1: alloc(s.OC), rstd1: alloc(s.OC), a1: alloc(BOL),
+			col2: alloc(s.B * s.OC * s.K * s.L), h2: alloc(BOL), mean2: alloc(s.OC), rstd2: alloc(s.OC),
+			out: alloc(BOL), s0: alloc(BOL), s1: alloc(BOL), dOut: alloc(BOL),
+			work: alloc(max(Conv1dBackwardWork(s.B, s.C, s.L, s.OC, s.K), Conv1dBackwardWork(s.B, s.OC, s.L, s.OC, s.K))),
+		}
+		if s.Proj() {
+			ba.hp, ba.meanP, ba.rstdP = alloc(BOL), alloc(s.OC), alloc(s.OC)
+		}
+		if fs.Pool(i) {
+			n := s.B * s.OC * (s.L / 2)
+			ba.pooled, ba.dPool = alloc(n), alloc(n)
+			if err == nil {
+				var ix *Buffer[int32]
+				if ix, err = Alloc[int32](max(n, 1)); err == nil {
+					a.ix = append(a.ix, ix)
+					ba.poolIx = ix.Slice(0, n)
+				}
+			}
+		}
+		a.blocks = append(a.blocks, ba)
+	}
+	g := fs.GRU()
+	a.seq, a.dseq = alloc(g.B*g.T*g.C), alloc(g.B*g.T*g.C)
+	a.hidden, a.dhid = alloc(B*fs.GRUHidden), alloc(B*fs.GRUHidden)
+	a.ctx, a.dctx = alloc(B*fs.Context), alloc(B*fs.Context)
+	a.theta, a.logp, a.dlogp = alloc(B*m.Config.D()), alloc(B), alloc(B)
+	if err == nil {
+		a.gru, err = NewGRU(g)
+	}
+	if err == nil {
+		a.maf, err = NewMAF(m.host.Flow, B)
+	}
+	if err != nil {
+		a.free()
+		return nil, err
+	}
+	a.hostLogp, a.hostDlogp = make([]float32, B), make([]float32, B)
+	m.acts[B] = a
+	return a, nil
+}
+
+// LossForward returns the mean negative log-likelihood of the batch x (B, 1, L), theta
+// (B, D) (host slices, copied to the device), as nn.Model.LossForward: training mode uses
+// batch statistics and updates the running statistics on the device.
+func (m *Model) LossForward(x, theta []float32, train bool) (float64, error) {
+	D, L := m.Config.D(), m.Config.Featurizer.L
+	B := len(theta) / D
+	if B == 0 || len(theta) != B*D || len(x) != B*L {
+		panic(fmt.Sprintf("cuda: Model.LossForward: len(x) = %d, len(theta) = %d: want B·%d and B·%d with B ≥ 1", len(x), len(theta), L, D))
+	}
+	a, err := m.actsFor(B)
+	if err != nil {
+		return 0, err
+	}
+	m.last = nil
+	inp := a.blocks[0].col1 // borrowed: x is copied into the first block's input view below
+	_ = inp
+	xd, err := m.input(a, x)
+	if err != nil {
+		return 0, err
+	}
+	if err := a.theta.Upload(theta); err != nil {
+		return 0, err
+	}
+	if err := m.featurize(a, xd, train); err != nil {
+		return 0, err
+	}
+	if err := a.maf.LogProb(a.logp, m.flowParams(), a.theta, a.ctx, B); err != nil {
+		return 0, err
+	}
+	if err := a.logp.Download(a.hostLogp); err != nil {
+		return 0, err
+	}
+	s := 0.0
+	for _, v := range a.hostLogp {
+		s += float64(v)
+	}
+	a.train = train
+	m.last = a
+	return -s / float64(B), nil
+}
+
+// LogProb returns the per-row log p(θ | x) of the last LossForward (host copy).
+func (m *Model) LogProb() []float32 {
+	if m.last == nil {
+		return nil
+	}
+	return m.last.hostLogp
+}
+
+// input copies x into a device buffer owned by a (the network input of the first block).
+func (m *Model) input(a *modelActs, x []float32) (*F32, error) {
+	if a.blocks[0].inp == nil {
+		b, err := Alloc[float32](len(x))
+		if err != nil {
+			return nil, err
+		}
+		a.all = append(a.all, b)
+		a.blocks[0].inp = b
+	}
+	return a.blocks[0].inp, a.blocks[0].inp.Upload(x)
+}
+
+func (m *Model) flowParams() *F32 {
+	nf := m.Config.Featurizer.NumParams()
+	return m.Params.Slice(nf, m.Params.Len())
+}
+
+func (m *Model) flowGrads() *F32 {
+	nf := m.Config.Featurizer.NumParams()
+	return m.Grads.Slice(nf, m.Grads.Len())
+}
+
+// blockParams returns the device views of block i's parameters (or gradients with
+// grads = true; their running statistics are nil) and running statistics.
+func (m *Model) blockParams(i int, grads bool) (w1, g1, b1, rm1, rv1, w2, g2, b2, rm2, rv2, wp, gp, bp, rmp, rvp *F32) {
+	h := m.host
+	flat, dev, p := h.Params, m.Params, h.Feat.Blocks[i]
+	if grads {
+		flat, dev, p = h.Grads, m.Grads, h.DFeat.Blocks[i]
+	}
+	bv := func(v []float32) *F32 {
+		if grads || len(v) == 0 {
+			return nil
+		}
+		return view(m.Buffers, h.Buffers, v)
+	}
+	hp := h.Feat.Blocks[i] // running statistics live with the parameters' views
+	return view(dev, flat, p.W1), view(dev, flat, p.BN1.Gamma), view(dev, flat, p.BN1.Beta), bv(hp.BN1.RunMean), bv(hp.BN1.RunVar),
+		view(dev, flat, p.W2), view(dev, flat, p.BN2.Gamma), view(dev, flat, p.BN2.Beta), bv(hp.BN2.RunMean), bv(hp.BN2.RunVar),
+		view(dev, flat, p.WProj), view(dev, flat, p.BNProj.Gamma), view(dev, flat, p.BNProj.Beta), bv(hp.BNProj.RunMean), bv(hp.BNProj.RunVar)
+}
+
+// featurize runs nn.FeaturizerForward on the device: context vectors into a.ctx.
+func (m *Model) featurize(a *modelActs, x *F32, train bool) error {
+	fs := m.Config.Featurizer
+	fs.B = a.B
+	inp := x
+	for i, ba := range a.blocks {
+		ba.inp = inp
+		if err := m.blockForward(ba, i, train); err != nil {
+			return err
+		}
+		inp = ba.out
+		if fs.Pool(i) {
+			s := ba.s
+			if err := MaxPool1dForward(ba.pooled, ba.poolIx, ba.out, s.B, s.OC, s.L); err != nil {
+				return err
+			}
+			inp = ba.pooled
+		}
+	}
+	g := fs.GRU()
+	if err := transpose(a.seq, inp, g.B, g.C, g.T); err != nil {
+		return err
+	}
+	h := m.host
+	if err := a.gru.Forward(a.hidden, view(m.Params, h.Params, h.Feat.GRU.Flat), a.seq); err != nil {
+		return err
+	}
+	return LinearForward(a.ctx, a.hidden, view(m.Params, h.Params, h.Feat.W), view(m.Params, h.Params, h.Feat.Bias), a.B, fs.GRUHidden, fs.Context)
+}
+
+func transpose(dst, src *F32, B, M, N int) error {
+	return check("transpose", C.mlcu_transpose_last2_f32(ptrF32(dst), ptrF32(src), C.int(B), C.int(M), C.int(N)))
+}
+
+// blockForward is nn.ResBlockForward on the device.
+func (m *Model) blockForward(ba *blockActs, i int, train bool) error {
+	s := ba.s
+	B, Cn, OC, L, K := s.B, s.C, s.OC, s.L, s.K
+	w1, g1, b1, rm1, rv1, w2, g2, b2, rm2, rv2, wp, gp, bp, rmp, rvp := m.blockParams(i, false)
+	bn := func(out, mean, rstd, x, gamma, beta, rm, rv *F32) error {
+		if train {
+			return BatchNorm1dForward(out, mean, rstd, x, gamma, beta, rm, rv, B, OC, L, nn.BatchNormMomentum, nn.BatchNormEps)
+		}
+		return BatchNorm1dEvalForward(out, x, gamma, beta, rm, rv, B, OC, L, nn.BatchNormEps)
+	}
+	steps := []func() error{
+		func() error { return Conv1dForward(ba.h1, ba.col1, ba.inp, w1, nil, B, Cn, L, OC, K) },
+		func() error { return bn(ba.a1, ba.mean1, ba.rstd1, ba.h1, g1, b1, rm1, rv1) },
+		func() error { return ReLUForward(ba.a1, ba.a1) },
+		func() error { return Conv1dForward(ba.h2, ba.col2, ba.a1, w2, nil, B, OC, L, OC, K) },
+		func() error { return bn(ba.out, ba.mean2, ba.rstd2, ba.h2, g2, b2, rm2, rv2) },
+	}
+	for _, f := range steps {
+		if err := f(); err != nil {
+			return err
+		}
+	}
+	skip := ba.inp
+	if s.Proj() {
+		if err := Conv1dForward(ba.hp, nil, ba.inp, wp, nil, B, Cn, L, OC, 1); err != nil {
+			return err
+		}
+		skip = ba.s0
+		if err := bn(skip, ba.meanP, ba.rstdP, ba.hp, gp, bp, rmp, rvp); err != nil {
+			return err
+		}
+	}
+	if err := check("add", C.mlcu_add_f32(ptrF32(ba.out), ptrF32(skip), C.long(ba.out.n))); err != nil {
+		return err
+	}
+	return ReLUForward(ba.out, ba.out)
+}
+
+// LossBackward adds the gradient of the last training-mode LossForward's loss into Grads
+// (nn.Model.LossBackward).
+func (m *Model) LossBackward() error {
+	a := m.last
+	if a == nil || !a.train {
+		panic("cuda: Model.LossBackward: no training-mode LossForward to differentiate")
+	}
+	g := float32(-1 / float64(a.B))
+	for i := range a.hostDlogp {
+		a.hostDlogp[i] = g
+	}
+	if err := a.dlogp.Upload(a.hostDlogp); err != nil {
+		return err
+	}
+	if err := a.dctx.Zero(); err != nil {
+		return err
+	}
+	if err := a.maf.Backward(m.flowGrads(), nil, a.dctx, a.dlogp, m.flowParams(), a.ctx, a.B); err != nil {
+		return err
+	}
+	return m.featurizerBackward(a)
+}
+
+// featurizerBackward is nn.FeaturizerBackward on the device (no input gradient).
+func (m *Model) featurizerBackward(a *modelActs) error {
+	fs := m.Config.Featurizer
+	fs.B = a.B
+	h := m.host
+	if err := a.dhid.Zero(); err != nil {
+		return err
+	}
+	if err := LinearBackward(a.dhid, view(m.Grads, h.Grads, h.DFeat.W), view(m.Grads, h.Grads, h.DFeat.Bias), a.dctx, a.hidden,
+		view(m.Params, h.Params, h.Feat.W), a.B, fs.GRUHidden, fs.Context); err != nil {
+		return err
+	}
+	if err := a.dseq.Zero(); err != nil {
+		return err
+	}
+	g := fs.GRU()
+	if err := a.gru.Backward(a.dseq, view(m.Grads, h.Grads, h.DFeat.GRU.Flat), a.dhid, view(m.Params, h.Params, h.Feat.GRU.Flat), a.seq); err != nil {
+		return err
+	}
+	last := fs.Blocks - 1
+	dlast := a.blocks[last].dOut
+	if fs.Pool(last) {
+		dlast = a.blocks[last].dPool
+	}
+	if err := transpose(dlast, a.dseq, g.B, g.T, g.C); err != nil {
+		return err
+	}
+	for i := last; i >= 0; i-- {
+		ba := a.blocks[i]
+		s := ba.s
+		if fs.Pool(i) {
+			if err := ba.dOut.Zero(); err != nil {
+				return err
+			}
+			if err := MaxPool1dBackward(ba.dOut, ba.dPool, ba.poolIx, s.B, s.OC, s.L); err != nil {
+				return err
+			}
+		}
+		var dinp *F32
+		if i > 0 {
+			dinp = a.blocks[i-1].dOut
+			if fs.Pool(i - 1) {
+				dinp = a.blocks[i-1].dPool
+			}
+			if err := dinp.Zero(); err != nil {
+				return err
+			}
+		}
+		if err := m.blockBackward(dinp, ba, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// blockBackward is nn.ResBlockBackward on the device.
+func (m *Model) blockBackward(dinp *F32, ba *blockActs, i int) error {
+	s := ba.s
+	B, Cn, OC, L, K := s.B, s.C, s.OC, s.L, s.K
+	w1, g1, _, _, _, w2, g2, _, _, _, wp, gp, _, _, _ := m.blockParams(i, false)
+	dw1, dg1, db1, _, _, dw2, dg2, db2, _, _, dwp, dgp, dbp, _, _ := m.blockParams(i, true)
+	dz, dh := ba.s0, ba.s1
+	steps := []func() error{
+		dz.Zero,
+		func() error { return ReLUBackward(dz, ba.dOut, ba.out) },
+	}
+	if s.Proj() {
+		steps = append(steps, dh.Zero,
+			func() error {
+				return BatchNorm1dBackward(dh, dgp, dbp, dz, ba.hp, ba.meanP, ba.rstdP, gp, B, OC, L)
+			},
+			func() error { return Conv1dBackward(dinp, dwp, nil, ba.work, dh, ba.inp, wp, B, Cn, L, OC, 1) })
+	} else if dinp != nil {
+		steps = append(steps, func() error { return check("add", C.mlcu_add_f32(ptrF32(dinp), ptrF32(dz), C.long(dz.n))) })
+	}
+	da := dz
+	steps = append(steps, dh.Zero,
+		func() error { return BatchNorm1dBackward(dh, dg2, db2, dz, ba.h2, ba.mean2, ba.rstd2, g2, B, OC, L) },
+		da.Zero,
+		func() error { return Conv1dBackward(da, dw2, nil, ba.work, dh, ba.col2, w2, B, OC, L, OC, K) },
+		func() error { return ReLUBackward(da, da, ba.a1) },
+		dh.Zero,
+		func() error { return BatchNorm1dBackward(dh, dg1, db1, da, ba.h1, ba.mean1, ba.rstd1, g1, B, OC, L) },
+		func() error { return Conv1dBackward(dinp, dw1, nil, ba.work, dh, ba.col1, w1, B, Cn, L, OC, K) },
+	)
+	for _, f := range steps {
+		if err := f(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ZeroGrads sets the device gradients to 0.
+func (m *Model) ZeroGrads() error { return m.Grads.Zero() }
