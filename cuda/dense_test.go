@@ -701,6 +701,13 @@ func batchNormCase(t *testing.T, B, Cn, L int) {
 	must(BatchNorm1dForward(out, dMean, dRstd, dInp, dGamma, dBeta, nil, nil, B, Cn, L, mom, eps))
 	checkBound(t, "out (no running stats)", readGuarded(t, "out", whole), to64(ref), affineBound(inp, to64(mean), scale))
 
+	// Fused with ReLU, against the CPU composition: ReLU is 1-Lipschitz, so the same bound.
+	refR := make([]float32, len(ref))
+	nn.ReLUForward(refR, ref)
+	whole, out = guardedNaN(t, B*Cn*L)
+	must(BatchNorm1dReLUForward(out, dMean, dRstd, dInp, dGamma, dBeta, nil, nil, B, Cn, L, mom, eps))
+	checkBound(t, "BN+ReLU out", readGuarded(t, "out", whole), to64(refR), affineBound(inp, to64(mean), scale))
+
 	// Evaluation mode, with the original running statistics.
 	refE := make([]float32, B*Cn*L)
 	nn.BatchNorm1dEvalForward(refE, inp, gamma, beta, runMean, runVar, B, Cn, L, eps)
@@ -714,6 +721,10 @@ func batchNormCase(t *testing.T, B, Cn, L int) {
 		escale[c] = float64(gamma[c]) / math.Sqrt(float64(runVar[c])+eps)
 	}
 	checkBound(t, "eval out", readGuarded(t, "eval out", whole), to64(refE), affineBound(inp, to64(runMean), escale))
+	nn.ReLUForward(refE, refE)
+	whole, out = guardedNaN(t, B*Cn*L)
+	must(BatchNorm1dReLUEvalForward(out, dInp, dGamma, dBeta, dRM0, dRV0, B, Cn, L, eps))
+	checkBound(t, "eval BN+ReLU out", readGuarded(t, "eval out", whole), to64(refE), affineBound(inp, to64(runMean), escale))
 
 	// Backward, from the CPU's saved statistics, gradients accumulating onto non-zero values.
 	dout := randF32(seed+5, B*Cn*L)

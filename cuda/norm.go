@@ -14,6 +14,17 @@ import "C"
 //
 //	out (B, C, L), mean (C), rstd (C), inp (B, C, L), gamma (C), beta (C), runMean (C), runVar (C).
 func BatchNorm1dForward(out, mean, rstd, inp, gamma, beta, runMean, runVar *F32, B, C, L int, momentum, eps float64) error {
+	return batchNormForward(out, mean, rstd, inp, gamma, beta, runMean, runVar, B, C, L, momentum, eps, false)
+}
+
+// BatchNorm1dReLUForward is BatchNorm1dForward followed by ReLUForward on out, fused into
+// one pass over the activations (the residual block's BN → ReLU). The backward pass is the
+// unfused one: ReLUBackward with out, then BatchNorm1dBackward.
+func BatchNorm1dReLUForward(out, mean, rstd, inp, gamma, beta, runMean, runVar *F32, B, C, L int, momentum, eps float64) error {
+	return batchNormForward(out, mean, rstd, inp, gamma, beta, runMean, runVar, B, C, L, momentum, eps, true)
+}
+
+func batchNormForward(out, mean, rstd, inp, gamma, beta, runMean, runVar *F32, B, C, L int, momentum, eps float64, relu bool) error {
 	const op = "BatchNorm1dForward"
 	denseCheckLen(op, "out", out.n, B*C*L)
 	denseCheckLen(op, "mean", mean.n, C)
@@ -26,7 +37,8 @@ func BatchNorm1dForward(out, mean, rstd, inp, gamma, beta, runMean, runVar *F32,
 		denseCheckLen(op, "runVar", bufLen(runVar), C)
 	}
 	return check("batchnorm forward", C.mlcu_batchnorm1d_forward(ptrF32(out), ptrF32(mean), ptrF32(rstd), ptrF32(inp),
-		ptrF32(gamma), ptrF32(beta), ptrF32(runMean), ptrF32(runVar), C.int(B), C.int(C), C.long(L), C.double(momentum), C.double(eps)))
+		ptrF32(gamma), ptrF32(beta), ptrF32(runMean), ptrF32(runVar), C.int(B), C.int(C), C.long(L), C.double(momentum), C.double(eps),
+		cbool(relu)))
 }
 
 // BatchNorm1dEvalForward is nn.BatchNorm1dEvalForward on the device: each channel
@@ -34,6 +46,15 @@ func BatchNorm1dForward(out, mean, rstd, inp, gamma, beta, runMean, runVar *F32,
 //
 //	out (B, C, L), inp (B, C, L), gamma (C), beta (C), runMean (C), runVar (C).
 func BatchNorm1dEvalForward(out, inp, gamma, beta, runMean, runVar *F32, B, C, L int, eps float64) error {
+	return batchNormEvalForward(out, inp, gamma, beta, runMean, runVar, B, C, L, eps, false)
+}
+
+// BatchNorm1dReLUEvalForward is BatchNorm1dEvalForward followed by ReLUForward, fused.
+func BatchNorm1dReLUEvalForward(out, inp, gamma, beta, runMean, runVar *F32, B, C, L int, eps float64) error {
+	return batchNormEvalForward(out, inp, gamma, beta, runMean, runVar, B, C, L, eps, true)
+}
+
+func batchNormEvalForward(out, inp, gamma, beta, runMean, runVar *F32, B, C, L int, eps float64, relu bool) error {
 	const op = "BatchNorm1dEvalForward"
 	denseCheckLen(op, "out", out.n, B*C*L)
 	denseCheckLen(op, "inp", inp.n, B*C*L)
@@ -42,7 +63,7 @@ func BatchNorm1dEvalForward(out, inp, gamma, beta, runMean, runVar *F32, B, C, L
 	denseCheckLen(op, "runMean", runMean.n, C)
 	denseCheckLen(op, "runVar", runVar.n, C)
 	return check("batchnorm eval", C.mlcu_batchnorm1d_eval_forward(ptrF32(out), ptrF32(inp), ptrF32(gamma), ptrF32(beta),
-		ptrF32(runMean), ptrF32(runVar), C.int(B), C.int(C), C.long(L), C.double(eps)))
+		ptrF32(runMean), ptrF32(runVar), C.int(B), C.int(C), C.long(L), C.double(eps), cbool(relu)))
 }
 
 // BatchNorm1dBackward adds the gradients of the training-mode BatchNorm1dForward into dinp,

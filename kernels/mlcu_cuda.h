@@ -111,13 +111,15 @@ int mlcu_maxpool1d_backward(float* d_dinp, const float* d_dout, const int32_t* d
 
 /* BatchNorm1d (norm.cu) on (B, C, L), as nn/batchnorm.go. */
 /* mlcu_batchnorm1d_forward: training mode; out (B, C, L), saves mean (C), rstd (C); updates
- * run_mean, run_var (C) unless NULL (momentum convention of nn; unbiased variance). */
+ * run_mean, run_var (C) unless NULL (momentum convention of nn; unbiased variance). relu
+ * non-zero: out = ReLU(BN(inp)), fused. */
 int mlcu_batchnorm1d_forward(float* d_out, float* d_mean, float* d_rstd, const float* d_inp, const float* d_gamma,
                              const float* d_beta, float* d_run_mean, float* d_run_var, int B, int C, long L,
-                             double momentum, double eps);
-/* mlcu_batchnorm1d_eval_forward: evaluation mode, with the running statistics. */
+                             double momentum, double eps, int relu);
+/* mlcu_batchnorm1d_eval_forward: evaluation mode, with the running statistics; relu as above. */
 int mlcu_batchnorm1d_eval_forward(float* d_out, const float* d_inp, const float* d_gamma, const float* d_beta,
-                                  const float* d_run_mean, const float* d_run_var, int B, int C, long L, double eps);
+                                  const float* d_run_mean, const float* d_run_var, int B, int C, long L, double eps,
+                                  int relu);
 /* mlcu_batchnorm1d_backward: dinp (B, C, L), dgamma (C), dbeta (C) += the gradients of the
  * training-mode forward given dout; each of the three may be NULL. */
 int mlcu_batchnorm1d_backward(float* d_dinp, float* d_dgamma, float* d_dbeta, const float* d_dout, const float* d_inp,

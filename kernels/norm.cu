@@ -7,6 +7,11 @@
 // channel's sums are fixed-order block sums (blockreduce.cuh), so the results are
 // deterministic. With few channels (the paper's first stage has 32) this leaves SMs idle; a
 // split of each channel over several blocks with a second pass would fix that.
+//
+// The forward kernels can apply ReLU on the way out (relu = 1): the residual block's
+// BN → ReLU, fused to save one read and one write of the activations. The ReLU is
+// nn.ReLUForward's (NaN stays NaN, −0 becomes +0) applied to the value the unfused kernel
+// would store.
 #include "common.cuh"
 #include "blockreduce.cuh"
 
@@ -14,11 +19,14 @@ namespace {
 
 constexpr int kThreads = 256;
 
+// relu_if: nn.ReLUForward's max(v, 0) when relu is set, v otherwise.
+__device__ inline float relu_if(float v, int relu) { return (!relu || v > 0.0f || v != v) ? v : 0.0f; }
+
 // bn_forward_train: channel c = blockIdx.x. mean, rstd (C) saved; run_mean/run_var updated
 // when non-null (unbiased variance, momentum as nn: run ← (1−momentum)·run + momentum·batch).
 __global__ void bn_forward_train_kernel(float* out, float* mean, float* rstd, const float* inp, const float* gamma,
                                         const float* beta, float* run_mean, float* run_var, int B, int C, long L,
-                                        double momentum, double eps) {
+                                        double momentum, double eps, int relu) {
 	__shared__ double scratch[32];
 	const int c = blockIdx.x;
 	const double N = double(B) * double(L);
@@ -50,18 +58,19 @@ __global__ void bn_forward_train_kernel(float* out, float* mean, float* rstd, co
 	const float mf = float(m), scale = float(r) * gamma[c], shift = beta[c];
 	for (int b = 0; b < B; b++) {
 		const long o = (long(b) * C + c) * L;
-		for (long l = threadIdx.x; l < L; l += blockDim.x) out[o + l] = (inp[o + l] - mf) * scale + shift;
+		for (long l = threadIdx.x; l < L; l += blockDim.x) out[o + l] = relu_if((inp[o + l] - mf) * scale + shift, relu);
 	}
 }
 
 // bn_forward_eval: elementwise with the running statistics.
 __global__ void bn_forward_eval_kernel(float* out, const float* inp, const float* gamma, const float* beta,
-                                       const float* run_mean, const float* run_var, long BC, int C, long L, double eps) {
+                                       const float* run_mean, const float* run_var, long BC, int C, long L, double eps,
+                                       int relu) {
 	const long n = BC * L;
 	for (long i = blockIdx.x * long(blockDim.x) + threadIdx.x; i < n; i += long(gridDim.x) * blockDim.x) {
 		int c = int((i / L) % C);
 		float scale = float(1 / sqrt(double(run_var[c]) + eps)) * gamma[c];
-		out[i] = (inp[i] - run_mean[c]) * scale + beta[c];
+		out[i] = relu_if((inp[i] - run_mean[c]) * scale + beta[c], relu);
 	}
 }
 
@@ -102,19 +111,20 @@ __global__ void bn_backward_kernel(float* dinp, float* dgamma, float* dbeta, con
 
 extern "C" int mlcu_batchnorm1d_forward(float* d_out, float* d_mean, float* d_rstd, const float* d_inp, const float* d_gamma,
                                         const float* d_beta, float* d_run_mean, float* d_run_var, int B, int C, long L,
-                                        double momentum, double eps) {
+                                        double momentum, double eps, int relu) {
 	if (C <= 0) return 0;
 	MLCU_LAUNCH(bn_forward_train_kernel, dim3(unsigned(C)), dim3(kThreads), 0, d_out, d_mean, d_rstd, d_inp, d_gamma, d_beta,
-	            d_run_mean, d_run_var, B, C, L, momentum, eps);
+	            d_run_mean, d_run_var, B, C, L, momentum, eps, relu);
 	MLCU_LAUNCHED();
 }
 
 extern "C" int mlcu_batchnorm1d_eval_forward(float* d_out, const float* d_inp, const float* d_gamma, const float* d_beta,
-                                             const float* d_run_mean, const float* d_run_var, int B, int C, long L, double eps) {
+                                             const float* d_run_mean, const float* d_run_var, int B, int C, long L, double eps,
+                                             int relu) {
 	long n = long(B) * C * L;
 	if (n <= 0) return 0;
 	MLCU_LAUNCH(bn_forward_eval_kernel, mlcu::grid_1d(n, kThreads), dim3(kThreads), 0, d_out, d_inp, d_gamma, d_beta, d_run_mean,
-	            d_run_var, long(B) * C, C, L, eps);
+	            d_run_var, long(B) * C, C, L, eps, relu);
 	MLCU_LAUNCHED();
 }
 
