@@ -55,9 +55,16 @@ func guardedNaN(t *testing.T, n int) (whole, mid *F32) {
 // touched, and frees the buffer.
 func readGuarded(t *testing.T, name string, whole *F32) []float32 {
 	t.Helper()
+	h := peekGuarded(t, name, whole)
+	whole.Free()
+	return h
+}
+
+// peekGuarded is readGuarded without freeing the buffer.
+func peekGuarded(t *testing.T, name string, whole *F32) []float32 {
+	t.Helper()
 	h, err := whole.Host()
 	must(err)
-	whole.Free()
 	n := len(h) - 2*guard
 	for i := range guard {
 		for _, j := range []int{i, n + guard + i} {
@@ -474,4 +481,298 @@ func TestAdamParity(t *testing.T) {
 			}
 		})
 	}
+}
+
+// conv1dShapes are the convolution test shapes: batch 1, L = 1 (every tap but the centre in
+// the padding), K = 1 (no lowering), lengths and channel counts not multiples of anything.
+var conv1dShapes = []struct{ B, C, L, OC, K int }{
+	{1, 1, 7, 3, 3}, {2, 3, 13, 5, 5}, {3, 4, 9, 2, 1}, {1, 2, 1, 3, 3}, {2, 5, 37, 7, 7}, {1, 2, 131, 3, 3},
+}
+
+// TestConv1dParity checks Conv1dForward (out and the saved col) and Conv1dBackward against
+// nn, with and without bias, gradients accumulating onto non-zero values. col is copied, so
+// it must match bit for bit. The rest are sums: sumBound with Σ|terms| from the float64 nn
+// op on absolute values, over C·K + 1 terms for out, O·K + 1 for dinp (the products then
+// the col2im taps), B·L + 1 for dw and dbias.
+func TestConv1dParity(t *testing.T) {
+	for _, s := range conv1dShapes {
+		for _, bias := range []bool{true, false} {
+			t.Run(fmt.Sprintf("B%d C%d L%d OC%d K%d bias %v", s.B, s.C, s.L, s.OC, s.K, bias), func(t *testing.T) {
+				conv1dCase(t, s.B, s.C, s.L, s.OC, s.K, bias)
+			})
+		}
+	}
+}
+
+func conv1dCase(t *testing.T, B, Cn, L, OC, K int, bias bool) {
+	seed := uint64(B*10000 + Cn*1000 + L*10 + OC + K)
+	CK := Cn * K
+	inp, w, bs := randF32(seed, B*Cn*L), randF32(seed+1, OC*CK), randF32(seed+2, OC)
+	var refBias []float32
+	var absBias []float64
+	if bias {
+		refBias, absBias = bs, abs64(to64(bs))
+	}
+	ref := make([]float32, B*OC*L)
+	refCol := make([]float32, B*CK*L)
+	nn.Conv1dForward(ref, refCol, inp, w, refBias, B, Cn, L, OC, K)
+	abs := make([]float64, B*OC*L)
+	absCol := make([]float64, B*CK*L)
+	nn.Conv1dForward(abs, absCol, abs64(to64(inp)), abs64(to64(w)), absBias, B, Cn, L, OC, K)
+
+	dInp, dW, dBias := MustFromHost(inp), MustFromHost(w), MustFromHost(bs)
+	defer dInp.Free()
+	defer dW.Free()
+	defer dBias.Free()
+	var devBias *F32
+	if bias {
+		devBias = dBias
+	}
+	var colWhole, col *F32
+	if K > 1 {
+		colWhole, col = guardedNaN(t, B*CK*L)
+	}
+	whole, out := guardedNaN(t, B*OC*L)
+	must(Conv1dForward(out, col, dInp, dW, devBias, B, Cn, L, OC, K))
+	checkBound(t, "out", readGuarded(t, "out", whole), to64(ref), sumBound(abs, CK))
+	if K > 1 {
+		defer colWhole.Free()
+		checkExact(t, "col", peekGuarded(t, "col", colWhole), refCol)
+	} else {
+		col = dInp // the column matrix of a 1×1 convolution is its input
+	}
+
+	dout := randF32(seed+3, B*OC*L)
+	g0 := [3][]float32{randF32(seed+4, B*Cn*L), randF32(seed+5, OC*CK), randF32(seed+6, OC)}
+	var refG [3][]float32
+	var absG [3][]float64
+	for i := range g0 {
+		refG[i] = append([]float32(nil), g0[i]...)
+		absG[i] = abs64(to64(g0[i]))
+	}
+	var dcol []float32
+	var dcol64 []float64
+	refColArg, absColArg := refCol, absCol
+	if K > 1 {
+		dcol, dcol64 = make([]float32, CK*L), make([]float64, CK*L)
+	} else {
+		refColArg, absColArg = inp, abs64(to64(inp))
+	}
+	nn.Conv1dBackward(refG[0], refG[1], refG[2], dcol, dout, refColArg, w, B, Cn, L, OC, K)
+	nn.Conv1dBackward(absG[0], absG[1], absG[2], dcol64, abs64(to64(dout)), absColArg, abs64(to64(w)), B, Cn, L, OC, K)
+
+	dOut := MustFromHost(dout)
+	defer dOut.Free()
+	work := MustAlloc[float32](Conv1dBackwardWork(B, Cn, L, OC, K))
+	defer work.Free()
+	var wholes, mids [3]*F32
+	for i := range g0 {
+		wholes[i], mids[i] = guarded(t, len(g0[i]), g0[i])
+	}
+	must(Conv1dBackward(mids[0], mids[1], mids[2], work, dOut, col, dW, B, Cn, L, OC, K))
+	checkBound(t, "dinp", readGuarded(t, "dinp", wholes[0]), to64(refG[0]), sumBound(absG[0], OC*K+1))
+	checkBound(t, "dw", readGuarded(t, "dw", wholes[1]), to64(refG[1]), sumBound(absG[1], B*L+1))
+	checkBound(t, "dbias", readGuarded(t, "dbias", wholes[2]), to64(refG[2]), sumBound(absG[2], B*L+1))
+}
+
+// TestMaxPool1dParity checks MaxPool1dForward (values and indices, with ties and NaNs) and
+// MaxPool1dBackward against nn bit for bit: selection and one addition per element.
+func TestMaxPool1dParity(t *testing.T) {
+	for _, s := range []struct{ B, C, L int }{{1, 1, 3}, {1, 1, 2}, {2, 3, 11}, {3, 2, 40}} {
+		t.Run(fmt.Sprintf("B%d C%d L%d", s.B, s.C, s.L), func(t *testing.T) {
+			B, Cn, L, Lo := s.B, s.C, s.L, s.L/2
+			inp := randF32(uint64(B*C0+L), B*Cn*L)
+			for i := 0; i+1 < len(inp); i += 5 {
+				inp[i+1] = inp[i] // ties, in both positions of a window across the rows
+			}
+			if len(inp) > 8 {
+				inp[6], inp[9] = float32(math.NaN()), float32(math.NaN())
+			}
+			ref := make([]float32, B*Cn*Lo)
+			refIdx := make([]int32, B*Cn*Lo)
+			nn.MaxPool1dForward(ref, refIdx, inp, B, Cn, L)
+
+			dInp := MustFromHost(inp)
+			defer dInp.Free()
+			whole, out := guardedNaN(t, B*Cn*Lo)
+			idxWhole := MustAlloc[int32](B*Cn*Lo + 2)
+			defer idxWhole.Free()
+			must(idxWhole.Upload(append(append([]int32{-7}, make([]int32, B*Cn*Lo)...), -7)))
+			idx := idxWhole.Slice(1, 1+B*Cn*Lo)
+			must(MaxPool1dForward(out, idx, dInp, B, Cn, L))
+			checkExact(t, "out", readGuarded(t, "out", whole), ref)
+			gotIdx, _ := idxWhole.Host()
+			if gotIdx[0] != -7 || gotIdx[len(gotIdx)-1] != -7 {
+				t.Errorf("idx guards overwritten: %d, %d", gotIdx[0], gotIdx[len(gotIdx)-1])
+			}
+			for i, v := range gotIdx[1 : 1+B*Cn*Lo] {
+				if v != refIdx[i] {
+					t.Fatalf("idx[%d] = %d, want %d", i, v, refIdx[i])
+				}
+			}
+
+			dout := randF32(uint64(L)+5, B*Cn*Lo)
+			dinp0 := randF32(uint64(L)+6, B*Cn*L)
+			refD := append([]float32(nil), dinp0...)
+			nn.MaxPool1dBackward(refD, dout, refIdx, B, Cn, L)
+			dOut := MustFromHost(dout)
+			defer dOut.Free()
+			whole, dinp := guarded(t, B*Cn*L, dinp0)
+			must(MaxPool1dBackward(dinp, dOut, idx, B, Cn, L))
+			checkExact(t, "dinp", readGuarded(t, "dinp", whole), refD)
+		})
+	}
+}
+
+// C0 offsets the MaxPool seeds.
+const C0 = 31
+
+// bnShapes are the batch-norm test shapes: batch 1, a single value per channel (N = 1: the
+// unbiased variance falls back to the biased one), odd sizes, a length over the block size.
+var bnShapes = []struct{ B, C, L int }{{1, 3, 5}, {1, 2, 1}, {4, 5, 37}, {2, 3, 300}}
+
+// TestBatchNorm1dParity checks the training forward (out, mean, rstd, running statistics),
+// the evaluation forward and the backward pass against nn.
+//
+// Tolerances. The statistics are double sums on both sides (differences ~N·2⁻⁵³ relative)
+// rounded to float32: mean, rstd and the running statistics agree to one float32 rounding
+// (rtol 2⁻²³; atol 1e-12 for a mean that is ~0). An output (x − m)·s + β is then a few float
+// operations on operands that may each be one rounding apart, and the GPU may fuse the
+// multiply-add: per element 4u·((|x| + 2|m|)·|s| + |β|). The input gradient
+// k·(g − mdy − x̂·mdyx) added to dinp: 4u·(|dinp| + |k|·(|g| + |mdy| + 2|x̂·mdyx|)). dgamma
+// and dbeta add one rounded double sum: 2u·(|initial| + |sum|) + 1e-12.
+func TestBatchNorm1dParity(t *testing.T) {
+	for _, s := range bnShapes {
+		t.Run(fmt.Sprintf("B%d C%d L%d", s.B, s.C, s.L), func(t *testing.T) { batchNormCase(t, s.B, s.C, s.L) })
+	}
+}
+
+func batchNormCase(t *testing.T, B, Cn, L int) {
+	const mom, eps = nn.BatchNormMomentum, nn.BatchNormEps
+	seed := uint64(B*1000 + Cn*100 + L)
+	inp := randF32(seed, B*Cn*L)
+	for i := range inp {
+		inp[i] = 3*inp[i] + float32(i%Cn) // channel means away from 0
+	}
+	gamma, beta := randF32(seed+1, Cn), randF32(seed+2, Cn)
+	runMean, runVar := randF32(seed+3, Cn), randF32(seed+4, Cn)
+	for i := range runVar {
+		runVar[i] = 1 + runVar[i]*runVar[i]
+	}
+	ref := make([]float32, B*Cn*L)
+	mean, rstd := make([]float32, Cn), make([]float32, Cn)
+	rm, rv := append([]float32(nil), runMean...), append([]float32(nil), runVar...)
+	nn.BatchNorm1dForward(ref, mean, rstd, inp, gamma, beta, rm, rv, B, Cn, L, mom, eps)
+
+	up := func(x []float32) *F32 { return MustFromHost(x) }
+	dInp, dGamma, dBeta := up(inp), up(gamma), up(beta)
+	defer dInp.Free()
+	defer dGamma.Free()
+	defer dBeta.Free()
+	whole, out := guardedNaN(t, B*Cn*L)
+	meanW, dMean := guardedNaN(t, Cn)
+	rstdW, dRstd := guardedNaN(t, Cn)
+	rmW, dRM := guarded(t, Cn, runMean)
+	rvW, dRV := guarded(t, Cn, runVar)
+	must(BatchNorm1dForward(out, dMean, dRstd, dInp, dGamma, dBeta, dRM, dRV, B, Cn, L, mom, eps))
+	affineBound := func(x []float32, m, s []float64) []float64 {
+		b := make([]float64, len(x))
+		for i, v := range x {
+			c := i / L % Cn
+			b[i] = 4 * f32u * ((math.Abs(float64(v))+2*math.Abs(m[c]))*math.Abs(s[c]) + math.Abs(float64(beta[c])))
+		}
+		return b
+	}
+	scale := make([]float64, Cn)
+	for c := range scale {
+		scale[c] = float64(rstd[c]) * float64(gamma[c])
+	}
+	checkBound(t, "out", readGuarded(t, "out", whole), to64(ref), affineBound(inp, to64(mean), scale))
+	const r1 = 1.0 / (1 << 23)
+	defer meanW.Free()
+	defer rstdW.Free()
+	checkClose(t, "mean", peekGuarded(t, "mean", meanW), mean, 1e-12, r1)
+	checkClose(t, "rstd", peekGuarded(t, "rstd", rstdW), rstd, 0, r1)
+	checkClose(t, "runMean", readGuarded(t, "runMean", rmW), rm, 1e-12, r1)
+	checkClose(t, "runVar", readGuarded(t, "runVar", rvW), rv, 0, r1)
+
+	// Without running statistics: the same output and statistics.
+	whole, out = guardedNaN(t, B*Cn*L)
+	must(BatchNorm1dForward(out, dMean, dRstd, dInp, dGamma, dBeta, nil, nil, B, Cn, L, mom, eps))
+	checkBound(t, "out (no running stats)", readGuarded(t, "out", whole), to64(ref), affineBound(inp, to64(mean), scale))
+
+	// Fused with ReLU, against the CPU composition: ReLU is 1-Lipschitz, so the same bound.
+	refR := make([]float32, len(ref))
+	nn.ReLUForward(refR, ref)
+	whole, out = guardedNaN(t, B*Cn*L)
+	must(BatchNorm1dReLUForward(out, dMean, dRstd, dInp, dGamma, dBeta, nil, nil, B, Cn, L, mom, eps))
+	checkBound(t, "BN+ReLU out", readGuarded(t, "out", whole), to64(refR), affineBound(inp, to64(mean), scale))
+
+	// Evaluation mode, with the original running statistics.
+	refE := make([]float32, B*Cn*L)
+	nn.BatchNorm1dEvalForward(refE, inp, gamma, beta, runMean, runVar, B, Cn, L, eps)
+	dRM0, dRV0 := up(runMean), up(runVar)
+	defer dRM0.Free()
+	defer dRV0.Free()
+	whole, out = guardedNaN(t, B*Cn*L)
+	must(BatchNorm1dEvalForward(out, dInp, dGamma, dBeta, dRM0, dRV0, B, Cn, L, eps))
+	escale := make([]float64, Cn)
+	for c := range escale {
+		escale[c] = float64(gamma[c]) / math.Sqrt(float64(runVar[c])+eps)
+	}
+	checkBound(t, "eval out", readGuarded(t, "eval out", whole), to64(refE), affineBound(inp, to64(runMean), escale))
+	nn.ReLUForward(refE, refE)
+	whole, out = guardedNaN(t, B*Cn*L)
+	must(BatchNorm1dReLUEvalForward(out, dInp, dGamma, dBeta, dRM0, dRV0, B, Cn, L, eps))
+	checkBound(t, "eval BN+ReLU out", readGuarded(t, "eval out", whole), to64(refE), affineBound(inp, to64(runMean), escale))
+
+	// Backward, from the CPU's saved statistics, gradients accumulating onto non-zero values.
+	dout := randF32(seed+5, B*Cn*L)
+	g0 := [3][]float32{randF32(seed+6, B*Cn*L), randF32(seed+7, Cn), randF32(seed+8, Cn)}
+	var refG [3][]float32
+	for i := range g0 {
+		refG[i] = append([]float32(nil), g0[i]...)
+	}
+	nn.BatchNorm1dBackward(refG[0], refG[1], refG[2], dout, inp, mean, rstd, gamma, B, Cn, L)
+	dOut, dMeanC, dRstdC := up(dout), up(mean), up(rstd)
+	defer dOut.Free()
+	defer dMeanC.Free()
+	defer dRstdC.Free()
+	var wholes, mids [3]*F32
+	for i := range g0 {
+		wholes[i], mids[i] = guarded(t, len(g0[i]), g0[i])
+	}
+	must(BatchNorm1dBackward(mids[0], mids[1], mids[2], dOut, dInp, dMeanC, dRstdC, dGamma, B, Cn, L))
+
+	N := float64(B * L)
+	sdy, sdyx := make([]float64, Cn), make([]float64, Cn)
+	for i, g := range dout {
+		c := i / L % Cn
+		sdy[c] += float64(g)
+		sdyx[c] += float64(g) * (float64(inp[i]) - float64(mean[c])) * float64(rstd[c])
+	}
+	bnd := make([]float64, B*Cn*L)
+	for i, g := range dout {
+		c := i / L % Cn
+		k := float64(gamma[c]) * float64(rstd[c])
+		xhat := (float64(inp[i]) - float64(mean[c])) * float64(rstd[c])
+		bnd[i] = 4 * f32u * (math.Abs(float64(g0[0][i])) + math.Abs(k)*(math.Abs(float64(g))+math.Abs(sdy[c]/N)+2*math.Abs(xhat*sdyx[c]/N)))
+	}
+	checkBound(t, "dinp", readGuarded(t, "dinp", wholes[0]), to64(refG[0]), bnd)
+	for j, sum := range [][]float64{sdyx, sdy} {
+		b := make([]float64, Cn)
+		for c := range b {
+			b[c] = 2*f32u*(math.Abs(float64(g0[j+1][c]))+math.Abs(sum[c])) + 1e-12
+		}
+		checkBound(t, []string{"dgamma", "dbeta"}[j], readGuarded(t, "dparam", wholes[j+1]), to64(refG[j+1]), b)
+	}
+
+	// Only the parameter gradients (dinp nil).
+	var w2, m2 [2]*F32
+	for i := range w2 {
+		w2[i], m2[i] = guarded(t, Cn, g0[i+1])
+	}
+	must(BatchNorm1dBackward(nil, m2[0], m2[1], dOut, dInp, dMeanC, dRstdC, dGamma, B, Cn, L))
+	checkClose(t, "dgamma (dinp nil)", readGuarded(t, "dgamma", w2[0]), refG[1], 1e-12, 2*f32u)
+	checkClose(t, "dbeta (dinp nil)", readGuarded(t, "dbeta", w2[1]), refG[2], 1e-12, 2*f32u)
 }

@@ -83,6 +83,16 @@ __global__ void sum_partials_kernel(double* out, const double* partial, int np) 
 	if (threadIdx.x == 0) *out = s;
 }
 
+// sum_parts_add: dst[i] += Σ_p parts[p·n + i], the parts added in order in double: the
+// reduction over the batch of per-sample weight gradients (deterministic, unlike atomics).
+__global__ void sum_parts_add_kernel(float* dst, const float* parts, long n, int np) {
+	for (long i = blockIdx.x * long(blockDim.x) + threadIdx.x; i < n; i += long(gridDim.x) * blockDim.x) {
+		double s = 0;
+		for (int p = 0; p < np; p++) s += parts[p * n + i];
+		dst[i] += float(s);
+	}
+}
+
 // scale: x = float(double(x)·s), as nn.ClipGradNorm.
 __global__ void scale_kernel(float* x, long n, double s) {
 	for (long i = blockIdx.x * long(blockDim.x) + threadIdx.x; i < n; i += long(gridDim.x) * blockDim.x)
@@ -134,5 +144,11 @@ extern "C" int mlcu_sumsq(double* d_out, double* d_partial, const float* d_x, lo
 extern "C" int mlcu_scale_f32(float* d_x, long n, double s) {
 	if (n <= 0) return 0;
 	MLCU_LAUNCH(scale_kernel, mlcu::grid_1d(n, kThreads), dim3(kThreads), 0, d_x, n, s);
+	MLCU_LAUNCHED();
+}
+
+extern "C" int mlcu_sum_parts_add(float* d_dst, const float* d_parts, long n, int parts) {
+	if (n <= 0 || parts <= 0) return 0;
+	MLCU_LAUNCH(sum_parts_add_kernel, mlcu::grid_1d(n, kThreads), dim3(kThreads), 0, d_dst, d_parts, n, parts);
 	MLCU_LAUNCHED();
 }

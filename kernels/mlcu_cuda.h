@@ -127,6 +127,38 @@ int mlcu_sumsq(double* d_out, double* d_partial, const float* d_x, long n);
 /* mlcu_scale_f32: x = (float)((double)x·s), x (n): gradient-norm clipping. */
 int mlcu_scale_f32(float* d_x, long n, double s);
 
+/* mlcu_sum_parts_add: dst (n) += Σ_p parts[p, :], parts (parts, n), added in order in double. */
+int mlcu_sum_parts_add(float* d_dst, const float* d_parts, long n, int parts);
+
+/* Convolution lowering and pooling (conv1d.cu), channels-first as nn; Conv1d itself is
+ * im2col + mlcu_sgemm_batched (see conv1d.cu), composed by the caller (cuda.Conv1dForward). */
+/* mlcu_conv1d_im2col: col (B, C·K, L), col[b, c·K+k, l] = inp[b, c, l+k−K/2] (0 outside
+ * [0, L)); inp (B, C, L); K odd. */
+int mlcu_conv1d_im2col(float* d_col, const float* d_inp, int B, int C, long L, int K);
+/* mlcu_conv1d_col2im: the adjoint, dinp (B, C, L) += the taps of dcol (B, C·K, L). */
+int mlcu_conv1d_col2im(float* d_dinp, const float* d_dcol, int B, int C, long L, int K);
+/* mlcu_maxpool1d_forward: MaxPool1d(2), out (B, C, L/2) = max of each window of inp
+ * (B, C, L), idx (B, C, L/2) the position in [0, L) of the maximum (ties: the first). */
+int mlcu_maxpool1d_forward(float* d_out, int32_t* d_idx, const float* d_inp, int B, int C, long L);
+/* mlcu_maxpool1d_backward: dinp[b, c, idx[b, c, j]] += dout[b, c, j]; dinp (B, C, L). */
+int mlcu_maxpool1d_backward(float* d_dinp, const float* d_dout, const int32_t* d_idx, int B, int C, long L);
+
+/* BatchNorm1d (norm.cu) on (B, C, L), as nn/batchnorm.go. */
+/* mlcu_batchnorm1d_forward: training mode; out (B, C, L), saves mean (C), rstd (C); updates
+ * run_mean, run_var (C) unless NULL (momentum convention of nn; unbiased variance). relu
+ * non-zero: out = ReLU(BN(inp)), fused. */
+int mlcu_batchnorm1d_forward(float* d_out, float* d_mean, float* d_rstd, const float* d_inp, const float* d_gamma,
+                             const float* d_beta, float* d_run_mean, float* d_run_var, int B, int C, long L,
+                             double momentum, double eps, int relu);
+/* mlcu_batchnorm1d_eval_forward: evaluation mode, with the running statistics; relu as above. */
+int mlcu_batchnorm1d_eval_forward(float* d_out, const float* d_inp, const float* d_gamma, const float* d_beta,
+                                  const float* d_run_mean, const float* d_run_var, int B, int C, long L, double eps,
+                                  int relu);
+/* mlcu_batchnorm1d_backward: dinp (B, C, L), dgamma (C), dbeta (C) += the gradients of the
+ * training-mode forward given dout; each of the three may be NULL. */
+int mlcu_batchnorm1d_backward(float* d_dinp, float* d_dgamma, float* d_dbeta, const float* d_dout, const float* d_inp,
+                              const float* d_mean, const float* d_rstd, const float* d_gamma, int B, int C, long L);
+
 /* mlcu_adam_update (adam.cu): one Adam/AdamW step over n parameters, as nn.Adam.Update:
  * m, v updated in place, params −= lr·((m/c1)/(√(v/c2) + eps) + weight_decay·params) with
  * the bias corrections c1 = 1−β1ᵗ, c2 = 1−β2ᵗ computed by the caller; double arithmetic. */
