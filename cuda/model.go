@@ -43,22 +43,22 @@ type blockActs struct {
 
 // modelActs is the device workspace of one batch size.
 type modelActs struct {
-	B          int
-	train      bool
-	blocks     []*blockActs
-	seq, dseq  *F32 // (B, T, C)
-	gru        *GRU
-	hidden     *F32 // (B, GRUHidden)
-	dhid       *F32
-	ctx, dctx  *F32 // (B, Context)
-	maf        *MAF
-	theta      *F32 // (B, D)
-	logp       *F32 // (B)
-	dlogp      *F32 // (B)
-	hostLogp   []float32
-	hostDlogp  []float32
-	all        []*F32
-	ix         []*Buffer[int32]
+	B         int
+	train     bool
+	blocks    []*blockActs
+	seq, dseq *F32 // (B, T, C)
+	gru       *GRU
+	hidden    *F32 // (B, GRUHidden)
+	dhid      *F32
+	ctx, dctx *F32 // (B, Context)
+	maf       *MAF
+	theta     *F32 // (B, D)
+	logp      *F32 // (B)
+	dlogp     *F32 // (B)
+	hostLogp  []float32
+	hostDlogp []float32
+	all       []*F32
+	ix        []*Buffer[int32]
 }
 
 // NewModel uploads host's parameters and running statistics.

@@ -1,0 +1,87 @@
+//go:build cuda || cudaemu
+
+package cuda
+
+import (
+	"math"
+	"testing"
+
+	"github.com/mlcu/mlcu/internal/rng"
+	"github.com/mlcu/mlcu/nn"
+)
+
+// tinyConfig is a model with every featurizer feature (channel doubling with projections,
+// pooling after each block, a two-layer GRU) at sizes the emulation runs in a second.
+func tinyConfig() nn.ModelConfig {
+	return nn.ModelConfig{InputLen: 48, Bin: 1,
+		Featurizer: nn.FeaturizerShape{L: 48, C0: 4, Cmax: 8, K: 3, Blocks: 3, PoolEvery: 1, GRUHidden: 6, GRULayers: 2, Context: 5},
+		Flow:       nn.MAFShape{D: 3, C: 5, H: 7, L: 2, NB: 2, K: 3, OrderSeed: 3}}
+}
+
+// modelBatch returns inputs shaped like light curves (ln of a bump plus noise) and θ.
+func modelBatch(c nn.ModelConfig, B int, seed uint64) (x, theta []float32) {
+	src := rng.New(seed, 1)
+	L := c.Featurizer.L
+	x = make([]float32, B*L)
+	for b := range B {
+		t0 := src.Between(0.2, 0.8) * float64(L)
+		for l := range L {
+			u := (float64(l) - t0) / 6
+			x[b*L+l] = float32(math.Log(1+2*math.Exp(-u*u)) + 0.02*src.Normal())
+		}
+	}
+	theta = make([]float32, B*c.D())
+	for i := range theta {
+		theta[i] = float32(src.Between(-1, 1))
+	}
+	return x, theta
+}
+
+// TestModelParity compares one training-mode forward and backward pass, the running
+// statistics it updates, and an evaluation-mode pass of the device model with nn.Model's
+// (float32 both). Tolerances: loss and log p atol 2e-4 + rtol 2e-4; gradients atol 5e-4 +
+// rtol 1e-3 — every gradient is a chain of float32 sums over the batch, time steps and
+// channels computed in different orders (batch norm's backward subtracts means of nearly
+// equal terms, which amplifies rounding); running statistics rtol 1e-5.
+func TestModelParity(t *testing.T) {
+	c := tinyConfig()
+	for _, B := range []int{1, 5} {
+		host, err := nn.NewModel[float32](c)
+		must(err)
+		host.Init(7)
+		dev, err := NewModel(host)
+		must(err)
+		x, theta := modelBatch(c, B, uint64(B))
+
+		// The device pass first (it reads the host's parameters via Upload), then the CPU's.
+		lossD, err := dev.LossForward(x, theta, true)
+		must(err)
+		logpD := append([]float32(nil), dev.LogProb()...)
+		must(dev.ZeroGrads())
+		must(dev.LossBackward())
+		gradsD, err := dev.Grads.Host()
+		must(err)
+		bufD, err := dev.Buffers.Host()
+		must(err)
+
+		host.ZeroGrads()
+		lossC := host.LossForward(x, theta, true)
+		host.LossBackward(nil)
+		if d := math.Abs(lossD - lossC); d > 2e-4+2e-4*math.Abs(lossC) {
+			t.Errorf("B=%d: loss %v on the device, %v on the CPU", B, lossD, lossC)
+		}
+		cmpVec(t, "logp", logpD, host.LogProb(), 2e-4, 2e-4)
+		mg := cmpVec(t, "grads", gradsD, host.Grads, 5e-4, 1e-3)
+		mb := cmpVec(t, "running stats", bufD, host.Buffers, 1e-6, 1e-5)
+
+		// Evaluation mode with the updated running statistics (both sides hold the same).
+		evalD, err := dev.LossForward(x, theta, false)
+		must(err)
+		evalC := host.LossForward(x, theta, false)
+		if d := math.Abs(evalD - evalC); d > 2e-4+2e-4*math.Abs(evalC) {
+			t.Errorf("B=%d: eval loss %v on the device, %v on the CPU", B, evalD, evalC)
+		}
+		t.Logf("B=%d: loss %.6g vs %.6g, eval %.6g vs %.6g, max |Δgrad| %.2g, max |Δstats| %.2g", B, lossD, lossC, evalD, evalC, mg, mb)
+		dev.Free()
+	}
+}
