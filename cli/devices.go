@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	ucli "github.com/urfave/cli/v2"
@@ -56,9 +57,14 @@ func deviceFlag() ucli.Flag {
 
 // chooseDevice resolves --device for cmd and logs the choice on the error stream.
 func chooseDevice(c *ucli.Context, cmd string) (cuda.Choice, error) {
-	ch, err := cuda.Choose(c.String("device"))
-	if err != nil {
+	dev := c.String("device")
+	ch, err := cuda.Choose(dev)
+	var bad *cuda.DeviceFlagError
+	switch {
+	case errors.As(err, &bad):
 		return ch, fail(cmd, "%v", err)
+	case err != nil:
+		return ch, fail(cmd, "--device %s: %v", dev, err)
 	}
 	fmt.Fprintf(c.App.ErrWriter, "%s: device %s\n", cmd, ch.Reason)
 	return ch, nil

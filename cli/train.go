@@ -13,6 +13,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/mlcu/mlcu/cuda"
 	"github.com/mlcu/mlcu/nn"
 	"github.com/mlcu/mlcu/train"
 )
@@ -64,7 +65,7 @@ Examples:
 		&ucli.Float64Flag{Name: "lr", Usage: "peak learning rate `LR`", Value: 1e-3, EnvVars: []string{"MLCU_TRAIN_LR"}},
 		&ucli.Uint64Flag{Name: "seed", Usage: "`SEED` of initialisation, shuffles and noise", Value: 1, EnvVars: []string{"MLCU_TRAIN_SEED"}},
 		&ucli.BoolFlag{Name: "resume", Usage: "continue from MODEL/last", EnvVars: []string{"MLCU_TRAIN_RESUME"}},
-		&ucli.StringFlag{Name: "device", Usage: "`DEVICE`: auto or cpu", Value: "auto", EnvVars: []string{"MLCU_DEVICE"}},
+		deviceFlag(),
 		workersFlag(),
 		&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar or log lines", EnvVars: []string{"MLCU_QUIET"}},
 	},
@@ -95,12 +96,9 @@ func runTrain(c *ucli.Context) error {
 			}
 		}
 	}
-	switch dev := c.String("device"); dev {
-	case "cpu":
-	case "auto":
-		prog.Printf("device auto: cpu (this build has no CUDA backend)")
-	default:
-		return fail(cmd, "--device %q: want auto or cpu (this build has no CUDA backend)", dev)
+	ch, err := chooseDevice(c, cmd)
+	if err != nil {
+		return err
 	}
 	if dataDir == "" {
 		return fail(cmd, "--data DIR is required (or run 'mlcu train' with no arguments for the default job)")
@@ -169,6 +167,15 @@ func runTrain(c *ucli.Context) error {
 			prog.Update(s.Step, max(s.Total, s.Step))
 		},
 		SaveEvery: 200,
+	}
+	if ch.CUDA {
+		cfg.Backend = func(m *nn.Model[float32], a *nn.Adam[float32]) (train.Backend, error) {
+			t, err := cuda.NewTrainer(m, a)
+			if err != nil {
+				return nil, err
+			}
+			return t, nil
+		}
 	}
 	if minutes > 0 {
 		cfg.Duration = time.Duration(minutes * float64(time.Minute))

@@ -40,3 +40,26 @@ func (s *ModelSampler) Sample(out, x []float32, S int, seed uint64) error { retu
 
 // Free does nothing.
 func (s *ModelSampler) Free() {}
+
+// Trainer runs training steps on the device; this build has none.
+type Trainer struct{}
+
+// NewTrainer returns ErrNotBuilt.
+func NewTrainer(m *nn.Model[float32], a *nn.Adam[float32]) (*Trainer, error) { return nil, ErrNotBuilt }
+
+// Name returns "cuda".
+func (t *Trainer) Name() string { return "cuda" }
+
+// Step returns ErrNotBuilt.
+func (t *Trainer) Step(x, theta []float32, clip, lr float64) (float64, float64, error) {
+	return 0, 0, ErrNotBuilt
+}
+
+// Loss returns ErrNotBuilt.
+func (t *Trainer) Loss(x, theta []float32) (float64, error) { return 0, ErrNotBuilt }
+
+// Sync returns ErrNotBuilt.
+func (t *Trainer) Sync() error { return ErrNotBuilt }
+
+// Close does nothing.
+func (t *Trainer) Close() {}

@@ -3,7 +3,7 @@
 // machines without a GPU (CI, laptops) execute every kernel line for line:
 //
 //   - a launch runs its blocks one after another; a block's threads are real OS threads
-//     (one std::thread per thread of the block, reused across the launch's blocks);
+//     (from a pool kept between launches; the launching thread plays thread 0);
 //   - __syncthreads() is a barrier over the block's threads that have not returned (as on
 //     Volta and later, threads that exit no longer count);
 //   - __shared__ variables are static storage, so every thread of a block sees the same
@@ -129,6 +129,68 @@ inline int& last_launch_error() {
 
 inline int warp_size_of(int w, int nthreads) { return std::min(32, nthreads - 32 * w); }
 
+// thread_pool keeps the OS threads that play a block's threads alive between launches
+// (creating hundreds of threads per launch dominated the emulation's cost). Thread 0 of a
+// launch is the launching thread; pool thread i plays thread i+1. The pool is never
+// destroyed (its threads are detached and end with the process).
+class thread_pool {
+public:
+	// run calls job(t) for t = 0..n−1, each on its own thread, and returns when all are done.
+	void run(int n, const std::function<void(unsigned)>& job) {
+		{
+			std::lock_guard<std::mutex> lk(mu_);
+			while (int(threads_) < n - 1) {
+				unsigned idx = threads_++;
+				std::thread([this, idx] { worker(idx + 1); }).detach();
+			}
+			job_ = &job;
+			active_ = n;
+			remaining_ = n - 1;
+			gen_++;
+		}
+		start_.notify_all();
+		job(0);
+		std::unique_lock<std::mutex> lk(mu_);
+		done_.wait(lk, [&] { return remaining_ == 0; });
+		job_ = nullptr;
+	}
+
+private:
+	void worker(unsigned t) {
+		unsigned long seen = 0;
+		{
+			std::lock_guard<std::mutex> lk(mu_);
+			seen = gen_;
+			// A thread created for the current launch takes part in it.
+			if (job_ && int(t) < active_) seen = gen_ - 1;
+		}
+		for (;;) {
+			const std::function<void(unsigned)>* job;
+			{
+				std::unique_lock<std::mutex> lk(mu_);
+				start_.wait(lk, [&] { return gen_ != seen; });
+				seen = gen_;
+				if (int(t) >= active_) continue;
+				job = job_;
+			}
+			(*job)(t);
+			std::lock_guard<std::mutex> lk(mu_);
+			if (--remaining_ == 0) done_.notify_one();
+		}
+	}
+	std::mutex mu_;
+	std::condition_variable start_, done_;
+	unsigned threads_ = 0;
+	unsigned long gen_ = 0;
+	int active_ = 0, remaining_ = 0;
+	const std::function<void(unsigned)>* job_ = nullptr;
+};
+
+inline thread_pool& pool() {
+	static thread_pool* p = new thread_pool;
+	return *p;
+}
+
 // launch runs body (the kernel call with its arguments) over grid × block.
 inline void launch(dim3 grid, dim3 block, size_t smem, const std::function<void()>& body) {
 	long nthreads = long(block.x) * block.y * block.z;
@@ -152,7 +214,8 @@ inline void launch(dim3 grid, dim3 block, size_t smem, const std::function<void(
 	};
 	reset_block();
 	block_end.reset(int(nthreads));
-	auto worker = [&](unsigned int t) {
+	std::function<void(unsigned)> worker = [&](unsigned t) {
+		block_state* saved = tl_block;
 		tl_block = &st;
 		blockDim = block;
 		gridDim = grid;
@@ -165,13 +228,9 @@ inline void launch(dim3 grid, dim3 block, size_t smem, const std::function<void(
 			st.warp[t / 32].drop();
 			block_end.wait(reset_block);
 		}
-		tl_block = nullptr;
+		tl_block = saved;
 	};
-	std::vector<std::thread> threads;
-	threads.reserve(nthreads - 1);
-	for (long t = 1; t < nthreads; t++) threads.emplace_back(worker, unsigned(t));
-	worker(0);
-	for (auto& th : threads) th.join();
+	pool().run(int(nthreads), worker);
 }
 
 // warp_exchange publishes v for the calling lane and returns the value lane src published

@@ -45,6 +45,8 @@ type TrainConfig struct {
 	OnStep     func(s StepInfo)
 	SaveEvery  int // save last/ every this many steps as well as at epoch ends; 0: only at epoch ends
 	ValBatches int // validation batches per evaluation; 0: the whole validation source
+	// Backend creates the backend that runs the passes (NewCPUBackend when nil).
+	Backend NewBackendFunc
 }
 
 // StepInfo reports one training step to TrainConfig.OnStep.
@@ -199,7 +201,21 @@ func Train(ctx context.Context, trainSrc, valSrc Source, cfg TrainConfig) (Train
 		model.Init(cfg.Seed)
 	}
 
+	newBackend := cfg.Backend
+	if newBackend == nil {
+		newBackend = NewCPUBackend
+	}
+	be, err := newBackend(model, adam)
+	if err != nil {
+		return res, fmt.Errorf("backend: %v", err)
+	}
+	defer be.Close()
+	logf("training on %s", be.Name())
+
 	saveLast := func() error {
+		if err := be.Sync(); err != nil {
+			return err
+		}
 		state := map[string]string{
 			"step": strconv.Itoa(step), "total_steps": strconv.Itoa(total),
 			"epoch": strconv.Itoa(step / perEpoch), "epoch_step": strconv.Itoa(step % perEpoch),
@@ -235,7 +251,11 @@ func Train(ctx context.Context, trainSrc, valSrc Source, cfg TrainConfig) (Train
 				return 0, 0, fmt.Errorf("validation: %v", err)
 			}
 			pl := prepare(b, mc, st, x, th, withPrior, prior)
-			nll += model.LossForward(x, th, false) * float64(b.Size)
+			l, err := be.Loss(x[:b.Size*mc.Featurizer.L], th[:b.Size*mc.Flow.D])
+			if err != nil {
+				return 0, 0, err
+			}
+			nll += l * float64(b.Size)
 			priorNLL += pl
 			n += b.Size
 			r.Release(b)
@@ -276,6 +296,9 @@ func Train(ctx context.Context, trainSrc, valSrc Source, cfg TrainConfig) (Train
 			row.epoch, step, total, row.train, v, res.PriorVal, v+res.LogJacobian, lr, eps)
 		if v < bestVal {
 			bestVal = v
+			if err := be.Sync(); err != nil {
+				return err
+			}
 			state := map[string]string{"step": strconv.Itoa(step), "val_nll": strconv.FormatFloat(v, 'g', -1, 64)}
 			if err := nn.SaveCheckpoint(filepath.Join(cfg.Out, BestDir), nn.Checkpoint[float32]{Tensors: tensors, Config: cfgJSON, State: state}); err != nil {
 				return err
@@ -322,16 +345,16 @@ func Train(ctx context.Context, trainSrc, valSrc Source, cfg TrainConfig) (Train
 			t0 := time.Now()
 			prepare(b, mc, st, x, th, false, prior)
 			r.Release(b)
-			model.ZeroGrads()
-			loss := model.LossForward(x, th, true)
-			model.LossBackward(nil)
-			norm := nn.ClipGradNorm(model.Grads, cfg.ClipNorm)
 			lr := nn.CosineLR(step, max(total, cfg.Warmup+1), cfg.LR, cfg.MinLR, cfg.Warmup)
+			loss, norm, err := be.Step(x, th, cfg.ClipNorm, lr)
+			if err != nil {
+				r.Close()
+				return res, fmt.Errorf("step %d: %v", step, err)
+			}
 			if math.IsNaN(norm) || math.IsInf(norm, 0) || math.IsNaN(loss) {
 				r.Close()
 				return res, fmt.Errorf("step %d: non-finite loss %g or gradient norm %g", step, loss, norm)
 			}
-			adam.Update(model.Params, model.Grads, lr)
 			step++
 			runSteps++
 			stepTime += time.Since(t0)
@@ -361,7 +384,12 @@ func Train(ctx context.Context, trainSrc, valSrc Source, cfg TrainConfig) (Train
 			break
 		}
 		if err := finishEpoch(true); err != nil {
-			return res, err
+			if ctx.Err() == nil {
+				return res, err
+			}
+			// Interrupted during the epoch's validation: keep the steps done (last/ below);
+			// the resumed run starts the next epoch without this epoch's log row.
+			interrupted = true
 		}
 	}
 	res.Steps, res.Epochs, res.BestVal = step, step/perEpoch, bestVal

@@ -179,3 +179,35 @@ func TestPriorLogDensity(t *testing.T) {
 		t.Fatal("LogJacobian")
 	}
 }
+
+// TestTrainInterruptAtEpochEnd: a cancellation that lands on an epoch's last step is seen
+// by the epoch's validation; the run must still save last/ and report Interrupted, and the
+// resumed run must end with the straight run's parameters.
+func TestTrainInterruptAtEpochEnd(t *testing.T) {
+	tr, va := fakeSource{16}, fakeSource{8}
+	dirA, dirB := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	if _, err := Train(context.Background(), tr, va, tinyTrainConfig(dirA)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cb := tinyTrainConfig(dirB)
+	cb.OnStep = func(s StepInfo) {
+		if s.Step == 4 { // 16 events, batch 4: the end of epoch 0
+			cancel()
+		}
+	}
+	res, err := Train(ctx, tr, va, cb)
+	if !errors.Is(err, context.Canceled) || !res.Interrupted || res.Steps != 4 {
+		t.Fatalf("interrupted run: steps %d, interrupted %v, %v", res.Steps, res.Interrupted, err)
+	}
+	cb.OnStep, cb.Resume = nil, true
+	if res, err = Train(context.Background(), tr, va, cb); err != nil || res.Steps != 10 {
+		t.Fatalf("resumed run: steps %d, %v", res.Steps, err)
+	}
+	a, b := readParams(t, filepath.Join(dirA, LastDir)), readParams(t, filepath.Join(dirB, LastDir))
+	for i := range a {
+		if !slices.Equal(a[i].Data, b[i].Data) {
+			t.Fatalf("tensor %s differs after resume", a[i].Name)
+		}
+	}
+}
