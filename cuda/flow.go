@@ -132,18 +132,71 @@ func (fs *FlowSampler) contextTerms(ctx []float32, E int) error {
 	return fs.cterm.Upload(fs.hCt)
 }
 
+// contextTermsDevice computes each block's context term ctx·Wcᵀ + b0 on the device for the
+// E contexts ctx (E, C) already in device memory (the device featurizer's output).
+func (fs *FlowSampler) contextTermsDevice(ctx *Buffer[float32], E int) error {
+	s := fs.Shape
+	n := s.NB * E * s.H
+	if fs.cterm == nil || fs.cterm.Len() < n {
+		fs.cterm.Free()
+		var err error
+		if fs.cterm, err = Alloc[float32](n); err != nil {
+			return err
+		}
+	}
+	lo := madeLayout(s.MADE())
+	for b := range s.NB {
+		w := fs.eff.Slice(b*lo.N, (b+1)*lo.N)
+		ct := fs.cterm.Slice(b*E*s.H, (b+1)*E*s.H)
+		b0 := w.Slice(lo.B0, lo.B0+s.H)
+		if s.C > 0 {
+			if err := LinearForward(ct, ctx, w.Slice(lo.Wc, lo.Wc+s.H*s.C), b0, E, s.C, s.H); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := ct.Zero(); err != nil {
+			return err
+		}
+		if err := addBias(ct, b0, E, s.H, 1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // SampleDevice draws S samples for each of the E contexts ctx (E, C) into out (E·S, D) on
 // the device. uIn (E·S, D), when not nil, gives the base draws (the parity tests pass the
 // CPU's); otherwise they are drawn with Philox key seed, row r of this call using the
 // counters of global row row0 + r. uOut, when not nil, receives the base draws.
 func (fs *FlowSampler) SampleDevice(out, uIn, uOut *Buffer[float32], ctx []float32, E, S int, seed uint64, row0 int64) error {
-	s := fs.Shape
-	if E < 1 || S < 1 || len(ctx) != E*s.C || out.Len() < E*S*s.D ||
-		(uIn != nil && uIn.Len() < E*S*s.D) || (uOut != nil && uOut.Len() < E*S*s.D) {
-		panic(fmt.Sprintf("cuda: FlowSampler.SampleDevice: E = %d, S = %d, len(ctx) = %d, out %d: want E, S ≥ 1, E·%d, E·S·%d", E, S, len(ctx), out.Len(), s.C, s.D))
+	if len(ctx) != E*fs.Shape.C {
+		panic(fmt.Sprintf("cuda: FlowSampler.SampleDevice: len(ctx) = %d, want E·%d = %d", len(ctx), fs.Shape.C, E*fs.Shape.C))
 	}
 	if err := fs.contextTerms(ctx, E); err != nil {
 		return err
+	}
+	return fs.launch(out, uIn, uOut, E, S, seed, row0)
+}
+
+// SampleDeviceCtx is SampleDevice with the contexts (E, C) in device memory (the device
+// featurizer's output): the context terms are computed on the device.
+func (fs *FlowSampler) SampleDeviceCtx(out, uIn, uOut, ctx *Buffer[float32], E, S int, seed uint64, row0 int64) error {
+	if fs.Shape.C > 0 && ctx.Len() != E*fs.Shape.C {
+		panic(fmt.Sprintf("cuda: FlowSampler.SampleDeviceCtx: %d context values, want E·%d = %d", ctx.Len(), fs.Shape.C, E*fs.Shape.C))
+	}
+	if err := fs.contextTermsDevice(ctx, E); err != nil {
+		return err
+	}
+	return fs.launch(out, uIn, uOut, E, S, seed, row0)
+}
+
+// launch runs the fused sampling kernel with the context terms in fs.cterm.
+func (fs *FlowSampler) launch(out, uIn, uOut *Buffer[float32], E, S int, seed uint64, row0 int64) error {
+	s := fs.Shape
+	if E < 1 || S < 1 || out.Len() < E*S*s.D ||
+		(uIn != nil && uIn.Len() < E*S*s.D) || (uOut != nil && uOut.Len() < E*S*s.D) {
+		panic(fmt.Sprintf("cuda: FlowSampler: E = %d, S = %d, out %d: want E, S ≥ 1 and E·S·%d values", E, S, out.Len(), s.D))
 	}
 	return check("maf sample", C.mlcu_maf_sample(ptrF32(out), ptrF32(uOut), ptrF32(uIn), ptrF32(fs.eff), ptrI32(fs.order),
 		ptrF32(fs.cterm), ptrF32(fs.mix), C.int(s.D), C.int(s.C), C.int(s.H), C.int(s.L), C.int(s.NB), C.int(s.K),

@@ -216,8 +216,6 @@ func (m *Model) LossForward(x, theta []float32, train bool) (float64, error) {
 		return 0, err
 	}
 	m.last = nil
-	inp := a.blocks[0].col1 // borrowed: x is copied into the first block's input view below
-	_ = inp
 	xd, err := m.input(a, x)
 	if err != nil {
 		return 0, err
@@ -249,6 +247,27 @@ func (m *Model) LogProb() []float32 {
 		return nil
 	}
 	return m.last.hostLogp
+}
+
+// Context runs the featurizer in evaluation mode on the E = len(x)/L events x (E, 1, L) on
+// the device and returns their context vectors (E, Context) in device memory
+// (nn.Model.Context); the buffer is reused by the next pass with E rows.
+func (m *Model) Context(x []float32) (*F32, error) {
+	L := m.Config.Featurizer.L
+	E := len(x) / L
+	if E == 0 || len(x) != E*L {
+		panic(fmt.Sprintf("cuda: Model.Context: len(x) = %d, want a multiple of %d", len(x), L))
+	}
+	a, err := m.actsFor(E)
+	if err != nil {
+		return nil, err
+	}
+	m.last = nil
+	xd, err := m.input(a, x)
+	if err != nil {
+		return nil, err
+	}
+	return a.ctx, m.featurize(a, xd, false)
 }
 
 // input copies x into a device buffer owned by a (the network input of the first block).

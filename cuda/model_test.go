@@ -85,3 +85,74 @@ func TestModelParity(t *testing.T) {
 		dev.Free()
 	}
 }
+
+// TestModelSamplerDistribution draws posterior samples for two events with the CPU
+// (nn.Model.Sample) and with the device (ModelSampler: device featurizer, fused flow
+// sampler) and compares every dimension's marginal by the two-sample KS test at significance
+// 1e-3 (critical D = 1.95·√(2/n)); the device featurizer's contexts must match the CPU's to
+// atol 1e-5 + rtol 1e-4.
+func TestModelSamplerDistribution(t *testing.T) {
+	c := tinyConfig()
+	host, err := nn.NewModel[float32](c)
+	must(err)
+	host.Init(11)
+	// Make the flow's conditioning matter: scale every block's context and output weights
+	// and the featurizer's output layer.
+	for _, p := range host.Flow.P {
+		for i := range p.Wo {
+			p.Wo[i] *= 30
+		}
+		for i := range p.Wc {
+			p.Wc[i] *= 40
+		}
+	}
+	for i := range host.Feat.W {
+		host.Feat.W[i] *= 40
+	}
+	const E, S = 2, 1500
+	x, _ := modelBatch(c, E, 5)
+	ctxC := append([]float32(nil), host.Context(x)...)
+	cpu := make([]float32, E*S*c.D())
+	host.Sample(cpu, x, S, rng.New(1, 2))
+
+	ms, err := NewModelSampler(host)
+	must(err)
+	defer ms.Free()
+	ms.fs.TileRows, ms.fs.Threads = 100, 64 // fewer, fuller barriers: the emulation's cost
+	ctxD, err := ms.dm.Context(x)
+	must(err)
+	got, err := ctxD.Host()
+	must(err)
+	cmpVec(t, "context", got, ctxC, 1e-5, 1e-4)
+	dev := make([]float32, E*S*c.D())
+	must(ms.Sample(dev, x, S, 99))
+	crit := 1.95 * math.Sqrt(2.0/S)
+	D := c.D()
+	// The test must be able to see a lost or swapped context: the two events' posteriors
+	// differ clearly in some dimension.
+	sep := 0.0
+	for i := range D {
+		a, b := make([]float64, S), make([]float64, S)
+		for r := range S {
+			a[r], b[r] = float64(cpu[r*D+i]), float64(cpu[(S+r)*D+i])
+		}
+		sep = math.Max(sep, ks2(a, b))
+	}
+	if sep < 3*crit {
+		t.Fatalf("the two events' posteriors are too alike (KS %.3f) for this test to detect a context error", sep)
+	}
+	for e := range E {
+		for i := range D {
+			col := func(v []float32) []float64 {
+				o := make([]float64, S)
+				for r := range S {
+					o[r] = float64(v[(e*S+r)*D+i])
+				}
+				return o
+			}
+			if d := ks2(col(cpu), col(dev)); d > crit {
+				t.Errorf("event %d dim %d: KS D = %.4f > %.4f", e, i, d, crit)
+			}
+		}
+	}
+}

@@ -8,11 +8,12 @@ import (
 	"github.com/mlcu/mlcu/nn"
 )
 
-// ModelSampler draws posterior samples of a trained model: the featurizer on the CPU (one
-// pass per event, nn.Model.Context) and the flow on the device (FlowSampler). Samples
-// depend on the seed only, not on how a call is split into launches.
+// ModelSampler draws posterior samples of a trained model on the device: the featurizer
+// (evaluation mode, Model.Context) and then the flow's fused sampler (FlowSampler) for each
+// event. Samples depend on the seed only, not on how a call is split into launches.
 type ModelSampler struct {
 	m    *nn.Model[float32]
+	dm   *Model
 	fs   *FlowSampler
 	out  *Buffer[float32]
 	rows int // rows of out
@@ -27,12 +28,18 @@ func NewModelSampler(m *nn.Model[float32]) (*ModelSampler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ModelSampler{m: m, fs: fs}, nil
+	dm, err := NewModel(m)
+	if err != nil {
+		fs.Free()
+		return nil, err
+	}
+	return &ModelSampler{m: m, dm: dm, fs: fs}, nil
 }
 
 // Free releases the device memory.
 func (s *ModelSampler) Free() {
 	s.fs.Free()
+	s.dm.Free()
 	s.out.Free()
 }
 
@@ -45,7 +52,10 @@ func (s *ModelSampler) Sample(out, x []float32, S int, seed uint64) error {
 	if E == 0 || len(x) != E*L || S < 1 || len(out) != E*S*D {
 		panic(fmt.Sprintf("cuda: ModelSampler.Sample: len(x) = %d, S = %d, len(out) = %d: want E·%d, S ≥ 1, E·S·%d", len(x), S, len(out), L, D))
 	}
-	ctx := s.m.Context(x)
+	ctx, err := s.dm.Context(x)
+	if err != nil {
+		return err
+	}
 	C := s.m.Flow.Shape.C
 	chunk := min(S, maxLaunchRows)
 	if s.out == nil || s.rows < chunk {
@@ -60,7 +70,7 @@ func (s *ModelSampler) Sample(out, x []float32, S int, seed uint64) error {
 		for lo := 0; lo < S; lo += chunk {
 			n := min(chunk, S-lo)
 			buf := s.out.Slice(0, n*D)
-			if err := s.fs.SampleDevice(buf, nil, nil, ctx[e*C:(e+1)*C], 1, n, seed, int64(e)*int64(S)+int64(lo)); err != nil {
+			if err := s.fs.SampleDeviceCtx(buf, nil, nil, ctx.Slice(e*C, (e+1)*C), 1, n, seed, int64(e)*int64(S)+int64(lo)); err != nil {
 				return err
 			}
 			if err := buf.Download(out[(e*S+lo)*D : (e*S+lo+n)*D]); err != nil {
