@@ -26,11 +26,13 @@ bench/torch_check.sh (make torch-check) builds everything this needs.
 import argparse
 import os
 import sys
+import warnings
 
 import numpy as np
 
 # The check runs on the CPU in float64; hiding the GPUs keeps torch from probing a driver.
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+warnings.filterwarnings("ignore", message="CUDA initialization")
 import torch  # noqa: E402
 from safetensors.numpy import load_file  # noqa: E402
 
