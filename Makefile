@@ -6,6 +6,7 @@ DEMO_DIR ?= mlcu-demo
 FUZZTIME ?= 10s
 EVENTS   ?= 20
 TOL      ?= 1e-4
+PRESET   ?= small
 # OpenBLAS kernel variant for bench-blas: "auto" (OpenBLAS's pick for the CPU) or a core
 # name such as Haswell. OpenBLAS reads OPENBLAS_CORETYPE when the library loads, so it is
 # set in the benchmark's environment here; "auto" removes an inherited value. On the 2-core
@@ -30,7 +31,7 @@ comma := ,
 tags_with = -tags $(subst $() $(),$(comma),$(strip $(blas_tag) $(1)))
 blas_env = $(if $(filter auto,$(BLAS_CORETYPE)),env -u OPENBLAS_CORETYPE,env OPENBLAS_CORETYPE=$(BLAS_CORETYPE))
 
-.PHONY: all help build build-openblas test test-openblas vet run demo bench bench-blas peer fuzz clean \
+.PHONY: all help build build-openblas test test-openblas vet run demo bench bench-blas peer torch-check fuzz clean \
 	cuda-lib cudaemu-lib cuda cudaemu test-cudaemu gpu-bundle
 
 all: build
@@ -46,6 +47,7 @@ help:
 	@echo "make bench   lens micro-benchmarks and 'mlcu bench lens' (EVENTS=$(EVENTS), TOL=$(TOL))"
 	@echo "make bench-blas      Gemm GFLOP/s, gonum and OpenBLAS (BLAS_CORETYPE=$(BLAS_CORETYPE))"
 	@echo "make peer    time VBMicrolensing against mlcu on the same events (needs python3, PyPI)"
+	@echo "make torch-check     mlcu's model against its PyTorch twin bench/torch_model.py (PRESET=$(PRESET); python3, PyPI's torch or TORCH_VENV)"
 	@echo "make fuzz    short fuzz runs of the input parsers (FUZZTIME=$(FUZZTIME) each)"
 	@echo "make cuda-lib        build/cuda/libmlcu_cuda.a with nvcc (sm_80, sm_90 SASS + PTX)"
 	@echo "make cudaemu-lib     build/cudaemu/libmlcu_cudaemu.a: the kernels on host threads (no GPU, no nvcc)"
@@ -97,6 +99,13 @@ bench-blas:
 peer: build
 	MLCU=$(BIN) bench/peer.sh --events $(EVENTS) --tol $(TOL) $(if $(MLCU_TOL),--mlcu-tol $(MLCU_TOL))
 
+# The PyTorch twin of the model (bench/torch_model.py): same weights, same log-probabilities,
+# gradients and Adam step, in float64. Opt-in like peer: it installs torch from PyPI into a
+# temporary venv (several GB) unless TORCH_VENV names a venv that has torch, numpy and
+# safetensors.
+torch-check: build
+	MLCU=$(BIN) bench/torch_check.sh --preset $(PRESET)
+
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReadPoints$$' -fuzztime $(FUZZTIME) ./cli/
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./internal/npy/
@@ -142,7 +151,8 @@ test-cudaemu: cudaemu-lib
 
 # A self-contained folder for a GPU machine without Go or the source tree: the cuda-tagged
 # mlcu, the cuda-tagged test binaries of the packages with CUDA tests, the test data they
-# read, and run-gpu-check.sh OUTDIR, which runs them all and writes logs and a benchmark table.
+# read, the PyTorch twin's training benchmark (torch/, run where python3 has torch), and
+# run-gpu-check.sh OUTDIR, which runs them all and writes logs and a benchmark table.
 CUDA_TEST_PKGS ?= cuda
 gpu-bundle: cuda-lib
 	rm -rf $(GPU_BUNDLE) && mkdir -p $(GPU_BUNDLE)/bin
@@ -151,6 +161,7 @@ gpu-bundle: cuda-lib
 		$(GO) test $(call tags_with,cuda) -c -o $(GPU_BUNDLE)/$$p/$$(basename $$p).test ./$$p/ || exit 1; done
 	cp -r testdata $(GPU_BUNDLE)/testdata
 	cp scripts/run-gpu-check.sh $(GPU_BUNDLE)/run-gpu-check.sh
+	mkdir -p $(GPU_BUNDLE)/torch && cp bench/torch_model.py bench/torch_train_bench.py $(GPU_BUNDLE)/torch/
 	printf '%s\n' $(CUDA_TEST_PKGS) > $(GPU_BUNDLE)/packages.txt
 	@du -sh $(GPU_BUNDLE)
 

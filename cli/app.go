@@ -40,6 +40,7 @@ func NewApp(stdout, stderr io.Writer) *ucli.App {
 			benchCommand,
 			devicesCommand,
 			versionCommand,
+			devLogProbCommand,
 		},
 		Suggest:              true,
 		EnableBashCompletion: true,

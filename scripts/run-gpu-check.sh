@@ -2,8 +2,10 @@
 # run-gpu-check.sh OUTDIR: the whole GPU check of mlcu, run from a gpu-bundle folder (make
 # gpu-bundle) on a machine with an NVIDIA GPU; needs no Go and no source tree. Writes into
 # OUTDIR: devices.txt, one <package>.log per test binary (every CUDA parity test, verbose),
-# <package>-bench.log (the Go benchmarks of that package), bench-*.txt (mlcu bench runs) and
-# summary.md (pass/fail per package and the benchmark lines). Exits non-zero when a test fails.
+# <package>-bench.log (the Go benchmarks of that package), bench-*.txt (mlcu bench runs, and
+# bench-torch-*.txt: the PyTorch twin's training throughput, torch/torch_train_bench.py, where
+# python3 has torch) and summary.md (pass/fail per package and the benchmark lines). Exits
+# non-zero when a test fails.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="${1:?usage: run-gpu-check.sh OUTDIR}"
@@ -49,6 +51,19 @@ for dev in cuda cpu; do
 	echo "mlcu bench --samples 100000 --device $dev:" >>"$out/summary.md"
 	tail -n 5 "$out/bench-samples-$dev.txt" >>"$out/summary.md"
 done
+# The PyTorch twin of the model (bench/torch_model.py), training steps on the GPU: the figure
+# mlcu's training throughput is compared with (paper preset, batch 512; small, batch 32).
+if [ -f "$here/torch/torch_train_bench.py" ] && python3 -c 'import torch' 2>/dev/null; then
+	for spec in "paper 512" "small 32"; do
+		set -- $spec
+		timeout 300 python3 "$here/torch/torch_train_bench.py" --preset "$1" --batch "$2" \
+			>"$out/bench-torch-$1.txt" 2>&1
+		echo "PyTorch twin, training, preset $1, batch $2:" >>"$out/summary.md"
+		tail -n 2 "$out/bench-torch-$1.txt" >>"$out/summary.md"
+	done
+else
+	echo "PyTorch twin: skipped (no torch in python3)" >>"$out/summary.md"
+fi
 echo '```' >>"$out/summary.md"
 cat "$out/summary.md"
 exit $status
