@@ -36,7 +36,10 @@ var benchSamplesCommand = &ucli.Command{
                    on inputs of ones and θ = 0, --train-steps steps after one warm-up step
 and then the matrix-product backend behind them, 'blas: gonum' (pure Go, the default
 build) or 'blas: openblas' (built with -tags openblas, as 'make build' does where
-OpenBLAS is installed).
+OpenBLAS is installed). With --device cuda (a real GPU) it also times training steps on
+the device: the small preset at batch 32 and the paper preset at batch 512 (random weights,
+--train-steps steps after a warm-up step; the loss is read back every step, as mlcu train
+does).
 'mlcu bench --samples N' runs this command.
 
 Example:
@@ -148,5 +151,56 @@ func runBenchSamples(c *ucli.Context) error {
 	}
 	fmt.Fprintf(w, "%.4g examples/s\n", float64(k*B)/time.Since(start).Seconds())
 	fmt.Fprintf(w, "blas: %s\n", nn.BLASName())
+	if ch.CUDA {
+		if cuda.Emulated() {
+			fmt.Fprintf(w, "training on cuda: skipped (emulation build)\n")
+			return nil
+		}
+		for _, tc := range []struct {
+			preset string
+			batch  int
+		}{{"small", 32}, {"paper", 512}} {
+			eps, err := benchDeviceTraining(tc.preset, tc.batch, k)
+			if err != nil {
+				return fail(cmd, "training on cuda: %v", err)
+			}
+			fmt.Fprintf(w, "%.4g examples/s training %s on cuda (batch %d)\n", eps, tc.preset, tc.batch)
+		}
+	}
 	return nil
+}
+
+// benchDeviceTraining times k training steps (forward, backward, clip, Adam) of a preset
+// with random weights on the device, after one warm-up step, in examples/s.
+func benchDeviceTraining(preset string, B, k int) (float64, error) {
+	mc, err := nn.Preset(preset)
+	if err != nil {
+		return 0, err
+	}
+	m, err := nn.NewModel[float32](mc)
+	if err != nil {
+		return 0, err
+	}
+	m.Init(1)
+	tr, err := cuda.NewTrainer(m, nn.NewAdam[float32](m.NumParams()))
+	if err != nil {
+		return 0, err
+	}
+	defer tr.Close()
+	src := rng.New(2, 0)
+	x := make([]float32, B*mc.Featurizer.L)
+	for i := range x {
+		x[i] = float32(0.01 * src.Normal())
+	}
+	th := make([]float32, B*mc.Flow.D)
+	if _, _, err := tr.Step(x, th, 5, 1e-4); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	for range k {
+		if _, _, err := tr.Step(x, th, 5, 1e-4); err != nil {
+			return 0, err
+		}
+	}
+	return float64(k*B) / time.Since(start).Seconds(), nil
 }
