@@ -187,9 +187,9 @@ func runSimulate(c *ucli.Context) error {
 }
 
 // simulateBatch is the largest number of events per device call of `mlcu simulate --device
-// cuda`: 64 events × 14,400 points is 921,600 device threads per launch (3,600 blocks of
-// 256, many waves on an H100's 132 SMs), while one batch holds 3.7 MB of float32 curves on
-// the host and 11 MB of float64 values and flags on the device.
+// cuda`: 64 events × 14,400 points is 921,600 device threads per launch (7,200 blocks of
+// 128, dozens of waves on an H100's 132 SMs), while one batch holds 3.7 MB of float32 curves
+// on the host and 11 MB of float64 values and flags on the device.
 const simulateBatch = 64
 
 // deviceBatch returns the number of events per device call for shards of perShard events and
