@@ -1,18 +1,22 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/mlcu/mlcu/cuda"
 	"github.com/mlcu/mlcu/train"
 )
 
 var benchSimulateCommand = &ucli.Command{
 	Name:      "simulate",
-	Usage:     "time the simulation of training events on one core",
+	Usage:     "time the simulation of training events on one core, or on the GPU",
 	ArgsUsage: " ",
 	Description: `Simulates --events events of the default training prior (train.DefaultPrior: the
 issue's prior with log10 q ~ U(-3, 0)), each a 14,400-point (144-day) finite-source curve as
@@ -21,12 +25,20 @@ issue's prior with log10 q ~ U(-3, 0)), each a 14,400-point (144-day) finite-sou
 100,000 events on all of this machine's cores at that rate (events are independent, so the
 work divides evenly among the workers). The events are those of 'mlcu simulate --seed SEED'.
 
-Example:
-   mlcu bench simulate --events 20`,
+With --device cuda, the events go to the GPU in batches of 64, as 'mlcu simulate --device
+cuda' sends them, with all of this machine's cores integrating the points near caustics on
+the host, and it prints events per second for the whole machine (GPU and cores), the share of
+magnifications the host integrated, and the time for 100,000 events. --device auto and cpu
+time the CPU as above.
+
+Examples:
+   mlcu bench simulate --events 20
+   mlcu bench simulate --events 2000 --device cuda`,
 	Flags: []ucli.Flag{
 		&ucli.IntFlag{Name: "events", Aliases: []string{"n"}, Usage: "number `N` of events", Value: 20, EnvVars: []string{"MLCU_BENCH_EVENTS"}},
 		&ucli.Uint64Flag{Name: "seed", Usage: "`SEED` of the events (train split)", Value: 1, EnvVars: []string{"MLCU_BENCH_SEED"}},
 		tolFlag(),
+		deviceFlag(),
 	},
 	Action: runBenchSimulate,
 }
@@ -48,6 +60,13 @@ func runBenchSimulate(c *ucli.Context) error {
 		return fail(cmd, "%v", err)
 	}
 	sim := train.Simulator{Prior: train.DefaultPrior(), Seed: ss, Tol: tol}
+	ch, err := chooseDevice(c, cmd)
+	if err != nil {
+		return err
+	}
+	if ch.CUDA {
+		return benchSimulateDevice(c, sim, n)
+	}
 	curve := make([]float32, train.StoredPoints)
 	start := time.Now()
 	for i := range n {
@@ -63,5 +82,56 @@ func runBenchSimulate(c *ucli.Context) error {
 		n, c.Uint64("seed"), train.StoredPoints, tol, el.Seconds())
 	fmt.Fprintf(w, "%.4g events/s/core\n", rate)
 	fmt.Fprintf(w, "%.3g minutes for 100000 events on %d cores\n", 100000/(rate*float64(ncpu))/60, ncpu)
+	return nil
+}
+
+// benchSimulateDevice times n events of sim on the device: batches of simulateBatch events
+// on runtime.NumCPU() goroutines, as 'mlcu simulate --device cuda' runs them.
+func benchSimulateDevice(c *ucli.Context, sim train.Simulator, n int) error {
+	const cmd = "bench simulate"
+	workers := runtime.NumCPU()
+	bs := deviceBatch(n, workers)
+	lc, err := cuda.NewLightCurver(bs)
+	if err != nil {
+		return fail(cmd, "%v", err)
+	}
+	defer lc.Free()
+	sim.Curves = lc
+	var next atomic.Int64
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ps := make([]train.Params, bs)
+			curves := make([]float32, bs*train.StoredPoints)
+			for {
+				lo := int(next.Add(int64(bs))) - bs
+				if lo >= n {
+					return
+				}
+				k := min(bs, n-lo)
+				if err := sim.Events(lo, ps[:k], curves[:k*train.StoredPoints]); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	if err := errors.Join(errs...); err != nil {
+		return fail(cmd, "%v", err)
+	}
+	rate := float64(n) / el.Seconds()
+	tot, host := lc.Points()
+	w := c.App.Writer
+	fmt.Fprintf(w, "bench simulate: %d events (seed %d) × %d points (144 d), tol %g, device cuda, batches of %d, %d host goroutines: %.3f s\n",
+		n, c.Uint64("seed"), train.StoredPoints, sim.Tol, bs, workers, el.Seconds())
+	fmt.Fprintf(w, "%.4g events/s (GPU and %d cores)\n", rate, workers)
+	fmt.Fprintf(w, "%.3g%% of the magnifications integrated on the host (near caustics)\n", 100*float64(host)/float64(max(tot, 1)))
+	fmt.Fprintf(w, "%.3g minutes for 100000 events\n", 100000/rate/60)
 	return nil
 }

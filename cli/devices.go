@@ -57,6 +57,16 @@ func deviceFlag() ucli.Flag {
 
 // chooseDevice resolves --device for cmd and logs the choice on the error stream.
 func chooseDevice(c *ucli.Context, cmd string) (cuda.Choice, error) {
+	ch, err := resolveDevice(c, cmd)
+	if err == nil {
+		fmt.Fprintf(c.App.ErrWriter, "%s: device %s\n", cmd, ch.Reason)
+	}
+	return ch, err
+}
+
+// resolveDevice is chooseDevice without the log line, for commands that log through their
+// progress reporter (which --quiet silences).
+func resolveDevice(c *ucli.Context, cmd string) (cuda.Choice, error) {
 	dev := c.String("device")
 	ch, err := cuda.Choose(dev)
 	var bad *cuda.DeviceFlagError
@@ -66,6 +76,5 @@ func chooseDevice(c *ucli.Context, cmd string) (cuda.Choice, error) {
 	case err != nil:
 		return ch, fail(cmd, "--device %s: %v", dev, err)
 	}
-	fmt.Fprintf(c.App.ErrWriter, "%s: device %s\n", cmd, ch.Reason)
 	return ch, nil
 }

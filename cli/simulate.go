@@ -12,6 +12,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/mlcu/mlcu/cuda"
 	"github.com/mlcu/mlcu/internal/figure"
 	"github.com/mlcu/mlcu/internal/rng"
 	"github.com/mlcu/mlcu/train"
@@ -48,6 +49,13 @@ is present but truncated or damaged is an error (delete it to have its shard rew
 directory holding another dataset (other seed, split, prior, --n or shards) is refused.
 Ctrl-C stops cleanly: the shard in progress leaves no file, and the exit status is 130.
 
+--device cuda computes the curves on the GPU in batches of up to 64 events (point source,
+quadrupole and the choice of method on the device; the --workers goroutines integrate the
+contours of the points near a caustic on the CPU). The curves are the CPU's to float64
+rounding, so the stored float32 values are the same (see the README), and shards computed on
+the CPU and on a GPU may be mixed in one dataset. --device auto takes the GPU when this mlcu
+was built with CUDA and one is present.
+
 With --show K, writes K PNG figures to --out instead: simulated events (or the first K of
 the dataset --data DIR) cropped to a random 72-day window with noise at a random SNR, as the
 network sees them, beside the caustics and the source path.
@@ -67,6 +75,7 @@ Examples:
 		&ucli.StringFlag{Name: "prior", Usage: "prior `FILE` (JSON; see the README)", DefaultText: "the default prior", TakesFile: true, EnvVars: []string{"MLCU_PRIOR"}},
 		tolFlag(),
 		workersFlag(),
+		deviceFlag(),
 		&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar or log lines", EnvVars: []string{"MLCU_QUIET"}},
 		&ucli.IntFlag{Name: "show", Usage: "instead of a dataset, write `K` figures of noisy training examples", DefaultText: "off", EnvVars: []string{"MLCU_SIMULATE_SHOW"}},
 		&ucli.StringFlag{Name: "data", Usage: "with --show: take the events from the dataset in `DIR`", TakesFile: true, EnvVars: []string{"MLCU_SIMULATE_DATA"}},
@@ -124,10 +133,20 @@ func runSimulate(c *ucli.Context) error {
 	if err != nil {
 		return fail(cmd, "%v", err)
 	}
+	ch, err := resolveDevice(c, cmd)
+	if err != nil {
+		return err
+	}
+	curves, free, err := curveBackend(ch, deviceBatch((n+m.Shards-1)/m.Shards, workers))
+	if err != nil {
+		return fail(cmd, "%v", err)
+	}
+	defer free()
 	dir := c.String("out")
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	prog := newProgress(c.App.ErrWriter, cmd, "events", c.Bool("quiet"))
+	prog.Printf("device %s", ch.Reason)
 	which := fmt.Sprintf("all %d shards", m.Shards)
 	if only != nil {
 		lo, hi := m.ShardRange(only[0])
@@ -144,6 +163,7 @@ func runSimulate(c *ucli.Context) error {
 	start := time.Now()
 	rep, err := train.WriteDataset(ctx, dir, m, train.WriteOptions{
 		Workers: workers, Shards: only, Progress: update, Notice: func(s string) { prog.Printf("%s", s) },
+		Curves: curves,
 	})
 	prog.Done()
 	if err != nil {
@@ -158,7 +178,40 @@ func runSimulate(c *ucli.Context) error {
 		fmt.Fprintf(c.App.Writer, ", %.3g events/s", float64(rep.Events)/el.Seconds())
 	}
 	fmt.Fprintf(c.App.Writer, "), %d already complete\n", len(rep.Skipped))
+	if lc, ok := curves.(*cuda.LightCurver); ok {
+		if tot, host := lc.Points(); tot > 0 {
+			prog.Printf("%d of %d magnifications (%.2g%%) integrated on the host near caustics", host, tot, 100*float64(host)/float64(tot))
+		}
+	}
 	return nil
+}
+
+// simulateBatch is the largest number of events per device call of `mlcu simulate --device
+// cuda`: 64 events × 14,400 points is 921,600 device threads per launch (7,200 blocks of
+// 128, dozens of waves on an H100's 132 SMs), while one batch holds 3.7 MB of float32 curves
+// on the host and 11 MB of float64 values and flags on the device.
+const simulateBatch = 64
+
+// deviceBatch returns the number of events per device call for shards of perShard events and
+// workers goroutines: simulateBatch, or fewer when a shard holds too few events to give
+// every worker a batch (the workers also integrate the host points of their batches). The
+// batching does not change the curves (train.CurveBackend).
+func deviceBatch(perShard, workers int) int {
+	return max(1, min(simulateBatch, (perShard+workers-1)/workers))
+}
+
+// curveBackend returns the forward model's backend for the device choice ch, with up to
+// batch events per device call (nil on the CPU: train's default, lens.LightCurve), and the
+// function that frees it.
+func curveBackend(ch cuda.Choice, batch int) (train.CurveBackend, func(), error) {
+	if !ch.CUDA {
+		return nil, func() {}, nil
+	}
+	lc, err := cuda.NewLightCurver(batch)
+	if err != nil {
+		return nil, nil, err
+	}
+	return lc, lc.Free, nil
 }
 
 // loadPrior reads --prior, or returns the default prior when path is empty.
@@ -211,7 +264,16 @@ func runShow(c *ucli.Context, cmd string) error {
 		if err != nil {
 			return fail(cmd, "--split: %v", err)
 		}
-		src = train.OnTheFly{Sim: train.Simulator{Prior: prior, Seed: ss, Tol: c.Float64("tol")}, N: k}
+		ch, err := chooseDevice(c, cmd)
+		if err != nil {
+			return err
+		}
+		curves, free, err := curveBackend(ch, 1)
+		if err != nil {
+			return fail(cmd, "%v", err)
+		}
+		defer free()
+		src = train.OnTheFly{Sim: train.Simulator{Prior: prior, Seed: ss, Tol: c.Float64("tol"), Curves: curves}, N: k}
 	}
 	dir := c.String("out")
 	if err := os.MkdirAll(dir, 0o755); err != nil {

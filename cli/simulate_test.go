@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +14,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/mlcu/mlcu/cuda"
 	"github.com/mlcu/mlcu/internal/npy"
 	"github.com/mlcu/mlcu/train"
 )
@@ -239,5 +242,113 @@ func TestBenchSimulate(t *testing.T) {
 	}
 	if _, err := run(t, "bench", "simulate", "--events", "0"); err == nil || !strings.Contains(err.Error(), "--events") {
 		t.Errorf("--events 0: error %v", err)
+	}
+}
+
+// compareDatasets compares the datasets in dirs a and b: the same file names, the same
+// manifest and params bytes, and curves whose every float32 value agrees within tol·A
+// (tol: the manifest's accuracy goal, what the forward model promises). It returns the
+// number of curve values that differ at all and the largest relative difference.
+func compareDatasets(t *testing.T, a, b string) (values, differ int, maxRel float64) {
+	t.Helper()
+	fa, fb := dirContents(t, a), dirContents(t, b)
+	m, err := train.ReadManifest(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fa) != 2*m.Shards+1 || len(fa) != len(fb) {
+		t.Fatalf("%d files in %s, %d in %s, want %d", len(fa), a, len(fb), b, 2*m.Shards+1)
+	}
+	for name, ca := range fa {
+		cb, ok := fb[name]
+		switch {
+		case !ok:
+			t.Fatalf("%s is missing from %s", name, b)
+		case !strings.HasSuffix(name, ".curves.npy"):
+			if ca != cb {
+				t.Errorf("%s differs", name)
+			}
+			continue
+		}
+		va, shape, err := npy.ReadFile[float32](filepath.Join(a, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vb, shapeB, err := npy.ReadFile[float32](filepath.Join(b, name))
+		if err != nil || fmt.Sprint(shape) != fmt.Sprint(shapeB) {
+			t.Fatalf("%s: shapes %v and %v, %v", name, shape, shapeB, err)
+		}
+		for i := range va {
+			values++
+			if va[i] == vb[i] {
+				continue
+			}
+			differ++
+			d := math.Abs(float64(va[i])-float64(vb[i])) / float64(va[i])
+			maxRel = math.Max(maxRel, d)
+			if !(d <= m.Tol) {
+				t.Fatalf("%s: value %d (event row %d, sample %d): %v and %v", name, i, i/train.StoredPoints, i%train.StoredPoints, va[i], vb[i])
+			}
+		}
+	}
+	return values, differ, maxRel
+}
+
+// TestSimulateDeviceFlag: --device auto works in every build and, where it takes the CPU,
+// writes the --device cpu dataset; it says which device it took (not with --quiet). In a
+// build without CUDA, --device cuda fails with one line saying so and writes nothing (the
+// cuda-tagged TestSimulateDeviceMatchesCPU runs it where it exists); an unknown device is
+// refused.
+func TestSimulateDeviceFlag(t *testing.T) {
+	tmp := t.TempDir()
+	cpu, auto := filepath.Join(tmp, "cpu"), filepath.Join(tmp, "auto")
+	args := []string{"simulate", "--n", "3", "--seed", "2", "--workers", "2"}
+	_, stderr, err := runCtx(t, context.Background(), append(args, "--device", "cpu", "--out", cpu)...)
+	if err != nil || !strings.Contains(stderr, "simulate: device cpu: asked for with --device cpu\n") {
+		t.Fatalf("--device cpu: %v, stderr %q", err, stderr)
+	}
+	_, stderr, err = runCtx(t, context.Background(), append(args, "--device", "auto", "--out", auto)...)
+	if err != nil || !strings.Contains(stderr, "simulate: device ") {
+		t.Fatalf("--device auto: %v, stderr %q", err, stderr)
+	}
+	values, differ, maxRel := compareDatasets(t, cpu, auto)
+	t.Logf("--device auto (%s) against cpu: %d of %d values differ, max relative difference %.2g",
+		strings.TrimSpace(stderr[:strings.Index(stderr, "\n")]), differ, values, maxRel)
+	if ch, _ := cuda.Choose("auto"); !ch.CUDA && differ != 0 {
+		t.Errorf("--device auto took the CPU but its dataset differs from --device cpu's")
+	}
+	if _, stderr, err := runCtx(t, context.Background(), append(args, "--quiet", "--out", filepath.Join(tmp, "quiet"))...); err != nil || stderr != "" {
+		t.Errorf("--quiet: %v, stderr %q", err, stderr)
+	}
+
+	cases := []struct{ device, want string }{{"gpu", "--device gpu: want auto, cpu or cuda"}}
+	if !cuda.Available() {
+		cases = append(cases, struct{ device, want string }{"cuda", "built without CUDA"})
+	}
+	for _, c := range cases {
+		dir := filepath.Join(tmp, "bad-"+c.device)
+		for _, cmd := range [][]string{
+			{"simulate", "--n", "3", "--out", dir, "--device", c.device},
+			{"simulate", "--show", "1", "--out", dir, "--device", c.device},
+			{"bench", "simulate", "--events", "1", "--device", c.device},
+		} {
+			_, _, err := runCtx(t, context.Background(), cmd...)
+			var ec ucli.ExitCoder
+			if err == nil || !errors.As(err, &ec) || ec.ExitCode() != 1 {
+				t.Errorf("%q: error %v, want exit status 1", cmd, err)
+				continue
+			}
+			msg := err.Error()
+			prefix := "simulate: "
+			if cmd[0] == "bench" {
+				prefix = "bench simulate: "
+			}
+			if !strings.Contains(msg, c.want) || strings.Contains(msg, "\n") || !strings.HasPrefix(msg, prefix) {
+				t.Errorf("%q: error %q, want one line naming %q", cmd, msg, c.want)
+			}
+		}
+		if files := dirContents(t, dir); len(files) != 0 {
+			t.Errorf("--device %s: %d files written", c.device, len(files))
+		}
 	}
 }

@@ -2,7 +2,10 @@
 
 package cuda
 
-import "github.com/mlcu/mlcu/nn"
+import (
+	"github.com/mlcu/mlcu/lens"
+	"github.com/mlcu/mlcu/nn"
+)
 
 // Available reports whether this binary was built with a CUDA library (real or emulated).
 func Available() bool { return false }
@@ -63,3 +66,23 @@ func (t *Trainer) Sync() error { return ErrNotBuilt }
 
 // Close does nothing.
 func (t *Trainer) Close() {}
+
+// LightCurver computes light curves on the device; this build has none.
+type LightCurver struct{}
+
+// NewLightCurver returns ErrNotBuilt.
+func NewLightCurver(batch int) (*LightCurver, error) { return nil, ErrNotBuilt }
+
+// BatchSize returns 1.
+func (l *LightCurver) BatchSize() int { return 1 }
+
+// Points returns zeros.
+func (l *LightCurver) Points() (total, host int64) { return 0, 0 }
+
+// LightCurves returns ErrNotBuilt.
+func (l *LightCurver) LightCurves(events []lens.Event, ts []float64, tol float64, out [][]float64) error {
+	return ErrNotBuilt
+}
+
+// Free does nothing.
+func (l *LightCurver) Free() {}

@@ -64,6 +64,22 @@ if [ -f "$here/torch/torch_train_bench.py" ] && python3 -c 'import torch' 2>/dev
 else
 	echo "PyTorch twin: skipped (no torch in python3)" >>"$out/summary.md"
 fi
+timeout 300 "$mlcu" bench simulate --events 2048 --device cuda >"$out/bench-simulate-cuda.txt" 2>&1
+echo "mlcu bench simulate --events 2048 --device cuda:" >>"$out/summary.md"
+tail -n 4 "$out/bench-simulate-cuda.txt" >>"$out/summary.md"
+timeout 300 "$mlcu" bench simulate --events 100 --device cpu >"$out/bench-simulate-cpu.txt" 2>&1
+echo "mlcu bench simulate --events 100 --device cpu:" >>"$out/summary.md"
+tail -n 3 "$out/bench-simulate-cpu.txt" >>"$out/summary.md"
+# The device's dataset against the CPU's (the same forward model): differing bytes of the
+# curves (float32) and of everything else, which must be none.
+for dev in cpu cuda; do
+	timeout 300 "$mlcu" simulate --n 64 --seed 1 --device "$dev" --quiet --out "$out/sim-$dev" >/dev/null 2>&1
+done
+curves="shard-00000-of-00001.curves.npy"
+echo "simulate --n 64 --seed 1, cuda vs cpu: $(cmp -l "$out/sim-cpu/$curves" "$out/sim-cuda/$curves" 2>&1 | wc -l) curve bytes differ;" \
+	"params and manifest: $(cmp "$out/sim-cpu/shard-00000-of-00001.params.npy" "$out/sim-cuda/shard-00000-of-00001.params.npy" >/dev/null 2>&1 &&
+		cmp "$out/sim-cpu/manifest.json" "$out/sim-cuda/manifest.json" >/dev/null 2>&1 && echo identical || echo DIFFER)" >>"$out/summary.md"
+rm -rf "$out/sim-cpu" "$out/sim-cuda"
 echo '```' >>"$out/summary.md"
 cat "$out/summary.md"
 exit $status

@@ -66,6 +66,18 @@ const (
 // depend on it (it is centred on the event: sample j is at t0 + (j − 7200)·0.01 d), and a
 // Reader places the event in the window at a crop t0 drawn afresh from the prior's t0
 // distribution, which reproduces the prior's t0 (to the 0.01-d cadence).
+//
+// The manifest does not record the backend that computed the curves (`mlcu simulate
+// --device`), so shards computed on the CPU and on a GPU can make one dataset. They are the
+// same forward model: the CUDA backend (cuda.LightCurver) takes the CPU's decisions and
+// finishes the contour points with the CPU's code, and its values differ from
+// lens.LightCurve's by float64 rounding (≤ 5e-13 relative, measured), which float32 storage
+// removes: none of 921,600 stored values of 64 events differed under emulation (cli's
+// TestSimulateDeviceMatchesCPU checks it). On a GPU a value may still differ, rarely, by a
+// float32 ulp (6e-8, a float64 value on a rounding boundary) or, where the quadrupole test is
+// within rounding of its threshold, by the other method's error (below Tol·A), the same
+// freedom that Simulator.Window has. Recording the device would forbid the mixing: a manifest
+// is the same bytes from every run of a dataset.
 type Manifest struct {
 	Format         string   `json:"format"`          // ManifestFormat
 	FormatVersion  int      `json:"format_version"`  // FormatVersion
@@ -270,6 +282,9 @@ type WriteOptions struct {
 	// Notice, when not nil, receives one-line notices: shards skipped as complete, leftover
 	// temporary files removed.
 	Notice func(msg string)
+	// Curves is the forward model's backend (Simulator.Curves); CPUCurves when nil. The
+	// manifest does not record it: the backends compute the same curves (see Simulator).
+	Curves CurveBackend
 }
 
 // WriteReport says what WriteDataset did.
@@ -369,6 +384,7 @@ func WriteDataset(ctx context.Context, dir string, m *Manifest, opt WriteOptions
 		workers = runtime.NumCPU()
 	}
 	sim := m.Simulator()
+	sim.Curves = opt.Curves
 	for _, i := range todo {
 		removeLeftovers(dir, m, i, opt.Notice)
 		progress := func() {
@@ -484,48 +500,54 @@ func writeShard(ctx context.Context, dir string, m *Manifest, sim Simulator, i, 
 }
 
 // simulateOrdered computes the events [lo, hi) of sim on workers goroutines and calls emit
-// for each in index order, on the calling goroutine. At most 2·workers+2 curves are in
-// flight, so memory does not grow with hi − lo. The curve passed to emit is reused after
-// emit returns. It stops at the first error of an event or of emit, or when ctx is
-// cancelled (returning ctx.Err()), and returns only after every goroutine it started has
-// finished.
+// for each in index order, on the calling goroutine. The events go to the workers in batches
+// of sim.Curves' BatchSize (one event on the CPU), cut at lo + k·BatchSize; a batch's values
+// do not depend on the batching (see CurveBackend), so neither do the bytes written. At most
+// 2·workers+2 batches are in flight, so memory does not grow with hi − lo. The curve passed
+// to emit is reused after emit returns. It stops at the first error of an event or of emit,
+// or when ctx is cancelled (returning ctx.Err()), and returns only after every goroutine it
+// started has finished.
 func simulateOrdered(ctx context.Context, sim Simulator, lo, hi, workers int, emit func(i int, p Params, curve []float32) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	bs := max(1, sim.backend().BatchSize())
+	nb := (hi - lo + bs - 1) / bs // batches
 	window := 2*workers + 2
 	type job struct {
-		i     int
-		curve []float32
+		i      int       // first event
+		ps     []Params  // the batch's parameters (len: its events)
+		curves []float32 // its curves, len(ps)·StoredPoints
 	}
 	type result struct {
 		job
-		p   Params
 		err error
 	}
-	free := make(chan []float32, window)
-	for range window {
-		free <- make([]float32, StoredPoints)
+	free := make(chan job, window)
+	for range min(window, nb) {
+		free <- job{ps: make([]Params, bs), curves: make([]float32, bs*StoredPoints)}
 	}
 	jobs := make(chan job)
 	results := make(chan result, window)
-	go func() { // feeder: dispatches events in index order, one free curve each
+	go func() { // feeder: dispatches batches in index order, one free buffer each
 		defer close(jobs)
-		for i := lo; i < hi; i++ {
-			var c []float32
+		for i := lo; i < hi; i += bs {
+			var j job
 			select {
-			case c = <-free:
+			case j = <-free:
 			case <-ctx.Done():
 				return
 			}
+			n := min(bs, hi-i)
+			j.i, j.ps, j.curves = i, j.ps[:n], j.curves[:n*StoredPoints]
 			select {
-			case jobs <- job{i, c}:
+			case jobs <- j:
 			case <-ctx.Done():
 				return
 			}
 		}
 	}()
 	var wg sync.WaitGroup
-	for range min(workers, hi-lo) {
+	for range min(workers, nb) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -533,8 +555,8 @@ func simulateOrdered(ctx context.Context, sim Simulator, lo, hi, workers int, em
 				if ctx.Err() != nil {
 					return
 				}
-				p, err := sim.Event(j.i, j.curve)
-				results <- result{j, p, err} // never blocks: at most window jobs exist
+				err := sim.Events(j.i, j.ps, j.curves)
+				results <- result{j, err} // never blocks: at most window jobs exist
 			}
 		}()
 	}
@@ -561,11 +583,13 @@ func simulateOrdered(ctx context.Context, sim Simulator, lo, hi, workers int, em
 				break
 			}
 			delete(pending, next)
-			if err := emit(next, r.p, r.curve); err != nil {
-				return err
+			for k, p := range r.ps {
+				if err := emit(next+k, p, r.curves[k*StoredPoints:(k+1)*StoredPoints]); err != nil {
+					return err
+				}
 			}
-			free <- r.curve
-			next++
+			next += len(r.ps)
+			free <- r.job
 		}
 		if err := ctx.Err(); err != nil {
 			return err

@@ -6,13 +6,16 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mlcu/mlcu/internal/npy"
+	"github.com/mlcu/mlcu/lens"
 )
 
 // newManifest returns the manifest of n default-prior events in k shards (train split).
@@ -352,6 +355,74 @@ func TestParseShard(t *testing.T) {
 	for _, spec := range []string{"3/2", "2/2", "a/b", "-1/3", "3", "1/0", "1/2/3", "", "1/100000"} {
 		if _, _, err := ParseShard(spec); err == nil {
 			t.Errorf("ParseShard(%q) accepted", spec)
+		}
+	}
+}
+
+// batchBackend is CPUCurves behind a batch size of 3 that records the size of each call, or
+// that fails: with err, every call returns it; with nanEvent ≥ 0, that event's curve gets a
+// NaN.
+type batchBackend struct {
+	mu       sync.Mutex
+	sizes    []int
+	err      error
+	nanEvent int
+}
+
+func (b *batchBackend) BatchSize() int { return 3 }
+
+func (b *batchBackend) LightCurves(events []lens.Event, ts []float64, tol float64, out [][]float64) error {
+	b.mu.Lock()
+	b.sizes = append(b.sizes, len(events))
+	b.mu.Unlock()
+	if b.err != nil {
+		return b.err
+	}
+	if err := (CPUCurves{}).LightCurves(events, ts, tol, out); err != nil {
+		return err
+	}
+	if b.nanEvent >= 0 && b.nanEvent < len(out) {
+		out[b.nanEvent][5] = math.NaN()
+	}
+	return nil
+}
+
+// TestBatchedBackend: a backend with batches of 3 gets the events of each shard in batches
+// cut at the shard's start (10 events in shards of 3, 3 and 4: calls of 3, 3, 3 and 1), and
+// the dataset it writes, with 2 workers, is byte for byte the default backend's, written with
+// 1 worker. A backend's error names the events of the call; a bad value names its event.
+func TestBatchedBackend(t *testing.T) {
+	const n = 10
+	m := newManifest(t, 8, n, 3)
+	cpu, batched := t.TempDir(), t.TempDir()
+	write(t, cpu, m, 1, nil)
+	bb := &batchBackend{nanEvent: -1}
+	if _, err := WriteDataset(context.Background(), batched, m, WriteOptions{Workers: 2, Curves: bb}); err != nil {
+		t.Fatal(err)
+	}
+	sort.Ints(bb.sizes)
+	if fmt.Sprint(bb.sizes) != "[1 3 3 3]" {
+		t.Errorf("batch sizes %v, want [1 3 3 3]", bb.sizes)
+	}
+	if a, b := snapshot(t, cpu), snapshot(t, batched); len(a) != 7 || names(a) != names(b) {
+		t.Fatalf("files %q and %q", names(a), names(b))
+	} else {
+		for name := range a {
+			if a[name] != b[name] {
+				t.Errorf("%s differs between the default and the batched backend", name)
+			}
+		}
+	}
+	for _, c := range []struct {
+		b    *batchBackend
+		want string
+	}{
+		{&batchBackend{err: errors.New("device lost"), nanEvent: -1}, "events 0 to 2: device lost"},
+		{&batchBackend{nanEvent: 1}, "event 1 (s="},
+	} {
+		_, err := WriteDataset(context.Background(), t.TempDir(), newManifest(t, 8, n, 1), WriteOptions{Workers: 1, Curves: c.b})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v, want one containing %q", err, c.want)
 		}
 	}
 }

@@ -45,13 +45,46 @@ func SplitSeed(seed uint64, split string) (uint64, error) {
 // storedTimes holds StoredTimes(), shared read-only by the simulators.
 var storedTimes = sync.OnceValue(StoredTimes)
 
+// CurveBackend computes the noise-free magnification curves of the events: the forward model
+// behind a Simulator. CPUCurves (lens.LightCurve, one event per call) is the default;
+// package cli plugs in the CUDA one (cuda.LightCurver) for --device cuda. A backend must
+// compute each event's curve from that event alone (not from the other events of the call),
+// so that a dataset's bytes do not depend on how its events are batched.
+type CurveBackend interface {
+	// LightCurves writes into out[k] (len(ts) values) the magnification of events[k] at the
+	// times ts (days) with relative accuracy goal tol (lens.LightCurve's meaning). It is
+	// called from several goroutines at once.
+	LightCurves(events []lens.Event, ts []float64, tol float64, out [][]float64) error
+	// BatchSize is the number of events per call that suits the backend (at least 1).
+	BatchSize() int
+}
+
+// CPUCurves is the CPU backend: lens.LightCurve, one event per call.
+type CPUCurves struct{}
+
+// LightCurves computes each event's curve with lens.LightCurve.
+func (CPUCurves) LightCurves(events []lens.Event, ts []float64, tol float64, out [][]float64) error {
+	for k, e := range events {
+		lens.LightCurve(e, ts, tol, out[k][:len(ts)])
+	}
+	return nil
+}
+
+// BatchSize is 1: the events of a shard are spread over the workers one by one.
+func (CPUCurves) BatchSize() int { return 1 }
+
 // Simulator makes the events of a dataset: event i has the parameters
-// Prior.Sample(rng.New(Seed, i)) and a noise-free magnification curve computed by
-// lens.LightCurve at relative accuracy Tol. A Simulator is safe for concurrent use.
+// Prior.Sample(rng.New(Seed, i)) and a noise-free magnification curve computed by Curves
+// (lens.LightCurve when nil) at relative accuracy Tol. A Simulator is safe for concurrent
+// use.
 type Simulator struct {
 	Prior Prior
 	Seed  uint64  // seed of the event streams (a dataset's SplitSeed)
 	Tol   float64 // relative accuracy goal of the magnifications; lens.DefaultTol when 0
+	// Curves is the forward model's backend; CPUCurves when nil. The CUDA backend gives the
+	// CPU's curves to float64 rounding (see cli's TestSimulateDeviceMatchesCPU), so it does
+	// not change the dataset.
+	Curves CurveBackend
 }
 
 // Params returns the parameters of event i (t0 is the prior draw).
@@ -68,6 +101,19 @@ func (s Simulator) Event(i int, dst []float32) (Params, error) {
 	return s.Window(i, 0, dst)
 }
 
+// Events computes the events lo, lo+1, …, lo+len(ps)−1 in one call of the backend: ps[k]
+// and dst[k·StoredPoints : (k+1)·StoredPoints] are what Event(lo+k, ·) returns and writes.
+// It panics when len(dst) ≠ len(ps)·StoredPoints.
+func (s Simulator) Events(lo int, ps []Params, dst []float32) error {
+	if len(dst) != len(ps)*StoredPoints {
+		panic(fmt.Sprintf("train: Simulator.Events: dst has length %d, want %d·%d", len(dst), len(ps), StoredPoints))
+	}
+	for k := range ps {
+		ps[k] = s.Params(lo + k)
+	}
+	return s.magnify(lo, ps, storedTimes(), dst)
+}
+
 // Window computes the magnification of event i at the stored samples k, k+1, …,
 // k+len(dst)−1 (times τ_{k+j} of StoredTimes, relative to t0) into dst and returns the event's
 // parameters. Window(i, 0, dst) with len(dst) = StoredPoints is Event. Because the light
@@ -78,11 +124,9 @@ func (s Simulator) Window(i, k int, dst []float32) (Params, error) {
 	if k < 0 || k+len(dst) > StoredPoints || len(dst) == 0 {
 		panic(fmt.Sprintf("train: Simulator.Window: samples [%d, %d) outside [0, %d)", k, k+len(dst), StoredPoints))
 	}
-	p := s.Params(i)
-	if err := magnify(p, storedTimes()[k:k+len(dst)], s.tol(), dst); err != nil {
-		return p, fmt.Errorf("event %d (%s): %v", i, formatParams(p), err)
-	}
-	return p, nil
+	ps := []Params{s.Params(i)}
+	err := s.magnify(i, ps, storedTimes()[k:k+len(dst)], dst)
+	return ps[0], err
 }
 
 func (s Simulator) tol() float64 {
@@ -92,27 +136,51 @@ func (s Simulator) tol() float64 {
 	return s.Tol
 }
 
+func (s Simulator) backend() CurveBackend {
+	if s.Curves == nil {
+		return CPUCurves{}
+	}
+	return s.Curves
+}
+
 // scratch holds float64 light-curve buffers of StoredPoints values.
 var scratch = sync.Pool{New: func() any { b := make([]float64, StoredPoints); return &b }}
 
-// magnify computes the magnification of p.CentredEvent() at times ts (days from t0)
-// into dst, as float32. A panic of the lens solver, or a magnification that is not a
-// positive finite number, is returned as an error.
-func magnify(p Params, ts []float64, tol float64, dst []float32) (err error) {
-	e := p.CentredEvent()
-	bp := scratch.Get().(*[]float64)
-	defer scratch.Put(bp)
+// magnify computes the magnification of the events lo, lo+1, … (parameters ps) at times ts
+// (days from t0) into dst (len(ps) rows of len(ts)), as float32. A panic of the lens solver,
+// an error of the backend, or a magnification that is not a positive finite number, is
+// returned as an error naming the event (or the events of the call).
+func (s Simulator) magnify(lo int, ps []Params, ts []float64, dst []float32) (err error) {
+	events := make([]lens.Event, len(ps))
+	out := make([][]float64, len(ps))
+	for k, p := range ps {
+		events[k] = p.CentredEvent()
+		bp := scratch.Get().(*[]float64)
+		defer scratch.Put(bp)
+		out[k] = (*bp)[:len(ts)]
+	}
+	which := func() string {
+		if len(ps) == 1 {
+			return fmt.Sprintf("event %d (%s)", lo, formatParams(ps[0]))
+		}
+		return fmt.Sprintf("events %d to %d", lo, lo+len(ps)-1)
+	}
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("the lens solver failed: %v", r)
+			err = fmt.Errorf("%s: the lens solver failed: %v", which(), r)
 		}
 	}()
-	as := lens.LightCurve(e, ts, tol, (*bp)[:len(ts)])
-	for j, a := range as {
-		if !(a > 0) || math.IsInf(a, 0) {
-			return fmt.Errorf("the lens solver returned A = %v at t − t0 = %v d", a, ts[j])
+	if err := s.backend().LightCurves(events, ts, s.tol(), out); err != nil {
+		return fmt.Errorf("%s: %v", which(), err)
+	}
+	for k, as := range out {
+		row := dst[k*len(ts) : (k+1)*len(ts)]
+		for j, a := range as {
+			if !(a > 0) || math.IsInf(a, 0) {
+				return fmt.Errorf("event %d (%s): the lens solver returned A = %v at t − t0 = %v d", lo+k, formatParams(ps[k]), a, ts[j])
+			}
+			row[j] = float32(a)
 		}
-		dst[j] = float32(a)
 	}
 	return nil
 }
