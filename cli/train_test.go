@@ -13,6 +13,7 @@ import (
 
 	"gonum.org/v1/plot/vg"
 
+	"github.com/mlcu/mlcu/cuda"
 	"github.com/mlcu/mlcu/internal/figure"
 	"github.com/mlcu/mlcu/internal/npy"
 	"github.com/mlcu/mlcu/nn"
@@ -127,20 +128,26 @@ func TestTrainSampleRoundTrip(t *testing.T) {
 		}
 		os.WriteFile(filepath.Join(corrupt, "last", f), b, 0o644)
 	}
-	for _, tc := range []struct {
+	type errCase struct {
 		args []string
 		want string
-	}{
+	}
+	var extra []errCase
+	if !cuda.Available() {
+		extra = append(extra, errCase{[]string{"train", "--data", data, "--device", "cuda"}, "built without CUDA"},
+			errCase{[]string{"sample", "--model", model, "--lc", lcp, "--device", "cuda", "--out", sp}, "built without CUDA"})
+	}
+	for _, tc := range append([]errCase{
 		{[]string{"train", "--data", filepath.Join(dir, "nope"), "--out", model}, "not a dataset directory"},
 		{[]string{"train", "--data", data, "--preset", "huge", "--out", model}, "unknown model preset"},
 		{[]string{"train", "--data", data, "--batch", "2", "--val-events", "2", "--resume", "--out", corrupt}, "corrupt"},
-		{[]string{"train", "--data", data, "--device", "cuda"}, "--device"},
+		{[]string{"train", "--data", data, "--device", "gpu"}, "--device"},
 		{[]string{"sample", "--model", model, "--lc", bad, "--out", sp}, "spans"},
 		{[]string{"sample", "--model", model, "--lc", unsorted, "--out", sp}, "does not increase"},
 		{[]string{"sample", "--model", filepath.Join(dir, "nope"), "--lc", lcp, "--out", sp}, "--model"},
 		{[]string{"sample", "--model", model, "--data", data, "--index", "9", "--out", sp}, "--index"},
 		{[]string{"sample", "--model", model, "--lc", lcp, "--n", "8", "--out", sp, "--plot", filepath.Join(dir, "nope", "c.png")}, "--plot"},
-	} {
+	}, extra...) {
 		_, err := run(t, tc.args...)
 		if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want one line with %q", tc.args, err, tc.want)
