@@ -31,7 +31,8 @@ var benchSamplesCommand = &ucli.Command{
   samples/s        --samples draws of θ for one event (flow sampler only, after the
                    featurizer), with the paper preset and random weights, or --model;
                    on --device cuda the fused sampling kernel, copies to the host included
-  ms/event         the featurizer's forward pass for one event (evaluation mode)
+  ms/event         the featurizer's forward pass for one event (evaluation mode; on
+                   --device cuda, a one-sample draw: the device featurizer and a launch)
   examples/s       training (forward + backward + Adam) of the small preset, batch 32,
                    on inputs of ones and θ = 0, --train-steps steps after one warm-up step
 and then the matrix-product backend behind them, 'blas: gonum' (pure Go, the default
@@ -107,6 +108,15 @@ func runBenchSamples(c *ucli.Context) error {
 		if err := draw(out[:min(n, 1024)*mc.Flow.D], x, min(n, 1024), 0); err != nil {
 			return fail(cmd, "%v", err)
 		}
+		// The featurizer runs on the device too: its time is that of a one-sample draw
+		// (the device featurizer and one launch; the mean of 3), subtracted as on the CPU.
+		start = time.Now()
+		for r := range 3 {
+			if err := draw(out[:mc.Flow.D], x, 1, uint64(2+r)); err != nil {
+				return fail(cmd, "%v", err)
+			}
+		}
+		featMS = time.Since(start).Seconds() * 1e3 / 3
 		start = time.Now()
 		if err := draw(out, x, n, 1); err != nil {
 			return fail(cmd, "%v", err)
