@@ -25,13 +25,14 @@ type FlowSampler struct {
 	// 66 KB of shared memory.
 	TileRows, Threads int
 
-	eff   *Buffer[float32] // masked parameters, nn's flat layout
-	order *Buffer[int32]   // (NB, D)
-	mix   *Buffer[float32] // (3, D, K) means, σ, cumulative weights
-	cterm *Buffer[float32] // (NB, E, H) context terms of the current call
-	host  *nn.MAF[float32] // the flow whose parameters were uploaded
-	hEff  []float32
-	hCt   []float32
+	eff    *Buffer[float32] // masked parameters, nn's flat layout
+	packed *Buffer[float32] // the blocks' masked weights in the kernel's layout (mlcu_maf_pack)
+	order  *Buffer[int32]   // (NB, D)
+	mix    *Buffer[float32] // (3, D, K) means, σ, cumulative weights
+	cterm  *Buffer[float32] // (NB, E, H) context terms of the current call
+	host   *nn.MAF[float32] // the flow whose parameters were uploaded
+	hEff   []float32
+	hCt    []float32
 }
 
 // NewFlowSampler uploads f (see Refresh) and returns its sampler.
@@ -42,6 +43,7 @@ func NewFlowSampler(f *nn.MAF[float32]) (*FlowSampler, error) {
 	if fs.eff, err = Alloc[float32](s.NumParams()); err != nil {
 		return nil, err
 	}
+	fs.packed = MustAlloc[float32](int(C.mlcu_maf_packed_size(C.int(s.D), C.int(s.H), C.int(s.L), C.int(s.NB))))
 	fs.order = MustAlloc[int32](s.NB * s.D)
 	fs.mix = MustAlloc[float32](3 * s.D * s.K)
 	ord := make([]int32, 0, s.NB*s.D)
@@ -64,6 +66,7 @@ func NewFlowSampler(f *nn.MAF[float32]) (*FlowSampler, error) {
 // Free releases the device memory.
 func (fs *FlowSampler) Free() {
 	fs.eff.Free()
+	fs.packed.Free()
 	fs.order.Free()
 	fs.mix.Free()
 	fs.cterm.Free()
@@ -80,6 +83,9 @@ func (fs *FlowSampler) Refresh() error {
 		blocks[b].ApplyMasks(m)
 	}
 	if err := fs.eff.Upload(fs.hEff); err != nil {
+		return err
+	}
+	if err := check("maf pack", C.mlcu_maf_pack(ptrF32(fs.packed), ptrF32(fs.eff), C.int(s.D), C.int(s.C), C.int(s.H), C.int(s.L), C.int(s.NB))); err != nil {
 		return err
 	}
 	D, K := s.D, s.K
@@ -198,7 +204,7 @@ func (fs *FlowSampler) launch(out, uIn, uOut *Buffer[float32], E, S int, seed ui
 		(uIn != nil && uIn.Len() < E*S*s.D) || (uOut != nil && uOut.Len() < E*S*s.D) {
 		panic(fmt.Sprintf("cuda: FlowSampler: E = %d, S = %d, out %d: want E, S ≥ 1 and E·S·%d values", E, S, out.Len(), s.D))
 	}
-	return check("maf sample", C.mlcu_maf_sample(ptrF32(out), ptrF32(uOut), ptrF32(uIn), ptrF32(fs.eff), ptrI32(fs.order),
+	return check("maf sample", C.mlcu_maf_sample(ptrF32(out), ptrF32(uOut), ptrF32(uIn), ptrF32(fs.packed), ptrI32(fs.order),
 		ptrF32(fs.cterm), ptrF32(fs.mix), C.int(s.D), C.int(s.C), C.int(s.H), C.int(s.L), C.int(s.NB), C.int(s.K),
 		C.long(E), C.int(S), C.uint64_t(seed), C.long(row0), C.int(fs.TileRows), C.int(fs.Threads)))
 }

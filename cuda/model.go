@@ -358,10 +358,16 @@ func (m *Model) blockForward(ba *blockActs, i int, train bool) error {
 		}
 		return BatchNorm1dEvalForward(out, x, gamma, beta, rm, rv, B, OC, L, nn.BatchNormEps)
 	}
+	// BN1 → ReLU fused into one pass (BatchNorm1dReLUForward; the backward is unfused).
+	bnReLU := func(out, mean, rstd, x, gamma, beta, rm, rv *F32) error {
+		if train {
+			return BatchNorm1dReLUForward(out, mean, rstd, x, gamma, beta, rm, rv, B, OC, L, nn.BatchNormMomentum, nn.BatchNormEps)
+		}
+		return BatchNorm1dReLUEvalForward(out, x, gamma, beta, rm, rv, B, OC, L, nn.BatchNormEps)
+	}
 	steps := []func() error{
 		func() error { return Conv1dForward(ba.h1, ba.col1, ba.inp, w1, nil, B, Cn, L, OC, K) },
-		func() error { return bn(ba.a1, ba.mean1, ba.rstd1, ba.h1, g1, b1, rm1, rv1) },
-		func() error { return ReLUForward(ba.a1, ba.a1) },
+		func() error { return bnReLU(ba.a1, ba.mean1, ba.rstd1, ba.h1, g1, b1, rm1, rv1) },
 		func() error { return Conv1dForward(ba.h2, ba.col2, ba.a1, w2, nil, B, OC, L, OC, K) },
 		func() error { return bn(ba.out, ba.mean2, ba.rstd2, ba.h2, g2, b2, rm2, rv2) },
 	}

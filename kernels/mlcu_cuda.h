@@ -200,15 +200,21 @@ int mlcu_gru_backward_f32(float* d_dinp, float* d_grads, const float* d_dout, co
  *   d_u_in (E·S, D) base draws to use, or NULL to draw them from the mixture with Philox
  *     (key = seed; row r uses counters of global row row0 + r only, so a call split into
  *     pieces with the right row0 gives the same samples);
- *   d_eff the flow's parameters with the MADE masks applied (nn's flat layout: NB blocks of
- *     MADEParams, then the mixture), d_order (NB, D) the block orderings,
- *   d_cterm (NB, E, H) context terms ctx·Wcᵀ + b0 per block and event,
+ *   d_packed the flow's masked weights packed by mlcu_maf_pack, d_order (NB, D) the block
+ *     orderings, d_cterm (NB, E, H) context terms ctx·Wcᵀ + b0 per block and event,
  *   d_mix (3, D, K): component means, σ = exp(log-scale), cumulative weights (last 1).
  * tile_rows samples per thread block (shared memory mlcu_maf_sample_smem bytes), threads a
  * multiple of 32. */
-int mlcu_maf_sample(float* d_out, float* d_u_out, const float* d_u_in, const float* d_eff, const int32_t* d_order,
+int mlcu_maf_sample(float* d_out, float* d_u_out, const float* d_u_in, const float* d_packed, const int32_t* d_order,
                     const float* d_cterm, const float* d_mix, int D, int C, int H, int L, int NB, int K, long E,
                     int S, uint64_t seed, long row0, int tile_rows, int threads);
+/* mlcu_maf_packed_size: floats of the packed weights of NB blocks. */
+long mlcu_maf_packed_size(int D, int H, int L, int NB);
+/* mlcu_maf_pack packs the NB blocks of d_eff (the masked parameters in nn's flat layout) into
+ * d_packed (mlcu_maf_packed_size floats): per block W0 (H, D), then per hidden layer Wh
+ * (H, H4) and bh (H), then Wo (2D, H4) and bo (2D), H4 = H rounded up to 4, every tensor
+ * float4-aligned, zeros in the padding. */
+int mlcu_maf_pack(float* d_packed, const float* d_eff, int D, int C, int H, int L, int NB);
 size_t mlcu_maf_sample_smem(int D, int H, int L, int tile_rows);
 
 /* mlcu_made_affine_forward_f32: the affine step of a MADE block over B rows (nn.MADEForward):
