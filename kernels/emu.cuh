@@ -369,6 +369,8 @@ inline int __clz(int x) { return x == 0 ? 32 : __builtin_clz(unsigned(x)); }
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 inline double rsqrt(double x) { return 1.0 / std::sqrt(x); }
 inline float __expf(float x) { return std::exp(x); }
+inline double cospi(double x) { return std::cos(3.141592653589793 * x); }
+inline double sinpi(double x) { return std::sin(3.141592653589793 * x); }
 inline float __logf(float x) { return std::log(x); }
 inline float __fdividef(float a, float b) { return a / b; }
 inline float __int_as_float(int x) { return mlcu_emu::from_bits<float>(uint32_t(x)); }

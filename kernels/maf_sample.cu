@@ -72,7 +72,7 @@ __device__ inline float base_draw(const maf_args& a, long g, int i) {
 	// Box–Muller on (0, 1] × [0, 1): 1 − u24 is never 0.
 	double u1 = 1.0 - mlcu::uniform53(w.v[1], w.v[2]);
 	double u2 = mlcu::uniform24(w.v[3]);
-	double z = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+	double z = sqrt(-2.0 * log(u1)) * cospi(2.0 * u2); // cos(2πu2) without a large-argument reduction
 	return mean[i * K + k] + sigma[i * K + k] * float(z);
 }
 
@@ -142,6 +142,7 @@ __global__ void maf_sample_kernel(maf_args a, int TS) {
 						const float4* hr = reinterpret_cast<const float4*>(hin + r * HS);
 						const float4* wr[RU];
 						float acc[RU];
+#pragma unroll
 						for (int q = 0; q < RU; q++) {
 							int u = u0 + q < e ? u0 + q : e - 1;
 							wr[q] = reinterpret_cast<const float4*>(W + long(u) * H4);
@@ -149,8 +150,10 @@ __global__ void maf_sample_kernel(maf_args a, int TS) {
 						}
 						for (int j4 = 0; j4 < e4; j4++) {
 							float4 hv = hr[j4];
+#pragma unroll
 							for (int q = 0; q < RU; q++) acc[q] += dot4(hv, wr[q][j4]);
 						}
+#pragma unroll
 						for (int q = 0; q < RU; q++) {
 							int u = u0 + q;
 							if (u < e) {
