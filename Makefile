@@ -154,11 +154,14 @@ test-cudaemu: cudaemu-lib
 # read, the PyTorch twin's training benchmark (torch/, run where python3 has torch), and
 # run-gpu-check.sh OUTDIR, which runs them all and writes logs and a benchmark table.
 CUDA_TEST_PKGS ?= cuda
+# The bundle's binaries are built with -tags cuda only (gonum's pure-Go BLAS, no OpenBLAS):
+# with cudart linked statically they need only libc and the driver on the GPU machine.
+# Symbols are stripped (-s -w) to keep the folder small enough to carry.
 gpu-bundle: cuda-lib
 	rm -rf $(GPU_BUNDLE) && mkdir -p $(GPU_BUNDLE)/bin
-	$(GO) build $(call tags_with,cuda) -o $(GPU_BUNDLE)/bin/mlcu ./cmd/mlcu
+	$(GO) build -tags cuda -ldflags '-s -w' -o $(GPU_BUNDLE)/bin/mlcu ./cmd/mlcu
 	for p in $(CUDA_TEST_PKGS); do mkdir -p $(GPU_BUNDLE)/$$p && \
-		$(GO) test $(call tags_with,cuda) -c -o $(GPU_BUNDLE)/$$p/$$(basename $$p).test ./$$p/ || exit 1; done
+		$(GO) test -tags cuda -ldflags '-s -w' -c -o $(GPU_BUNDLE)/$$p/$$(basename $$p).test ./$$p/ || exit 1; done
 	cp -r testdata $(GPU_BUNDLE)/testdata
 	cp scripts/run-gpu-check.sh $(GPU_BUNDLE)/run-gpu-check.sh
 	mkdir -p $(GPU_BUNDLE)/torch && cp bench/torch_model.py bench/torch_train_bench.py $(GPU_BUNDLE)/torch/

@@ -76,9 +76,12 @@ for dev in cpu cuda; do
 	timeout 300 "$mlcu" simulate --n 64 --seed 1 --device "$dev" --quiet --out "$out/sim-$dev" >/dev/null 2>&1
 done
 curves="shard-00000-of-00001.curves.npy"
-echo "simulate --n 64 --seed 1, cuda vs cpu: $(cmp -l "$out/sim-cpu/$curves" "$out/sim-cuda/$curves" 2>&1 | wc -l) curve bytes differ;" \
+if [ ! -s "$out/sim-cuda/$curves" ] || [ ! -s "$out/sim-cpu/$curves" ]; then
+	echo "simulate --n 64 --seed 1, cuda vs cpu: not compared (a run failed)" >>"$out/summary.md"
+else echo "simulate --n 64 --seed 1, cuda vs cpu: $(cmp -l "$out/sim-cpu/$curves" "$out/sim-cuda/$curves" 2>&1 | wc -l) curve bytes differ;" \
 	"params and manifest: $(cmp "$out/sim-cpu/shard-00000-of-00001.params.npy" "$out/sim-cuda/shard-00000-of-00001.params.npy" >/dev/null 2>&1 &&
 		cmp "$out/sim-cpu/manifest.json" "$out/sim-cuda/manifest.json" >/dev/null 2>&1 && echo identical || echo DIFFER)" >>"$out/summary.md"
+fi
 rm -rf "$out/sim-cpu" "$out/sim-cuda"
 echo '```' >>"$out/summary.md"
 cat "$out/summary.md"
