@@ -16,6 +16,7 @@ import (
 	"github.com/mlcu/mlcu/bench"
 	"github.com/mlcu/mlcu/internal/npy"
 	"github.com/mlcu/mlcu/lens"
+	"github.com/mlcu/mlcu/cuda"
 	"github.com/mlcu/mlcu/nn"
 )
 
@@ -433,7 +434,7 @@ func TestBenchLens(t *testing.T) {
 
 func TestVersionAndSuggest(t *testing.T) {
 	out, err := run(t, "version")
-	if err != nil || !strings.HasPrefix(out, "mlcu "+Version) || !strings.Contains(out, "blas "+nn.BLASName()+")") {
+	if err != nil || !strings.HasPrefix(out, "mlcu "+Version) || !strings.Contains(out, "blas "+nn.BLASName()+", cuda "+cuda.BuildName()+")") {
 		t.Errorf("version: %q, %v", out, err)
 	}
 	// urfave/cli prints the suggestion with the usage on standard output.
