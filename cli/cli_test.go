@@ -14,9 +14,9 @@ import (
 	"testing"
 
 	"github.com/mlcu/mlcu/bench"
+	"github.com/mlcu/mlcu/cuda"
 	"github.com/mlcu/mlcu/internal/npy"
 	"github.com/mlcu/mlcu/lens"
-	"github.com/mlcu/mlcu/cuda"
 	"github.com/mlcu/mlcu/nn"
 )
 
