@@ -150,8 +150,6 @@ func BinaryPointMagManyBuf(out, s, q, y1, y2 *Buffer[float64]) error {
 	return check("binary point mag many", C.mlcu_binary_point_mag_many(ptrF64(out), ptrF64(s), ptrF64(q), ptrF64(y1), ptrF64(y2), C.long(n)))
 }
 
-// rayTile is lens/raymap.go's tile side in rays (one device block per tile).
-const rayTile = 16
 
 // RayShootCountsBuf runs inverse ray shooting for the binary b over the source rectangle
 // [x0, x1] × [y0, y1] (reference frame, Einstein radii of the total mass) with nx × ny
@@ -162,38 +160,19 @@ const rayTile = 16
 // returns the number of 16 × 16-ray tiles shot. It panics on the arguments RayShootMap
 // panics on and when counts does not hold nx·ny elements.
 func RayShootCountsBuf(counts *Buffer[uint32], b lens.Binary, x0, x1, y0, y1 float64, nx, ny int, raysPerPixel float64) (int, error) {
-	for _, v := range []float64{x0, x1, y0, y1} {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			panic(fmt.Sprintf("cuda: RayShootCountsBuf: rectangle [%v, %v] × [%v, %v] is not finite", x0, x1, y0, y1))
-		}
+	if int64(nx)*int64(ny) > math.MaxInt32 {
+		panic(fmt.Sprintf("cuda: RayShootCountsBuf: %d × %d pixels: need nx·ny < 2^31", nx, ny))
 	}
-	if !(x1 > x0) || !(y1 > y0) || nx < 1 || ny < 1 || int64(nx)*int64(ny) > math.MaxInt32 {
-		panic(fmt.Sprintf("cuda: RayShootCountsBuf: need x1 > x0, y1 > y0, 1 ≤ nx·ny < 2^31 (got [%v, %v] × [%v, %v], %d × %d)", x0, x1, y0, y1, nx, ny))
-	}
-	if !(raysPerPixel > 0) || math.IsInf(raysPerPixel, 0) {
-		panic(fmt.Sprintf("cuda: RayShootCountsBuf: raysPerPixel = %v must be positive and finite", raysPerPixel))
+	// The lattice and the root square exactly as lens.Binary.RayShootMap builds them (it
+	// panics on the arguments RayShootMap panics on).
+	g := b.RayGrid(x0, x1, y0, y1, nx, ny, raysPerPixel)
+	if lens.RayTile != 16 {
+		panic("cuda: kernels/lens.cu shoots tiles of 16 × 16 rays, lens.RayTile is not 16")
 	}
 	if counts.Len() != nx*ny {
 		panic(fmt.Sprintf("cuda: RayShootCountsBuf: counts %d, want nx·ny = %d", counts.Len(), nx*ny))
 	}
-	// The lattice and the root square exactly as lens.Binary.RayShootMap builds them.
-	dx, dy := (x1-x0)/float64(nx), (y1-y0)/float64(ny)
-	h := math.Sqrt(dx * dy / raysPerPixel)
-	ymax := math.Hypot(math.Max(math.Abs(x0), math.Abs(x1)), math.Max(math.Abs(y0), math.Abs(y1)))
-	xm := math.Max(math.Abs(b.X1), math.Abs(b.X2))
-	rstar := ((ymax + xm) + math.Sqrt((ymax-xm)*(ymax-xm)+4)) / 2
-	t := rayTile * h
-	level := 0
-	for t*math.Ldexp(1, level) < 2*rstar {
-		level++
-	}
-	if level > 40 {
-		panic(fmt.Sprintf("cuda: RayShootCountsBuf: %g rays per pixel need an image-plane grid of more than 2^44 rays per side", raysPerPixel))
-	}
-	origin := -t * math.Ldexp(1, level-1)
-	if level == 0 {
-		origin = -t / 2
-	}
+	h, level, origin := g.H, g.Level, g.Origin
 	var nTiles C.long
 	err := check("binary ray map", C.mlcu_binary_ray_map(ptrU32(counts), C.double(b.M1), C.double(b.M2), C.double(b.X1), C.double(b.X2),
 		C.double(x0), C.double(x1), C.double(y0), C.double(y1), C.int(nx), C.int(ny), C.double(h), C.double(origin), C.int(level), &nTiles))

@@ -29,6 +29,59 @@ type MagMap struct {
 // discards as a whole.
 const rayTile = 16
 
+// RayGrid is the image-plane ray lattice of RayShootMap, shared with the GPU's ray
+// shooting (package cuda) so that both shoot the same rays: rays at (Origin + (i + ½)·H,
+// Origin + (j + ½)·H), grouped in tiles of RayTile × RayTile rays of side Tile; the root
+// square has 2^Level tiles per side, centred on the origin, and covers every image of a
+// source inside the rectangle (|z| ≤ R*).
+type RayGrid struct {
+	H      float64 // ray spacing (Einstein radii)
+	Tile   float64 // RayTile·H
+	Level  int     // the root square has 2^Level tiles per side
+	Origin float64 // lower corner of the root square on both axes
+}
+
+// RayTile is the side of the square image-plane tiles, in rays, that RayShootMap keeps or
+// discards as a whole.
+const RayTile = rayTile
+
+// RayGrid returns the lattice RayShootMap uses for these arguments. It panics when the
+// rectangle is empty or not finite, nx or ny < 1, raysPerPixel is not positive and finite,
+// or the lattice would exceed 2^44 rays per side.
+func (b Binary) RayGrid(x0, x1, y0, y1 float64, nx, ny int, raysPerPixel float64) RayGrid {
+	for _, v := range []float64{x0, x1, y0, y1} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			panic(fmt.Sprintf("lens: RayShootMap: rectangle [%v, %v] × [%v, %v] is not finite", x0, x1, y0, y1))
+		}
+	}
+	if !(x1 > x0) || !(y1 > y0) || nx < 1 || ny < 1 {
+		panic(fmt.Sprintf("lens: RayShootMap: need x1 > x0, y1 > y0, nx, ny ≥ 1 (got [%v, %v] × [%v, %v], %d × %d)", x0, x1, y0, y1, nx, ny))
+	}
+	if !(raysPerPixel > 0) || math.IsInf(raysPerPixel, 0) {
+		panic(fmt.Sprintf("lens: RayShootMap: raysPerPixel = %v must be positive and finite", raysPerPixel))
+	}
+	dx, dy := (x1-x0)/float64(nx), (y1-y0)/float64(ny)
+	h := math.Sqrt(dx * dy / raysPerPixel) // ray spacing
+	// The root square: 2^level tiles of side t = rayTile·h on each axis, centred on the
+	// origin, covering |z| ≤ R*.
+	ymax := math.Hypot(math.Max(math.Abs(x0), math.Abs(x1)), math.Max(math.Abs(y0), math.Abs(y1)))
+	xm := math.Max(math.Abs(b.X1), math.Abs(b.X2))
+	rstar := ((ymax + xm) + math.Sqrt((ymax-xm)*(ymax-xm)+4)) / 2
+	t := rayTile * h
+	level := 0
+	for t*math.Ldexp(1, level) < 2*rstar {
+		level++
+	}
+	if level > 40 {
+		panic(fmt.Sprintf("lens: RayShootMap: %g rays per pixel need an image-plane grid of more than 2^44 rays per side", raysPerPixel))
+	}
+	origin := -t * math.Ldexp(1, level-1)
+	if level == 0 {
+		origin = -t / 2
+	}
+	return RayGrid{H: h, Tile: t, Level: level, Origin: origin}
+}
+
 // RayShootMap computes the magnification map of b over the source rectangle
 // [x0, x1] × [y0, y1] (reference frame, Einstein radii of the total mass) with nx × ny pixels,
 // by inverse ray shooting (Kayser, Refsdal & Stabell 1986; Wambsganss 1990): rays on a square
@@ -61,42 +114,15 @@ const rayTile = 16
 // at the end. It panics when the rectangle is empty or not finite, nx or ny < 1, or
 // raysPerPixel is not positive and finite.
 func (b Binary) RayShootMap(x0, x1, y0, y1 float64, nx, ny int, raysPerPixel float64, workers int) *MagMap {
-	for _, v := range []float64{x0, x1, y0, y1} {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			panic(fmt.Sprintf("lens: RayShootMap: rectangle [%v, %v] × [%v, %v] is not finite", x0, x1, y0, y1))
-		}
-	}
-	if !(x1 > x0) || !(y1 > y0) || nx < 1 || ny < 1 {
-		panic(fmt.Sprintf("lens: RayShootMap: need x1 > x0, y1 > y0, nx, ny ≥ 1 (got [%v, %v] × [%v, %v], %d × %d)", x0, x1, y0, y1, nx, ny))
-	}
-	if !(raysPerPixel > 0) || math.IsInf(raysPerPixel, 0) {
-		panic(fmt.Sprintf("lens: RayShootMap: raysPerPixel = %v must be positive and finite", raysPerPixel))
-	}
+	g := b.RayGrid(x0, x1, y0, y1, nx, ny, raysPerPixel)
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	dx, dy := (x1-x0)/float64(nx), (y1-y0)/float64(ny)
-	h := math.Sqrt(dx * dy / raysPerPixel) // ray spacing
+	h, t, level := g.H, g.Tile, g.Level
+	dx, dy := (x1-x0)/float64(nx), (y1-y0)/float64(ny) // as RayGrid computes them
 	m := &MagMap{S: b.S, Q: b.Q, X0: x0, X1: x1, Y0: y0, Y1: y1, NX: nx, NY: ny,
 		A: make([]float64, nx*ny), RaysPerPixel: raysPerPixel}
-
-	// The root square: 2^level tiles of side t = rayTile·h on each axis, centred on the
-	// origin, covering |z| ≤ R*.
-	ymax := math.Hypot(math.Max(math.Abs(x0), math.Abs(x1)), math.Max(math.Abs(y0), math.Abs(y1)))
-	xm := math.Max(math.Abs(b.X1), math.Abs(b.X2))
-	rstar := ((ymax + xm) + math.Sqrt((ymax-xm)*(ymax-xm)+4)) / 2
-	t := rayTile * h
-	level := 0
-	for t*math.Ldexp(1, level) < 2*rstar {
-		level++
-	}
-	if level > 40 {
-		panic(fmt.Sprintf("lens: RayShootMap: %g rays per pixel need an image-plane grid of more than 2^44 rays per side", raysPerPixel))
-	}
-	cl := rayCuller{b: b, x0: x0, x1: x1, y0: y0, y1: y1, origin: -t * math.Ldexp(1, level-1), t: t}
-	if level == 0 {
-		cl.origin = -t / 2
-	}
+	cl := rayCuller{b: b, x0: x0, x1: x1, y0: y0, y1: y1, origin: g.Origin, t: t}
 	cl.visit(0, 0, level)
 	tiles := cl.tiles
 	sort.Slice(tiles, func(i, j int) bool {
