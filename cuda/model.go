@@ -157,14 +157,28 @@ func (m *Model) actsFor(B int) (*modelActs, error) {
 	}
 	fs := m.Config.Featurizer
 	fs.B = B
+	// The scratch of a block's passes (s0, s1: the projection's skip in forward, dz and dh
+	// in backward; work: the convolutions' backward) is dead between blocks: one buffer of
+	// the largest size serves every block (for the paper preset at batch 512 that saves
+	// ~10 GB of device memory).
+	maxBOL, maxWork := 0, 0
+	for i := range fs.Blocks {
+		s := fs.Block(i)
+		maxBOL = max(maxBOL, s.B*s.OC*s.L)
+		maxWork = max(maxWork, Conv1dBackwardWork(s.B, s.C, s.L, s.OC, s.K), Conv1dBackwardWork(s.B, s.OC, s.L, s.OC, s.K))
+	}
+	s0, s1, work := alloc(maxBOL), alloc(maxBOL), alloc(maxWork)
 	for i := range fs.Blocks {
 		s := fs.Block(i)
 		BOL := s.B * s.OC * s.L
 		ba := &blockActs{s: s,
 			col1: alloc(s.B * s.C * s.K * s.L), h1: alloc(BOL), mean1: alloc(s.OC), rstd1: alloc(s.OC), a1: alloc(BOL),
 			col2: alloc(s.B * s.OC * s.K * s.L), h2: alloc(BOL), mean2: alloc(s.OC), rstd2: alloc(s.OC),
-			out: alloc(BOL), s0: alloc(BOL), s1: alloc(BOL), dOut: alloc(BOL),
-			work: alloc(max(Conv1dBackwardWork(s.B, s.C, s.L, s.OC, s.K), Conv1dBackwardWork(s.B, s.OC, s.L, s.OC, s.K))),
+			out: alloc(BOL), dOut: alloc(BOL),
+		}
+		if err == nil {
+			ba.s0, ba.s1 = s0.Slice(0, BOL), s1.Slice(0, BOL)
+			ba.work = work.Slice(0, max(Conv1dBackwardWork(s.B, s.C, s.L, s.OC, s.K), Conv1dBackwardWork(s.B, s.OC, s.L, s.OC, s.K)))
 		}
 		if s.Proj() {
 			ba.hp, ba.meanP, ba.rstdP = alloc(BOL), alloc(s.OC), alloc(s.OC)
