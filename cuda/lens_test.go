@@ -401,7 +401,12 @@ func BenchmarkRayShootMap(b *testing.B) {
 //   - every point against the reference A (VBBinaryLensing at 1e-8) with lens/'s contract,
 //     relative error ≤ 1e-3 (lens.TestLightCurveReference);
 //   - lens.LightCurve (warm-started along the curve) within tol·A;
-//   - guard-padded outputs through FiniteLightCurvesBuf.
+//   - guard-padded outputs through FiniteLightCurvesBuf and FiniteContourLightCurvesBuf;
+//   - the device contours (FiniteContourLightCurvesBuf): status 1 only where
+//     FiniteLightCurvesBuf flagged the point, the other points' values unchanged bit for bit,
+//     each contour certified by the device within tol·A of lens.FiniteMag (both stop when
+//     their error estimate is below tol·A; measured max 2e-8), and FiniteLightCurves' host
+//     count equal to the points left flagged.
 func TestFiniteLightCurves(t *testing.T) {
 	pc := readRefCSV(t, "lightcurve_params.csv")
 	ref := readRefCSV(t, "lightcurves.csv.gz")
@@ -448,8 +453,28 @@ func TestFiniteLightCurves(t *testing.T) {
 	}
 	status := sth[g : g+ne*nt]
 
-	mismatch, devPoints := 0, 0
-	maxCPU, maxRef, maxSame, maxLC := 0.0, 0.0, 0.0, 0.0
+	// The same through the contour path, guard-padded.
+	outCB, outC := guardedF64(ne*nt, g)
+	defer outCB.Free()
+	sentinel := make([]int32, len(sth))
+	for i := range sentinel {
+		sentinel[i] = -7
+	}
+	must(stB.Upload(sentinel))
+	work, err := NewContourWork(ne * nt)
+	must(err)
+	defer work.Free()
+	must(FiniteContourLightCurvesBuf(outC, stB.Slice(g, g+ne*nt), dp, db, dt, tol, work))
+	devC := checkGuardsF64(t, outCB, ne*nt, g)
+	sthC, err := stB.Host()
+	must(err)
+	if sthC[0] != -7 || sthC[g-1] != -7 || sthC[g+ne*nt] != -7 || sthC[len(sthC)-1] != -7 {
+		t.Fatal("status guard overwritten (contour path)")
+	}
+	statusC := sthC[g : g+ne*nt]
+
+	mismatch, devPoints, flagged, certified := 0, 0, 0, 0
+	maxCPU, maxRef, maxSame, maxLC, maxContour := 0.0, 0.0, 0.0, 0.0, 0.0
 	for e, ev := range evs {
 		b := lens.NewBinary(ev.S, ev.Q)
 		// lens.LightCurve (warm starts along the curve) is held to the same tol·A.
@@ -470,9 +495,25 @@ func TestFiniteLightCurves(t *testing.T) {
 			a := curves[e][j]
 			if status[i] == 0 {
 				devPoints++
-				if a != dev[i] {
-					t.Fatalf("event %d t %v: FiniteLightCurves %v, device %v", ids[e], tt, a, dev[i])
+				if statusC[i] != 0 || math.Float64bits(devC[i]) != math.Float64bits(dev[i]) {
+					t.Fatalf("event %d t %v: contour path status %d value %v, without contours %v", ids[e], tt, statusC[i], devC[i], dev[i])
 				}
+			} else if status[i] == 1 {
+				flagged++
+				if statusC[i] != 0 && statusC[i] != 1 {
+					t.Fatalf("event %d t %v: contour path status %d", ids[e], tt, statusC[i])
+				}
+				if statusC[i] == 0 {
+					certified++
+					d := math.Abs(devC[i] - want)
+					maxContour = math.Max(maxContour, d/want)
+					if !(d <= tol*want) {
+						t.Fatalf("event %d t %v: device contour %.12g, lens.FiniteMag %.12g (rel %.2g)", ids[e], tt, devC[i], want, d/want)
+					}
+				}
+			}
+			if statusC[i] == 0 && a != devC[i] {
+				t.Fatalf("event %d t %v: FiniteLightCurves %v, device %v", ids[e], tt, a, devC[i])
 			}
 			if (status[i] == 1) != (method == "contour" || method == "far field") {
 				mismatch++
@@ -495,11 +536,14 @@ func TestFiniteLightCurves(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d × %d points: %d finished on the device, %d contours on the host; decision differs from the CPU's at %d; "+
-		"max rel diff vs lens.FiniteMag %.2e (same path %.2e), vs lens.LightCurve %.2e, vs reference %.2e",
-		ne, nt, devPoints, host, mismatch, maxCPU, maxSame, maxLC, maxRef)
-	if host != ne*nt-devPoints {
-		t.Errorf("FiniteLightCurves reports %d host points, device status says %d", host, ne*nt-devPoints)
+	t.Logf("%d × %d points: %d by point/quadrupole on the device, %d flagged, %d of them (%.1f%%) certified by device contours, %d on the host; "+
+		"decision differs from the CPU's at %d; max rel diff vs lens.FiniteMag %.2e (same path %.2e, device contours %.2e), vs lens.LightCurve %.2e, vs reference %.2e",
+		ne, nt, devPoints, flagged, certified, 100*float64(certified)/float64(flagged), host, mismatch, maxCPU, maxSame, maxContour, maxLC, maxRef)
+	if host != flagged-certified {
+		t.Errorf("FiniteLightCurves reports %d host points, device status says %d", host, flagged-certified)
+	}
+	if certified < flagged/2 {
+		t.Errorf("the device certified only %d of %d contours", certified, flagged)
 	}
 	if mismatch > ne*nt/100 {
 		t.Errorf("device and CPU take different paths at %d of %d points", mismatch, ne*nt)
