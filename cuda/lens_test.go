@@ -581,3 +581,74 @@ func BenchmarkFiniteLightCurvesDevice(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*ne*nt)/b.Elapsed().Seconds(), "points/s")
 }
+
+// TestFiniteContourPoints runs single finite-source points near caustics from
+// testdata/binary_finite.csv through the contour path: 16 rows, evenly spread over those for
+// which lens.Binary.FiniteMag integrates a contour (the source disk on or next to a fold or a
+// cusp, ρ from 1e-4 to 1e-2), each as its own event (α, u0 putting the source at the row's
+// position exactly at t = 0), in one call and the first one alone (batch 1). Each device-certified
+// value must be within tol·A of lens.Binary.FiniteMag at the same source position (both stop
+// when their error estimate is below tol·A, so they differ by at most the two estimates),
+// and every value, certified or finished on the host, within 1e-3 of the reference A_finite
+// (lens.TestFiniteMagReference's contract).
+func TestFiniteContourPoints(t *testing.T) {
+	cols := readRefCSV(t, "binary_finite.csv")
+	const tol = lens.DefaultTol
+	var rows []int
+	for i := range cols["s"] {
+		b := lens.NewBinary(cols["s"][i], cols["q"][i])
+		if _, _, m := b.FiniteMagErr(cols["y1"][i], cols["y2"][i], cols["rho"][i], tol); m == "contour" {
+			rows = append(rows, i)
+		}
+		if len(rows) >= 400 {
+			break
+		}
+	}
+	const want = 16
+	if len(rows) < want {
+		t.Fatalf("only %d contour rows", len(rows))
+	}
+	var evs []lens.Event
+	var pick []int
+	for k := range want {
+		i := rows[k*len(rows)/want]
+		pick = append(pick, i)
+		y1, y2 := cols["y1"][i], cols["y2"][i]
+		// α = 0: y(t) = (-(t - t0)/tE, -u0), exact at t = 0 on both sides.
+		evs = append(evs, lens.Event{S: cols["s"][i], Q: cols["q"][i], Alpha: 0, U0: -y2, T0: y1, TE: 1, Rho: cols["rho"][i]})
+	}
+	ts := []float64{0}
+	curves, host, err := FiniteLightCurves(evs, ts, tol)
+	must(err)
+	one, _, err := FiniteLightCurves(evs[:1], ts, tol)
+	must(err)
+	if math.Float64bits(one[0][0]) != math.Float64bits(curves[0][0]) {
+		t.Errorf("batch 1: %v, in a batch of %d: %v", one[0][0], len(evs), curves[0][0])
+	}
+	maxCPU, maxRef := 0.0, 0.0
+	for k, ev := range evs {
+		i := pick[k]
+		y1, y2 := ev.SourcePos(0)
+		if y1 != cols["y1"][i] || y2 != cols["y2"][i] {
+			t.Fatalf("row %d: source (%v, %v), want (%v, %v)", i, y1, y2, cols["y1"][i], cols["y2"][i])
+		}
+		a := curves[k][0]
+		cpu := lens.NewBinary(ev.S, ev.Q).FiniteMag(y1, y2, ev.Rho, tol)
+		d := math.Abs(a - cpu)
+		maxCPU = math.Max(maxCPU, d/cpu)
+		if !(d <= tol*cpu) {
+			t.Errorf("row %d (s %v q %v rho %v): device %.12g, lens.FiniteMag %.12g (rel %.2g)", i, ev.S, ev.Q, ev.Rho, a, cpu, d/cpu)
+		}
+		ref := cols["A_finite"][i]
+		er := math.Abs(a-ref) / ref
+		maxRef = math.Max(maxRef, er)
+		if !(er <= 1e-3) {
+			t.Errorf("row %d: device %.12g, A_finite %.12g (rel %.2g)", i, a, ref, er)
+		}
+	}
+	t.Logf("%d contour points: %d certified on the device, %d finished on the host; max rel diff vs lens.FiniteMag %.2e, vs A_finite %.2e",
+		len(evs), len(evs)-host, host, maxCPU, maxRef)
+	if host > len(evs)/2 {
+		t.Errorf("the device certified only %d of %d contours", len(evs)-host, len(evs))
+	}
+}
