@@ -652,3 +652,59 @@ func TestFiniteContourPoints(t *testing.T) {
 		t.Errorf("the device certified only %d of %d contours", len(evs)-host, len(evs))
 	}
 }
+
+// BenchmarkFiniteContourLightCurves times FiniteContourLightCurvesBuf (point + quadrupole +
+// decision, then device contours) on the 30 reference events × 7200 points, and reports
+// light curves per second and the fraction of the flagged points the device left to the host
+// (which this benchmark does not time). Skipped under emulation (a contour is thousands of
+// quintic solves; TestFiniteLightCurves covers the code).
+func BenchmarkFiniteContourLightCurves(b *testing.B) {
+	if Emulated() {
+		b.Skip("device contours are timed on a GPU only")
+	}
+	pc := readRefCSV(b, "lightcurve_params.csv")
+	ne, nt := len(pc["s"]), 7200
+	evs := make([]lens.Event, ne)
+	for i := range evs {
+		evs[i] = lens.Event{S: pc["s"][i], Q: pc["q"][i], Alpha: pc["alpha"][i], U0: pc["u0"][i], T0: pc["t0"][i], TE: pc["tE"][i], Rho: pc["rho"][i]}
+	}
+	ts := lens.RomanTimes(0, 72, lens.RomanCadence)[:nt]
+	params, boxes, err := FiniteEventParams(evs)
+	must(err)
+	dp, db, dt := MustFromHost(params), MustFromHost(boxes), MustFromHost(ts)
+	defer dp.Free()
+	defer db.Free()
+	defer dt.Free()
+	out := MustAlloc[float64](ne * nt)
+	defer out.Free()
+	st := MustAlloc[int32](ne * nt)
+	defer st.Free()
+	work, err := NewContourWork(ne * nt)
+	must(err)
+	defer work.Free()
+	// The flagged points, for the certified fraction.
+	must(FiniteLightCurvesBuf(out, st, dp, db, dt, 0))
+	before, err := st.Host()
+	must(err)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		must(FiniteContourLightCurvesBuf(out, st, dp, db, dt, 0, work))
+		must(Synchronize())
+	}
+	b.StopTimer()
+	after, err := st.Host()
+	must(err)
+	flagged, left := 0, 0
+	for i := range before {
+		if before[i] != 0 {
+			flagged++
+		}
+		if after[i] != 0 {
+			left++
+		}
+	}
+	b.ReportMetric(float64(b.N*ne)/b.Elapsed().Seconds(), "curves/s")
+	b.ReportMetric(float64(b.N*ne*nt)/b.Elapsed().Seconds(), "points/s")
+	b.ReportMetric(float64(flagged)/float64(ne*nt), "flagged/point")
+	b.ReportMetric(float64(left)/float64(max(flagged, 1)), "host/flagged")
+}

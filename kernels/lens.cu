@@ -547,7 +547,7 @@ __device__ inline void fix_parities(BSample* s) {
 // boxes put the boundary point farther than lim (the longest arc the sample will end,
 // times ghostArcSafety·ρ) from every caustic, else ghostDist. Later arcs are shorter, so
 // their ghostNear answers are the CPU's.
-__device__ inline void contour_sample(const Lens& L, cplx y, double rho, double theta, double lim,
+__device__ __noinline__ void contour_sample(const Lens& L, cplx y, double rho, double theta, double lim,
                                       const double* boxes, BSample* out) {
 	BSample s;
 	cplx e = mk(cos(theta), sin(theta));
@@ -719,7 +719,7 @@ __device__ inline void connector(const BImage& p, const BImage& m, bool created,
 
 // contour_arc: lens/finite.go contour.arc from sa to sb over the angle L; unresolved is the
 // unresolved-arc error per radian.
-__device__ inline void contour_arc(const BSample& sa, const BSample& sb, double L, double rho, double unresolved_rate,
+__device__ __noinline__ void contour_arc(const BSample& sa, const BSample& sb, double L, double rho, double unresolved_rate,
                                    double* area_out, double* err_out) {
 	double unresolved = unresolved_rate * L;
 	int match[5];
