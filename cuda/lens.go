@@ -294,7 +294,7 @@ func FiniteLightCurvesBuf(out *Buffer[float64], status *Buffer[int32], params, b
 }
 
 // ContourWork is the device scratch of FiniteContourLightCurvesBuf: a work list of up to
-// Points() points and the boundary samples of the contour kernel's blocks (about 300 KB per
+// Points() points and the boundary samples of the contour kernel's blocks (about 150 KB per
 // block). It is not safe for concurrent use.
 type ContourWork struct {
 	list    *Buffer[int32]
@@ -303,14 +303,14 @@ type ContourWork struct {
 	blocks  int
 }
 
-// contourBlocks is the contour kernel's grid: each block integrates one point at a time, 64
-// threads, so 512 blocks keep an H100's 132 SMs busy with about 4 blocks each; under
-// emulation two blocks (every thread is an OS thread there).
+// contourBlocks is the contour kernel's grid: each block (one warp) integrates one point at a
+// time, so 1024 blocks put about 8 warps on each of an H100's 132 SMs (150 MB of scratch);
+// under emulation two blocks (every thread is an OS thread there).
 func contourBlocks() int {
 	if Emulated() {
 		return 2
 	}
-	return 512
+	return 1024
 }
 
 // NewContourWork returns scratch for light curves of up to points = E·N points.
@@ -367,10 +367,10 @@ func (w *ContourWork) Free() {
 
 // FiniteContourLightCurvesBuf is FiniteLightCurvesBuf followed by contour integration on the
 // device of the points that need it (lens/finite.go contourMag: the same image matching,
-// connectors, error estimates and stopping rule, on uniformly sampled boundaries of 128 to
-// 2048 points instead of adaptive bisection). status is 0 at every point whose out is
+// connectors, error estimates and stopping rule, on uniformly sampled boundaries of 32 to
+// 1024 points instead of adaptive bisection). status is 0 at every point whose out is
 // final; it is 1 only at far-field points and at contours whose error estimate stayed above
-// tol·A at 2048 samples (out holds the point-source value there): the caller finishes
+// tol·A at 1024 samples (out holds the point-source value there): the caller finishes
 // those with lens.Binary.FiniteMag. work must serve E·N points (NewContourWork). It panics
 // on inconsistent sizes.
 func FiniteContourLightCurvesBuf(out *Buffer[float64], status *Buffer[int32], params, boxes, ts *Buffer[float64], tol float64, work *ContourWork) error {

@@ -85,7 +85,7 @@ int mlcu_binary_finite_light_curves(double* d_out, int32_t* d_status, const doub
                                     const double* d_times, long n_events, long n_times, double tol);
 /* mlcu_binary_finite_light_curves_contour: mlcu_binary_finite_light_curves, then contour
  * integration on the device (lens/finite.go contourMag with uniform boundary sampling,
- * 128 to 2048 points, and the CPU's error estimates and stopping rule) of the points that
+ * 32 to 1024 points, and the CPU's error estimates and stopping rule) of the points that
  * need it, one block per point. d_status is 0 for every point finished on the device; 1 only
  * for far-field points and for contours whose error estimate did not reach tol·A (d_out
  * then holds the point-source value and the caller finishes). Scratch: d_list (n_events,
