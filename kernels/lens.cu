@@ -5,9 +5,10 @@
 //     roots (fixed sweep limit, no allocation), Newton polish on the lens equation and
 //     residual-based image selection, line for line as lens/binary.go images() on a cold start;
 //   - light curves of point sources (lens.LightCurve with rho = 0, stateless per point);
-//   - light curves of uniform finite sources, the part of lens/finite.go finiteMag before
-//     contour integration (point + quadrupole, and its decision test); the points that need a
-//     contour are flagged for the host;
+//   - light curves of uniform finite sources (lens/finite.go finiteMag): point + quadrupole
+//     and its decision test, one thread per point, then contour integration of the points
+//     that need it, one warp per point (contour_kernel); the far-field points and the
+//     contours the device cannot certify are flagged for the host;
 //   - the inverse-ray-shooting magnification map (lens.Binary.RayShootMap): the same
 //     image-plane lattice and the same tile quadtree, culled level by level on the device, one
 //     block per 16 × 16 tile, one thread per ray, atomicAdd into uint32 pixel counts.
