@@ -21,10 +21,15 @@ import (
 // dataset: the manifests and params are byte-identical, and every stored float32 value
 // agrees within tol·A (1e-4 relative, the forward model's accuracy goal: a point whose
 // quadrupole-or-contour decision sits within rounding of its threshold may take the other
-// method). The claim that makes mixing shards safe is stronger and is checked too: the device
-// computes the CPU's values to float64 rounding (≤ 5e-13 relative), so at most 1 value in
-// 10⁴ may differ at all after float32 rounding (a float64 value within 5e-13 of a float32
-// rounding boundary: about 1e-5 of them). It logs how many differ and by how much.
+// method, and a contour integrated on the device samples the boundary differently from the
+// CPU's, both within their error estimates below tol·A). That is what makes mixing shards
+// safe. Few values differ at all after float32 rounding, which is checked too: off the
+// contours the device computes the CPU's values to float64 rounding (≤ 5e-13 relative: about
+// 1e-5 of the values sit that close to a float32 rounding boundary); the device contours (a
+// few % of the points) differ from the CPU's by their estimates' residue (measured ≤ 3e-8
+// relative, mostly far less), which changes a float32 value (ulp ≥ 6e-8 relative) with
+// probability ≲ difference/ulp: measured 29 of 86,400 values (3.4e-4); at most 1 in 10³ may
+// differ. It logs how many differ and by how much.
 func TestSimulateDeviceMatchesCPU(t *testing.T) {
 	if ch, err := cuda.Choose("cuda"); err != nil || !ch.CUDA {
 		t.Skipf("no CUDA device: %v", err)
@@ -55,9 +60,9 @@ func TestSimulateDeviceMatchesCPU(t *testing.T) {
 	}
 	for _, c := range []struct{ name, dir string }{{"--device cuda", dev}, {"shard 0 on the CPU, shard 1 on the device", mixed}} {
 		values, differ, maxRel := compareDatasets(t, cpu, c.dir)
-		t.Logf("%s against --device cpu: %d of %d stored values differ, max relative difference %.2g (tolerance 1e-4 each, at most 1e-4 of the values)",
+		t.Logf("%s against --device cpu: %d of %d stored values differ, max relative difference %.2g (tolerance 1e-4 each, at most 1e-3 of the values)",
 			c.name, differ, values, maxRel)
-		if differ > values/10000 {
+		if differ > values/1000 {
 			t.Errorf("%s: %d of %d values differ from the CPU's: more than float64 rounding explains", c.name, differ, values)
 		}
 	}

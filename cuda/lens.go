@@ -272,11 +272,105 @@ func FiniteLightCurvesBuf(out *Buffer[float64], status *Buffer[int32], params, b
 		C.long(ne), C.long(ts.Len()), C.double(tol)))
 }
 
+// ContourWork is the device scratch of FiniteContourLightCurvesBuf: a work list of up to
+// Points() points and the boundary samples of the contour kernel's blocks (about 150 KB per
+// block). It is not safe for concurrent use.
+type ContourWork struct {
+	list    *Buffer[int32]
+	count   *Buffer[uint32]
+	scratch *Buffer[float64]
+	blocks  int
+}
+
+// contourBlocks is the contour kernel's grid: each block (one warp) integrates one point at a
+// time, so 1024 blocks put about 8 warps on each of an H100's 132 SMs (150 MB of scratch);
+// under emulation two blocks (every thread is an OS thread there).
+func contourBlocks() int {
+	if Emulated() {
+		return 2
+	}
+	return 1024
+}
+
+// NewContourWork returns scratch for light curves of up to points = E·N points.
+func NewContourWork(points int) (*ContourWork, error) {
+	w := new(ContourWork)
+	if err := w.grow(points); err != nil {
+		w.Free()
+		return nil, err
+	}
+	return w, nil
+}
+
+// Points returns the number of points the scratch can serve.
+func (w *ContourWork) Points() int {
+	if w.list == nil {
+		return 0
+	}
+	return w.list.Len()
+}
+
+// grow makes the scratch serve at least points points.
+func (w *ContourWork) grow(points int) error {
+	if points >= math.MaxInt32 {
+		panic(fmt.Sprintf("cuda: ContourWork: %d points (at most 2^31-1)", points))
+	}
+	var err error
+	if w.list == nil || w.list.Len() < points {
+		w.list.Free()
+		if w.list, err = Alloc[int32](max(points, 1)); err != nil {
+			return err
+		}
+	}
+	if w.count == nil {
+		if w.count, err = Alloc[uint32](1); err != nil {
+			return err
+		}
+	}
+	if w.scratch == nil {
+		w.blocks = contourBlocks()
+		if w.scratch, err = Alloc[float64](int(C.mlcu_binary_contour_scratch_len(C.int(w.blocks)))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Free releases the scratch.
+func (w *ContourWork) Free() {
+	w.list.Free()
+	w.count.Free()
+	w.scratch.Free()
+	w.list, w.count, w.scratch = nil, nil, nil
+}
+
+// FiniteContourLightCurvesBuf is FiniteLightCurvesBuf followed by contour integration on the
+// device of the points that need it (lens/finite.go contourMag: the same image matching,
+// connectors, error estimates and stopping rule, on uniformly sampled boundaries of 32 to
+// 1024 points instead of adaptive bisection). status is 0 at every point whose out is
+// final; it is 1 only at far-field points and at contours whose error estimate stayed above
+// tol·A at 1024 samples (out holds the point-source value there): the caller finishes
+// those with lens.Binary.FiniteMag. work must serve E·N points (NewContourWork). It panics
+// on inconsistent sizes.
+func FiniteContourLightCurvesBuf(out *Buffer[float64], status *Buffer[int32], params, boxes, ts *Buffer[float64], tol float64, work *ContourWork) error {
+	ne := params.Len() / 7
+	if params.Len()%7 != 0 || boxes.Len() != 12*ne || out.Len() != ne*ts.Len() || status.Len() != out.Len() || work.Points() < out.Len() {
+		panic(fmt.Sprintf("cuda: FiniteContourLightCurvesBuf: params %d (want E·7), boxes %d (want E·12), times %d, out %d, status %d (want E·N), work for %d points",
+			params.Len(), boxes.Len(), ts.Len(), out.Len(), status.Len(), work.Points()))
+	}
+	if tol <= 0 {
+		tol = lens.DefaultTol
+	}
+	return check("binary finite light curves with contours", C.mlcu_binary_finite_light_curves_contour(ptrF64(out), ptrI32(status), ptrF64(params), ptrF64(boxes), ptrF64(ts),
+		C.long(ne), C.long(ts.Len()), C.double(tol), ptrI32(work.list), ptrU32(work.count), ptrF64(work.scratch), C.int(work.blocks)))
+}
+
 // FiniteLightCurves returns the uniform finite-source light curves of the events at the
 // times ts (days), E rows of N magnifications, with relative accuracy goal tol (as
 // lens.LightCurve): the device computes every point that the point-source or quadrupole
-// approximation serves, and the host (lens.Binary.FiniteMag, on GOMAXPROCS goroutines)
-// integrates the contours of the points near a caustic. hostPoints is the number of those.
+// approximation serves and integrates the contours of the points near a caustic
+// (FiniteContourLightCurvesBuf); the host (lens.Binary.FiniteMag, on GOMAXPROCS goroutines)
+// finishes the points the device could not certify. hostPoints is the number of those.
 func FiniteLightCurves(events []lens.Event, ts []float64, tol float64) (curves [][]float64, hostPoints int, err error) {
 	params, boxes, err := FiniteEventParams(events)
 	if err != nil {
@@ -313,7 +407,12 @@ func FiniteLightCurves(events []lens.Event, ts []float64, tol float64) (curves [
 		return nil, 0, err
 	}
 	defer st.Free()
-	if err := FiniteLightCurvesBuf(out, st, bufs[0], bufs[1], bufs[2], tol); err != nil {
+	work, err := NewContourWork(ne * nt)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer work.Free()
+	if err := FiniteContourLightCurvesBuf(out, st, bufs[0], bufs[1], bufs[2], tol, work); err != nil {
 		return nil, 0, err
 	}
 	a, err := out.Host()

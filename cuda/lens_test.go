@@ -401,7 +401,12 @@ func BenchmarkRayShootMap(b *testing.B) {
 //   - every point against the reference A (VBBinaryLensing at 1e-8) with lens/'s contract,
 //     relative error ≤ 1e-3 (lens.TestLightCurveReference);
 //   - lens.LightCurve (warm-started along the curve) within tol·A;
-//   - guard-padded outputs through FiniteLightCurvesBuf.
+//   - guard-padded outputs through FiniteLightCurvesBuf and FiniteContourLightCurvesBuf;
+//   - the device contours (FiniteContourLightCurvesBuf): status 1 only where
+//     FiniteLightCurvesBuf flagged the point, the other points' values unchanged bit for bit,
+//     each contour certified by the device within tol·A of lens.FiniteMag (both stop when
+//     their error estimate is below tol·A; measured max 2e-8), and FiniteLightCurves' host
+//     count equal to the points left flagged.
 func TestFiniteLightCurves(t *testing.T) {
 	pc := readRefCSV(t, "lightcurve_params.csv")
 	ref := readRefCSV(t, "lightcurves.csv.gz")
@@ -448,8 +453,28 @@ func TestFiniteLightCurves(t *testing.T) {
 	}
 	status := sth[g : g+ne*nt]
 
-	mismatch, devPoints := 0, 0
-	maxCPU, maxRef, maxSame, maxLC := 0.0, 0.0, 0.0, 0.0
+	// The same through the contour path, guard-padded.
+	outCB, outC := guardedF64(ne*nt, g)
+	defer outCB.Free()
+	sentinel := make([]int32, len(sth))
+	for i := range sentinel {
+		sentinel[i] = -7
+	}
+	must(stB.Upload(sentinel))
+	work, err := NewContourWork(ne * nt)
+	must(err)
+	defer work.Free()
+	must(FiniteContourLightCurvesBuf(outC, stB.Slice(g, g+ne*nt), dp, db, dt, tol, work))
+	devC := checkGuardsF64(t, outCB, ne*nt, g)
+	sthC, err := stB.Host()
+	must(err)
+	if sthC[0] != -7 || sthC[g-1] != -7 || sthC[g+ne*nt] != -7 || sthC[len(sthC)-1] != -7 {
+		t.Fatal("status guard overwritten (contour path)")
+	}
+	statusC := sthC[g : g+ne*nt]
+
+	mismatch, devPoints, flagged, certified := 0, 0, 0, 0
+	maxCPU, maxRef, maxSame, maxLC, maxContour := 0.0, 0.0, 0.0, 0.0, 0.0
 	for e, ev := range evs {
 		b := lens.NewBinary(ev.S, ev.Q)
 		// lens.LightCurve (warm starts along the curve) is held to the same tol·A.
@@ -470,9 +495,25 @@ func TestFiniteLightCurves(t *testing.T) {
 			a := curves[e][j]
 			if status[i] == 0 {
 				devPoints++
-				if a != dev[i] {
-					t.Fatalf("event %d t %v: FiniteLightCurves %v, device %v", ids[e], tt, a, dev[i])
+				if statusC[i] != 0 || math.Float64bits(devC[i]) != math.Float64bits(dev[i]) {
+					t.Fatalf("event %d t %v: contour path status %d value %v, without contours %v", ids[e], tt, statusC[i], devC[i], dev[i])
 				}
+			} else if status[i] == 1 {
+				flagged++
+				if statusC[i] != 0 && statusC[i] != 1 {
+					t.Fatalf("event %d t %v: contour path status %d", ids[e], tt, statusC[i])
+				}
+				if statusC[i] == 0 {
+					certified++
+					d := math.Abs(devC[i] - want)
+					maxContour = math.Max(maxContour, d/want)
+					if !(d <= tol*want) {
+						t.Fatalf("event %d t %v: device contour %.12g, lens.FiniteMag %.12g (rel %.2g)", ids[e], tt, devC[i], want, d/want)
+					}
+				}
+			}
+			if statusC[i] == 0 && a != devC[i] {
+				t.Fatalf("event %d t %v: FiniteLightCurves %v, device %v", ids[e], tt, a, devC[i])
 			}
 			if (status[i] == 1) != (method == "contour" || method == "far field") {
 				mismatch++
@@ -495,11 +536,14 @@ func TestFiniteLightCurves(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d × %d points: %d finished on the device, %d contours on the host; decision differs from the CPU's at %d; "+
-		"max rel diff vs lens.FiniteMag %.2e (same path %.2e), vs lens.LightCurve %.2e, vs reference %.2e",
-		ne, nt, devPoints, host, mismatch, maxCPU, maxSame, maxLC, maxRef)
-	if host != ne*nt-devPoints {
-		t.Errorf("FiniteLightCurves reports %d host points, device status says %d", host, ne*nt-devPoints)
+	t.Logf("%d × %d points: %d by point/quadrupole on the device, %d flagged, %d of them (%.1f%%) certified by device contours, %d on the host; "+
+		"decision differs from the CPU's at %d; max rel diff vs lens.FiniteMag %.2e (same path %.2e, device contours %.2e), vs lens.LightCurve %.2e, vs reference %.2e",
+		ne, nt, devPoints, flagged, certified, 100*float64(certified)/float64(flagged), host, mismatch, maxCPU, maxSame, maxContour, maxLC, maxRef)
+	if host != flagged-certified {
+		t.Errorf("FiniteLightCurves reports %d host points, device status says %d", host, flagged-certified)
+	}
+	if certified < flagged/2 {
+		t.Errorf("the device certified only %d of %d contours", certified, flagged)
 	}
 	if mismatch > ne*nt/100 {
 		t.Errorf("device and CPU take different paths at %d of %d points", mismatch, ne*nt)
@@ -536,4 +580,131 @@ func BenchmarkFiniteLightCurvesDevice(b *testing.B) {
 		must(Synchronize())
 	}
 	b.ReportMetric(float64(b.N*ne*nt)/b.Elapsed().Seconds(), "points/s")
+}
+
+// TestFiniteContourPoints runs single finite-source points near caustics from
+// testdata/binary_finite.csv through the contour path: 16 rows, evenly spread over those for
+// which lens.Binary.FiniteMag integrates a contour (the source disk on or next to a fold or a
+// cusp, ρ from 1e-4 to 1e-2), each as its own event (α, u0 putting the source at the row's
+// position exactly at t = 0), in one call and the first one alone (batch 1). Each device-certified
+// value must be within tol·A of lens.Binary.FiniteMag at the same source position (both stop
+// when their error estimate is below tol·A, so they differ by at most the two estimates),
+// and every value, certified or finished on the host, within 1e-3 of the reference A_finite
+// (lens.TestFiniteMagReference's contract).
+func TestFiniteContourPoints(t *testing.T) {
+	cols := readRefCSV(t, "binary_finite.csv")
+	const tol = lens.DefaultTol
+	var rows []int
+	for i := range cols["s"] {
+		b := lens.NewBinary(cols["s"][i], cols["q"][i])
+		if _, _, m := b.FiniteMagErr(cols["y1"][i], cols["y2"][i], cols["rho"][i], tol); m == "contour" {
+			rows = append(rows, i)
+		}
+		if len(rows) >= 400 {
+			break
+		}
+	}
+	const want = 16
+	if len(rows) < want {
+		t.Fatalf("only %d contour rows", len(rows))
+	}
+	var evs []lens.Event
+	var pick []int
+	for k := range want {
+		i := rows[k*len(rows)/want]
+		pick = append(pick, i)
+		y1, y2 := cols["y1"][i], cols["y2"][i]
+		// α = 0: y(t) = (-(t - t0)/tE, -u0), exact at t = 0 on both sides.
+		evs = append(evs, lens.Event{S: cols["s"][i], Q: cols["q"][i], Alpha: 0, U0: -y2, T0: y1, TE: 1, Rho: cols["rho"][i]})
+	}
+	ts := []float64{0}
+	curves, host, err := FiniteLightCurves(evs, ts, tol)
+	must(err)
+	one, _, err := FiniteLightCurves(evs[:1], ts, tol)
+	must(err)
+	if math.Float64bits(one[0][0]) != math.Float64bits(curves[0][0]) {
+		t.Errorf("batch 1: %v, in a batch of %d: %v", one[0][0], len(evs), curves[0][0])
+	}
+	maxCPU, maxRef := 0.0, 0.0
+	for k, ev := range evs {
+		i := pick[k]
+		y1, y2 := ev.SourcePos(0)
+		if y1 != cols["y1"][i] || y2 != cols["y2"][i] {
+			t.Fatalf("row %d: source (%v, %v), want (%v, %v)", i, y1, y2, cols["y1"][i], cols["y2"][i])
+		}
+		a := curves[k][0]
+		cpu := lens.NewBinary(ev.S, ev.Q).FiniteMag(y1, y2, ev.Rho, tol)
+		d := math.Abs(a - cpu)
+		maxCPU = math.Max(maxCPU, d/cpu)
+		if !(d <= tol*cpu) {
+			t.Errorf("row %d (s %v q %v rho %v): device %.12g, lens.FiniteMag %.12g (rel %.2g)", i, ev.S, ev.Q, ev.Rho, a, cpu, d/cpu)
+		}
+		ref := cols["A_finite"][i]
+		er := math.Abs(a-ref) / ref
+		maxRef = math.Max(maxRef, er)
+		if !(er <= 1e-3) {
+			t.Errorf("row %d: device %.12g, A_finite %.12g (rel %.2g)", i, a, ref, er)
+		}
+	}
+	t.Logf("%d contour points: %d certified on the device, %d finished on the host; max rel diff vs lens.FiniteMag %.2e, vs A_finite %.2e",
+		len(evs), len(evs)-host, host, maxCPU, maxRef)
+	if host > len(evs)/2 {
+		t.Errorf("the device certified only %d of %d contours", len(evs)-host, len(evs))
+	}
+}
+
+// BenchmarkFiniteContourLightCurves times FiniteContourLightCurvesBuf (point + quadrupole +
+// decision, then device contours) on the 30 reference events × 7200 points, and reports
+// light curves per second and the fraction of the flagged points the device left to the host
+// (which this benchmark does not time). Skipped under emulation (a contour is thousands of
+// quintic solves; TestFiniteLightCurves covers the code).
+func BenchmarkFiniteContourLightCurves(b *testing.B) {
+	if Emulated() {
+		b.Skip("device contours are timed on a GPU only")
+	}
+	pc := readRefCSV(b, "lightcurve_params.csv")
+	ne, nt := len(pc["s"]), 7200
+	evs := make([]lens.Event, ne)
+	for i := range evs {
+		evs[i] = lens.Event{S: pc["s"][i], Q: pc["q"][i], Alpha: pc["alpha"][i], U0: pc["u0"][i], T0: pc["t0"][i], TE: pc["tE"][i], Rho: pc["rho"][i]}
+	}
+	ts := lens.RomanTimes(0, 72, lens.RomanCadence)[:nt]
+	params, boxes, err := FiniteEventParams(evs)
+	must(err)
+	dp, db, dt := MustFromHost(params), MustFromHost(boxes), MustFromHost(ts)
+	defer dp.Free()
+	defer db.Free()
+	defer dt.Free()
+	out := MustAlloc[float64](ne * nt)
+	defer out.Free()
+	st := MustAlloc[int32](ne * nt)
+	defer st.Free()
+	work, err := NewContourWork(ne * nt)
+	must(err)
+	defer work.Free()
+	// The flagged points, for the certified fraction.
+	must(FiniteLightCurvesBuf(out, st, dp, db, dt, 0))
+	before, err := st.Host()
+	must(err)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		must(FiniteContourLightCurvesBuf(out, st, dp, db, dt, 0, work))
+		must(Synchronize())
+	}
+	b.StopTimer()
+	after, err := st.Host()
+	must(err)
+	flagged, left := 0, 0
+	for i := range before {
+		if before[i] != 0 {
+			flagged++
+		}
+		if after[i] != 0 {
+			left++
+		}
+	}
+	b.ReportMetric(float64(b.N*ne)/b.Elapsed().Seconds(), "curves/s")
+	b.ReportMetric(float64(b.N*ne*nt)/b.Elapsed().Seconds(), "points/s")
+	b.ReportMetric(float64(flagged)/float64(ne*nt), "flagged/point")
+	b.ReportMetric(float64(left)/float64(max(flagged, 1)), "host/flagged")
 }

@@ -12,8 +12,9 @@ import (
 
 // LightCurver computes uniform finite-source light curves of batches of events on the device,
 // the forward model of `mlcu simulate --device cuda` (it satisfies train.CurveBackend): the
-// device part of FiniteLightCurves (point source, quadrupole and lens/'s contour decision)
-// and then, on the calling goroutine, lens.Binary.FiniteMag for the points near a caustic.
+// device part of FiniteLightCurves (point source, quadrupole, lens/'s contour decision and
+// contour integration) and then, on the calling goroutine, lens.Binary.FiniteMag for the
+// points whose contour the device could not certify.
 // Unlike FiniteLightCurves it keeps its device buffers from call to call and does not start
 // goroutines of its own, so that the caller's workers share the host work (while one worker
 // waits for the device, the others integrate contours). It is safe for concurrent use: each
@@ -31,6 +32,7 @@ type LightCurver struct {
 type curveBufs struct {
 	params, boxes, ts, out *Buffer[float64]
 	status                 *Buffer[int32]
+	work                   *ContourWork
 	// Host copies, reused.
 	a     []float64
 	flags []int32
@@ -53,7 +55,7 @@ func NewLightCurver(batch int) (*LightCurver, error) {
 func (l *LightCurver) BatchSize() int { return l.batch }
 
 // Points returns the number of magnifications computed so far, and how many of them the
-// host finished by contour integration.
+// host finished (contours the device could not certify, far-field points).
 func (l *LightCurver) Points() (total, host int64) { return l.points.Load(), l.hostPoints.Load() }
 
 // LightCurves writes into out[k] (len(ts) values) the magnification of events[k] at the times
@@ -96,7 +98,7 @@ func (l *LightCurver) LightCurves(events []lens.Event, ts []float64, tol float64
 			return err
 		}
 	}
-	if err := FiniteLightCurvesBuf(do, ds, dp, db, dt, tol); err != nil {
+	if err := FiniteContourLightCurvesBuf(do, ds, dp, db, dt, tol, b.work); err != nil {
 		return err
 	}
 	a, flags := b.a[:n], b.flags[:n]
@@ -166,6 +168,12 @@ func (b *curveBufs) grow(ne, nt int) error {
 		b.status.Free()
 		b.status, err = Alloc[int32](ne * nt)
 	}
+	if err == nil && b.work == nil {
+		b.work = new(ContourWork)
+	}
+	if err == nil {
+		err = b.work.grow(ne * nt)
+	}
 	if err != nil {
 		return err
 	}
@@ -186,6 +194,9 @@ func (l *LightCurver) Free() {
 		b.ts.Free()
 		b.out.Free()
 		b.status.Free()
+		if b.work != nil {
+			b.work.Free()
+		}
 	}
 	l.all, l.free = nil, nil
 }

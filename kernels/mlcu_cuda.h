@@ -83,6 +83,20 @@ int mlcu_binary_point_light_curves(double* d_out, const double* d_params, const 
  * or lies in the far field (d_out then holds the point-source value; the caller finishes). */
 int mlcu_binary_finite_light_curves(double* d_out, int32_t* d_status, const double* d_params, const double* d_boxes,
                                     const double* d_times, long n_events, long n_times, double tol);
+/* mlcu_binary_finite_light_curves_contour: mlcu_binary_finite_light_curves, then contour
+ * integration on the device (lens/finite.go contourMag with uniform boundary sampling,
+ * 32 to 1024 points, and the CPU's error estimates and stopping rule) of the points that
+ * need it, one block per point. d_status is 0 for every point finished on the device; 1 only
+ * for far-field points and for contours whose error estimate did not reach tol·A (d_out
+ * then holds the point-source value and the caller finishes). Scratch: d_list (n_events,
+ * n_times) int32, d_count one uint32, d_scratch mlcu_binary_contour_scratch_len(blocks)
+ * doubles; blocks ≥ 1 is the contour kernel's grid. */
+int mlcu_binary_finite_light_curves_contour(double* d_out, int32_t* d_status, const double* d_params,
+                                            const double* d_boxes, const double* d_times, long n_events,
+                                            long n_times, double tol, int32_t* d_list, uint32_t* d_count,
+                                            double* d_scratch, int blocks);
+/* mlcu_binary_contour_scratch_len: the doubles of d_scratch for a contour grid of blocks. */
+long mlcu_binary_contour_scratch_len(int blocks);
 /* mlcu_binary_ray_map: inverse ray shooting (lens.Binary.RayShootMap) into d_counts (ny, nx)
  * uint32 (overwritten): the rays of the image-plane lattice (origin + (k + 1/2) h on both
  * axes) in the tiles of 16 x 16 rays that a quadtree of 2^level tiles per side (from origin)

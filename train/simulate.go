@@ -82,8 +82,8 @@ type Simulator struct {
 	Seed  uint64  // seed of the event streams (a dataset's SplitSeed)
 	Tol   float64 // relative accuracy goal of the magnifications; lens.DefaultTol when 0
 	// Curves is the forward model's backend; CPUCurves when nil. The CUDA backend gives the
-	// CPU's curves to float64 rounding (see cli's TestSimulateDeviceMatchesCPU), so it does
-	// not change the dataset.
+	// CPU's curves within the accuracy goal Tol (to float64 rounding off the contours; see
+	// Manifest and cli's TestSimulateDeviceMatchesCPU), so it is the same forward model.
 	Curves CurveBackend
 }
 
