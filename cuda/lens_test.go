@@ -550,6 +550,33 @@ func TestFiniteLightCurves(t *testing.T) {
 	}
 }
 
+// benchFinite holds the device inputs and outputs of a finite-source light-curve benchmark:
+// the first ne events of the reference parameters at the first nt Roman epochs.
+type benchFinite struct {
+	params, boxes, times, out *Buffer[float64]
+	status                    *Buffer[int32]
+}
+
+func newBenchFinite(pc map[string][]float64, ne, nt int) *benchFinite {
+	evs := make([]lens.Event, ne)
+	for i := range evs {
+		evs[i] = lens.Event{S: pc["s"][i], Q: pc["q"][i], Alpha: pc["alpha"][i], U0: pc["u0"][i], T0: pc["t0"][i], TE: pc["tE"][i], Rho: pc["rho"][i]}
+	}
+	ts := lens.RomanTimes(0, 72, lens.RomanCadence)[:nt]
+	params, boxes, err := FiniteEventParams(evs)
+	must(err)
+	return &benchFinite{params: MustFromHost(params), boxes: MustFromHost(boxes), times: MustFromHost(ts),
+		out: MustAlloc[float64](ne * nt), status: MustAlloc[int32](ne * nt)}
+}
+
+func (bf *benchFinite) free() {
+	bf.params.Free()
+	bf.boxes.Free()
+	bf.times.Free()
+	bf.out.Free()
+	bf.status.Free()
+}
+
 // BenchmarkFiniteLightCurvesDevice times the device part of FiniteLightCurves (point +
 // quadrupole + decision; contours are left to the host) on the 30 reference events × 7200
 // points on a real GPU; under emulation 2 events × 100 points.
@@ -559,21 +586,9 @@ func BenchmarkFiniteLightCurvesDevice(b *testing.B) {
 	if Emulated() {
 		ne, nt = 2, 100
 	}
-	evs := make([]lens.Event, ne)
-	for i := range evs {
-		evs[i] = lens.Event{S: pc["s"][i], Q: pc["q"][i], Alpha: pc["alpha"][i], U0: pc["u0"][i], T0: pc["t0"][i], TE: pc["tE"][i], Rho: pc["rho"][i]}
-	}
-	ts := lens.RomanTimes(0, 72, lens.RomanCadence)[:nt]
-	params, boxes, err := FiniteEventParams(evs)
-	must(err)
-	dp, db, dt := MustFromHost(params), MustFromHost(boxes), MustFromHost(ts)
-	defer dp.Free()
-	defer db.Free()
-	defer dt.Free()
-	out := MustAlloc[float64](ne * nt)
-	defer out.Free()
-	st := MustAlloc[int32](ne * nt)
-	defer st.Free()
+	bf := newBenchFinite(pc, ne, nt)
+	defer bf.free()
+	dp, db, dt, out, st := bf.params, bf.boxes, bf.times, bf.out, bf.status
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		must(FiniteLightCurvesBuf(out, st, dp, db, dt, 0))
@@ -664,21 +679,9 @@ func BenchmarkFiniteContourLightCurves(b *testing.B) {
 	}
 	pc := readRefCSV(b, "lightcurve_params.csv")
 	ne, nt := len(pc["s"]), 7200
-	evs := make([]lens.Event, ne)
-	for i := range evs {
-		evs[i] = lens.Event{S: pc["s"][i], Q: pc["q"][i], Alpha: pc["alpha"][i], U0: pc["u0"][i], T0: pc["t0"][i], TE: pc["tE"][i], Rho: pc["rho"][i]}
-	}
-	ts := lens.RomanTimes(0, 72, lens.RomanCadence)[:nt]
-	params, boxes, err := FiniteEventParams(evs)
-	must(err)
-	dp, db, dt := MustFromHost(params), MustFromHost(boxes), MustFromHost(ts)
-	defer dp.Free()
-	defer db.Free()
-	defer dt.Free()
-	out := MustAlloc[float64](ne * nt)
-	defer out.Free()
-	st := MustAlloc[int32](ne * nt)
-	defer st.Free()
+	bf := newBenchFinite(pc, ne, nt)
+	defer bf.free()
+	dp, db, dt, out, st := bf.params, bf.boxes, bf.times, bf.out, bf.status
 	work, err := NewContourWork(ne * nt)
 	must(err)
 	defer work.Free()
