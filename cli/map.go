@@ -9,6 +9,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/mlcu/mlcu/cuda"
 	"github.com/mlcu/mlcu/internal/figure"
 	"github.com/mlcu/mlcu/internal/npy"
 	"github.com/mlcu/mlcu/lens"
@@ -28,7 +29,10 @@ The default region is the box around all caustics, widened by a quarter of its s
 
 Example:
    mlcu map --s 1.1 --q 0.1 --res 600 --rays 200 --out map.png   # also writes map.npy
-   python -c "import numpy as np; print(np.load('map.npy').shape)"`,
+   python -c "import numpy as np; print(np.load('map.npy').shape)"
+
+With --device cuda the rays are shot on the GPU (cuda.RayShootMap): the same lattice of
+rays, so the same counts as the CPU's (on amd64).`,
 	Flags: []ucli.Flag{
 		&ucli.Float64Flag{Name: "s", Usage: "lens separation `S` (Einstein radii of the total mass)", Required: true, DefaultText: "required", EnvVars: []string{"MLCU_S"}},
 		&ucli.Float64Flag{Name: "q", Usage: "mass ratio `Q` = m2/m1", Required: true, DefaultText: "required", EnvVars: []string{"MLCU_Q"}},
@@ -36,6 +40,7 @@ Example:
 		&ucli.IntFlag{Name: "res", Usage: "pixels `N` along the longer side of the region", Value: 400, EnvVars: []string{"MLCU_MAP_RES"}},
 		&ucli.Float64Flag{Name: "rays", Usage: "rays `R` per pixel for unit magnification (noise ~ 1/sqrt(R A))", Value: 100, EnvVars: []string{"MLCU_MAP_RAYS"}},
 		workersFlag(),
+		deviceFlag(),
 		&ucli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output PNG `FILE` (required)", Required: true, TakesFile: true, EnvVars: []string{"MLCU_MAP_OUT"}},
 		&ucli.StringFlag{Name: "npy", Usage: "output .npy `FILE` of A (default: --out with extension .npy)", TakesFile: true, EnvVars: []string{"MLCU_MAP_NPY"}},
 	},
@@ -97,7 +102,18 @@ func runMap(c *ucli.Context) error {
 		return fail(cmd, "--region %g,%g,%g,%g with --res %d and --rays %g needs an image-plane grid of %.3g rays per side, more than %.3g: use a larger region or fewer rays",
 			reg[0], reg[1], reg[2], reg[3], res, rays, side, float64(maxRaysPerSide))
 	}
-	m := b.RayShootMap(reg[0], reg[1], reg[2], reg[3], nx, ny, rays, workers)
+	ch, err := chooseDevice(c, cmd)
+	if err != nil {
+		return err
+	}
+	var m *lens.MagMap
+	if ch.CUDA {
+		if m, err = cuda.RayShootMap(b, reg[0], reg[1], reg[2], reg[3], nx, ny, rays); err != nil {
+			return fail(cmd, "%v", err)
+		}
+	} else {
+		m = b.RayShootMap(reg[0], reg[1], reg[2], reg[3], nx, ny, rays, workers)
+	}
 	if err := writeFile(cmd, npyPath, func(w io.Writer) error { return npy.Write(w, m.A, m.NY, m.NX) }); err != nil {
 		return err
 	}

@@ -86,3 +86,8 @@ func (l *LightCurver) LightCurves(events []lens.Event, ts []float64, tol float64
 
 // Free does nothing.
 func (l *LightCurver) Free() {}
+
+// RayShootMap returns ErrNotBuilt.
+func RayShootMap(b lens.Binary, x0, x1, y0, y1 float64, nx, ny int, raysPerPixel float64) (*lens.MagMap, error) {
+	return nil, ErrNotBuilt
+}
