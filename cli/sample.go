@@ -288,7 +288,8 @@ func NewDrawer(m *nn.Model[float32], ch cuda.Choice, seed uint64) (Drawer, func(
 // SamplePhysical draws n samples for the model input x (one event, WindowPoints values)
 // and returns them in physical units, (n, D) row-major with D = 7 (8 with blending), the
 // column names, the fraction of the flow's draws that fell inside the prior's support, and
-// the time spent sampling (featurizer and flow). Draws outside the support (a flow leaks some
+// the time spent sampling (featurizer and flow). α is first wrapped modulo 2π when the prior
+// spans one period (Standardizer.WrapPeriodic). Draws outside the support (a flow leaks some
 // mass there; the posterior is zero) are rejected and replaced by further rounds of draws
 // (draw's round argument); it fails when fewer than 1 in 1000 draws are kept.
 func SamplePhysical(m *nn.Model[float32], st train.Standardizer, x []float32, n int, draw Drawer) ([]float64, []string, float64, time.Duration, error) {
@@ -322,6 +323,7 @@ func SamplePhysical(m *nn.Model[float32], st train.Standardizer, x []float32, n 
 			for j := range D {
 				y[j] = float64(out[s*D+j])
 			}
+			st.WrapPeriodic(y) // α modulo 2π: the same trajectory
 			if !st.InSupport(y) {
 				continue
 			}

@@ -467,3 +467,40 @@ func TestInSupport(t *testing.T) {
 		t.Errorf("coordinate 3 = %+v, want an unbounded u0", c)
 	}
 }
+
+// TestWrapPeriodic: α spanning one period is wrapped (in standardised units the period is
+// 2); the other coordinates and an α range narrower than 2π are left alone.
+func TestWrapPeriodic(t *testing.T) {
+	st := NewStandardizer(DefaultPrior())
+	ia := -1
+	for j, c := range st.Coords {
+		if c.Name == "alpha" {
+			ia = j
+		}
+	}
+	if ia < 0 {
+		t.Fatal("no alpha coordinate in the default standardizer")
+	}
+	for _, c := range []struct{ in, want float64 }{{0.25, 0.25}, {1.5, -0.5}, {-1.25, 0.75}, {1, -1}, {-1, -1}, {5.5, -0.5}} {
+		y := make([]float64, st.Dim())
+		y[ia] = c.in
+		y[0] = 3 // not periodic: kept
+		a0 := st.Inverse(y).Alpha
+		st.WrapPeriodic(y)
+		if math.Abs(y[ia]-c.want) > 1e-12 || y[0] != 3 {
+			t.Errorf("wrap %v: alpha %v (want %v), s %v", c.in, y[ia], c.want, y[0])
+		}
+		// The wrapped α is the same angle.
+		if d := math.Remainder(st.Inverse(y).Alpha-a0, 2*math.Pi); math.Abs(d) > 1e-9 {
+			t.Errorf("wrap %v changed the angle by %v", c.in, d)
+		}
+	}
+	narrow := st
+	narrow.Coords = append([]Coord(nil), st.Coords...)
+	narrow.Coords[ia].Hi = math.Pi
+	y := make([]float64, st.Dim())
+	y[ia] = 1.5
+	if narrow.WrapPeriodic(y) || y[ia] != 1.5 {
+		t.Errorf("an α range of π was wrapped: %v", y[ia])
+	}
+}

@@ -210,3 +210,25 @@ func (st Standardizer) InSupport(y []float64) bool {
 	}
 	return true
 }
+
+// WrapPeriodic maps the periodic coordinates of y back into their range in place: α, when
+// its coordinate is linear and spans exactly one period (Hi − Lo = 2π, as DefaultPrior's
+// [0, 2π)), is an angle, so a value outside the range is the same trajectory as the value
+// modulo 2π. The flow's density does not know the period and leaks a little mass over the
+// seam; wrapping returns that mass to where the posterior is (rejecting it, as InSupport
+// would, under-weights α near 0 and 2π). It reports whether it changed y.
+func (st Standardizer) WrapPeriodic(y []float64) bool {
+	changed := false
+	for j, c := range st.Coords {
+		if c.Name != "alpha" || c.Log10 || !c.Bounded || math.Abs((c.Hi-c.Lo)-2*math.Pi) > 1e-12*2*math.Pi {
+			continue
+		}
+		// Standardised units: the period 2π is 2 and the range [Lo, Hi) is [−1, 1).
+		if v := y[j]; v < -1 || v >= 1 {
+			y[j] = v - 2*math.Floor((v+1)/2)
+			changed = true
+		}
+	}
+	return changed
+}
+
