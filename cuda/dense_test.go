@@ -21,61 +21,6 @@ import (
 
 const f32u = 1.0 / (1 << 24) // float32 unit roundoff
 
-// guard is the number of sentinel elements on each side of a guarded output buffer.
-const guard = 7
-
-// sentinel is the value of a guard element: a quiet NaN with a payload no kernel produces.
-var sentinel = math.Float32frombits(0x7fc0dead)
-
-// guarded returns a device buffer of n+2·guard elements whose guards hold the sentinel and
-// whose middle holds init (or zeros when init is nil), and the view of the middle.
-func guarded(t *testing.T, n int, init []float32) (whole, mid *F32) {
-	t.Helper()
-	h := make([]float32, n+2*guard)
-	for i := range guard {
-		h[i], h[n+guard+i] = sentinel, sentinel
-	}
-	copy(h[guard:], init)
-	whole = MustFromHost(h)
-	return whole, whole.Slice(guard, guard+n)
-}
-
-// guardedNaN is guarded with the middle full of NaN too: for outputs that must be written
-// without being read.
-func guardedNaN(t *testing.T, n int) (whole, mid *F32) {
-	t.Helper()
-	init := make([]float32, n)
-	for i := range init {
-		init[i] = float32(math.NaN())
-	}
-	return guarded(t, n, init)
-}
-
-// readGuarded downloads the middle of a guarded buffer, fails the test when a guard was
-// touched, and frees the buffer.
-func readGuarded(t *testing.T, name string, whole *F32) []float32 {
-	t.Helper()
-	h := peekGuarded(t, name, whole)
-	whole.Free()
-	return h
-}
-
-// peekGuarded is readGuarded without freeing the buffer.
-func peekGuarded(t *testing.T, name string, whole *F32) []float32 {
-	t.Helper()
-	h, err := whole.Host()
-	must(err)
-	n := len(h) - 2*guard
-	for i := range guard {
-		for _, j := range []int{i, n + guard + i} {
-			if math.Float32bits(h[j]) != 0x7fc0dead {
-				t.Errorf("%s: guard element %d of %d overwritten (%v)", name, j, len(h), h[j])
-			}
-		}
-	}
-	return h[guard : guard+n]
-}
-
 // checkBound asserts |got[i] − ref[i]| ≤ bound[i] for every i, logging the largest
 // difference and its ratio to the bound, and failing at the first offending index.
 func checkBound(t *testing.T, name string, got []float32, ref, bound []float64) {

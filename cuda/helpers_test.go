@@ -9,39 +9,82 @@ import (
 
 // Helpers shared by the parity tests of package cuda.
 
-// guardBits marks the guard elements around an output view: a NaN no kernel produces.
+// guard is the number of sentinel elements on each side of a guarded output buffer.
+const guard = 7
+
+// guardBits are the bits of a guard element: a quiet NaN with a payload no kernel produces.
 const guardBits = 0x7fc0dead
 
-// guardBuf is a device buffer of n elements between two guards of g sentinel elements: View
-// is what a kernel gets, Check reports a guard that changed.
+// sentinel is the value of a guard element.
+var sentinel = math.Float32frombits(guardBits)
+
+// guarded returns a device buffer of n+2·guard elements whose guards hold the sentinel and
+// whose middle holds init (or zeros when init is nil), and the view of the middle.
+func guarded(t *testing.T, n int, init []float32) (whole, mid *F32) {
+	t.Helper()
+	h := make([]float32, n+2*guard)
+	for i := range guard {
+		h[i], h[n+guard+i] = sentinel, sentinel
+	}
+	copy(h[guard:], init)
+	whole = MustFromHost(h)
+	return whole, whole.Slice(guard, guard+n)
+}
+
+// guardedNaN is guarded with the middle full of NaN too: for outputs that must be written
+// without being read.
+func guardedNaN(t *testing.T, n int) (whole, mid *F32) {
+	t.Helper()
+	init := make([]float32, n)
+	for i := range init {
+		init[i] = float32(math.NaN())
+	}
+	return guarded(t, n, init)
+}
+
+// readGuarded downloads the middle of a guarded buffer, fails the test when a guard was
+// touched, and frees the buffer.
+func readGuarded(t *testing.T, name string, whole *F32) []float32 {
+	t.Helper()
+	h := peekGuarded(t, name, whole)
+	whole.Free()
+	return h
+}
+
+// peekGuarded is readGuarded without freeing the buffer.
+func peekGuarded(t *testing.T, name string, whole *F32) []float32 {
+	t.Helper()
+	h, err := whole.Host()
+	must(err)
+	n := len(h) - 2*guard
+	for i := range guard {
+		for _, j := range []int{i, n + guard + i} {
+			if math.Float32bits(h[j]) != guardBits {
+				t.Errorf("%s: guard element %d of %d overwritten (%v)", name, j, len(h), h[j])
+			}
+		}
+	}
+	return h[guard : guard+n]
+}
+
+// guardBuf is guarded as one value: View is what a kernel gets, Host reads the middle back
+// and fails t if a guard changed; all is the whole buffer (Free it).
 type guardBuf struct {
-	all  *Buffer[float32]
-	g, n int
+	all, mid *Buffer[float32]
 }
 
 func newGuardBuf(t *testing.T, init []float32) *guardBuf {
-	const g = 7
-	h := make([]float32, len(init)+2*g)
-	for i := range h {
-		h[i] = math.Float32frombits(guardBits)
-	}
-	copy(h[g:], init)
-	return &guardBuf{all: MustFromHost(h), g: g, n: len(init)}
+	t.Helper()
+	all, mid := guarded(t, len(init), init)
+	return &guardBuf{all: all, mid: mid}
 }
 
-func (b *guardBuf) View() *Buffer[float32] { return b.all.Slice(b.g, b.g+b.n) }
+func (b *guardBuf) View() *Buffer[float32] { return b.mid }
 
 // Host returns the view's contents and fails t if a guard element changed.
 func (b *guardBuf) Host(t *testing.T, name string) []float32 {
 	t.Helper()
-	h, err := b.all.Host()
-	must(err)
-	for i := range h {
-		if (i < b.g || i >= b.g+b.n) && math.Float32bits(h[i]) != guardBits {
-			t.Errorf("%s: guard element %d of %d overwritten (%v)", name, i-b.g, b.n, h[i])
-		}
-	}
-	return h[b.g : b.g+b.n]
+	return peekGuarded(t, name, b.all)
 }
 
 // cmpVec fails t at the first i with |got−want| > atol + rtol·|want| and returns the

@@ -150,7 +150,6 @@ func BinaryPointMagManyBuf(out, s, q, y1, y2 *Buffer[float64]) error {
 	return check("binary point mag many", C.mlcu_binary_point_mag_many(ptrF64(out), ptrF64(s), ptrF64(q), ptrF64(y1), ptrF64(y2), C.long(n)))
 }
 
-
 // RayShootCountsBuf runs inverse ray shooting for the binary b over the source rectangle
 // [x0, x1] × [y0, y1] (reference frame, Einstein radii of the total mass) with nx × ny
 // pixels and raysPerPixel rays per pixel area at magnification 1, on the device, and

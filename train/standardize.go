@@ -231,4 +231,3 @@ func (st Standardizer) WrapPeriodic(y []float64) bool {
 	}
 	return changed
 }
-
