@@ -60,16 +60,26 @@ Example:
 // maxBenchEvents bounds --events.
 const maxBenchEvents = 1_000_000
 
-func runBenchLens(c *ucli.Context) error {
-	const cmd = "bench lens"
+// benchEventArgs checks the arguments the lens and simulate benchmarks share: no
+// positional arguments, --events in [1, maxBenchEvents] and --tol.
+func benchEventArgs(c *ucli.Context, cmd string) (n int, tol float64, err error) {
 	if err := noArgs(c, cmd); err != nil {
-		return err
+		return 0, 0, err
 	}
-	n, tol := c.Int("events"), c.Float64("tol")
+	n, tol = c.Int("events"), c.Float64("tol")
 	if n < 1 || n > maxBenchEvents {
-		return fail(cmd, "--events = %d must be between 1 and %d", n, maxBenchEvents)
+		return 0, 0, fail(cmd, "--events = %d must be between 1 and %d", n, maxBenchEvents)
 	}
 	if err := checkTol(cmd, tol); err != nil {
+		return 0, 0, err
+	}
+	return n, tol, nil
+}
+
+func runBenchLens(c *ucli.Context) error {
+	const cmd = "bench lens"
+	n, tol, err := benchEventArgs(c, cmd)
+	if err != nil {
 		return err
 	}
 	evs := bench.Events(n, c.Uint64("seed"))

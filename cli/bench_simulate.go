@@ -45,14 +45,8 @@ Examples:
 
 func runBenchSimulate(c *ucli.Context) error {
 	const cmd = "bench simulate"
-	if err := noArgs(c, cmd); err != nil {
-		return err
-	}
-	n, tol := c.Int("events"), c.Float64("tol")
-	if n < 1 || n > maxBenchEvents {
-		return fail(cmd, "--events = %d must be between 1 and %d", n, maxBenchEvents)
-	}
-	if err := checkTol(cmd, tol); err != nil {
+	n, tol, err := benchEventArgs(c, cmd)
+	if err != nil {
 		return err
 	}
 	ss, err := train.SplitSeed(c.Uint64("seed"), "train")
