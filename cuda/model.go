@@ -9,7 +9,6 @@ import "C"
 
 import (
 	"fmt"
-	"unsafe"
 
 	"github.com/mlcu/mlcu/nn"
 )
@@ -126,15 +125,12 @@ func (a *modelActs) free() {
 }
 
 // view returns the device view of the host slice v, a view into the host flat slice flat
-// (the same offsets in dev, which mirrors flat).
+// (the same offsets in dev, which mirrors flat), or nil when v is empty.
 func view(dev *F32, flat, v []float32) *F32 {
 	if len(v) == 0 {
 		return nil
 	}
-	off := int((uintptr(unsafe.Pointer(&v[0])) - uintptr(unsafe.Pointer(&flat[0]))) / 4)
-	if off < 0 || off+len(v) > len(flat) {
-		panic("cuda: view: slice outside its flat buffer")
-	}
+	off := nn.OffsetIn(flat, v)
 	return dev.Slice(off, off+len(v))
 }
 

@@ -323,7 +323,7 @@ func (m *Model[T]) ParamTensors() []NamedTensor[T] {
 	fs, ms := c.Featurizer, c.Flow.MADE()
 	var ts []NamedTensor[T]
 	add := func(name string, v []T, shape ...int) {
-		ts = append(ts, NamedTensor[T]{Name: name, Shape: shape, Offset: offsetIn(m.Params, v), Data: v})
+		ts = append(ts, NamedTensor[T]{Name: name, Shape: shape, Offset: OffsetIn(m.Params, v), Data: v})
 	}
 	for i, b := range m.Feat.Blocks {
 		s := fs.Block(i)
@@ -380,16 +380,19 @@ func (m *Model[T]) BufferTensors() []NamedTensor[T] {
 		for j, bn := range bns {
 			p := fmt.Sprintf("featurizer.block%d.%s.", i, names[j])
 			ts = append(ts,
-				NamedTensor[T]{Name: p + "running_mean", Shape: []int{len(bn.RunMean)}, Offset: offsetIn(m.Buffers, bn.RunMean), Data: bn.RunMean},
-				NamedTensor[T]{Name: p + "running_var", Shape: []int{len(bn.RunVar)}, Offset: offsetIn(m.Buffers, bn.RunVar), Data: bn.RunVar})
+				NamedTensor[T]{Name: p + "running_mean", Shape: []int{len(bn.RunMean)}, Offset: OffsetIn(m.Buffers, bn.RunMean), Data: bn.RunMean},
+				NamedTensor[T]{Name: p + "running_var", Shape: []int{len(bn.RunVar)}, Offset: OffsetIn(m.Buffers, bn.RunVar), Data: bn.RunVar})
 		}
 	}
 	return ts
 }
 
-// offsetIn returns the index in flat of v's first element; v must be a non-empty view of
-// flat (the address arithmetic never turns an integer back into a pointer).
-func offsetIn[T Float](flat, v []T) int {
+// OffsetIn returns the index in flat of v's first element, or −1 when v is empty; v must be
+// a view of flat (it panics otherwise). The named views of a model's flat buffers (Feat,
+// Flow's blocks) map to the same offsets in any mirror of those buffers, such as the CUDA
+// backend's device copies. The address arithmetic never turns an integer back into a
+// pointer.
+func OffsetIn[T Float](flat, v []T) int {
 	if len(v) == 0 {
 		return -1
 	}
@@ -397,7 +400,7 @@ func offsetIn[T Float](flat, v []T) int {
 	d := uintptr(unsafe.Pointer(&v[0])) - uintptr(unsafe.Pointer(&flat[0]))
 	off := int(d / unsafe.Sizeof(z))
 	if off < 0 || off+len(v) > len(flat) {
-		panic("nn: offsetIn: view outside its flat slice")
+		panic("nn: OffsetIn: view outside its flat slice")
 	}
 	return off
 }
