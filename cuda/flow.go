@@ -27,6 +27,7 @@ type FlowSampler struct {
 
 	eff    *Buffer[float32] // masked parameters, nn's flat layout
 	packed *Buffer[float32] // the blocks' masked weights in the kernel's layout (mlcu_maf_pack)
+	lo     madeOffsets      // one block's layout in eff
 	order  *Buffer[int32]   // (NB, D)
 	mix    *Buffer[float32] // (3, D, K) means, σ, cumulative weights
 	cterm  *Buffer[float32] // (NB, E, H) context terms of the current call
@@ -38,7 +39,7 @@ type FlowSampler struct {
 // NewFlowSampler uploads f (see Refresh) and returns its sampler.
 func NewFlowSampler(f *nn.MAF[float32]) (*FlowSampler, error) {
 	s := f.Shape
-	fs := &FlowSampler{Shape: s, TileRows: 32, Threads: 256, host: f}
+	fs := &FlowSampler{Shape: s, TileRows: 32, Threads: 256, host: f, lo: madeLayout(s.MADE())}
 	var err error
 	if fs.eff, err = Alloc[float32](s.NumParams()); err != nil {
 		return nil, err
@@ -150,7 +151,7 @@ func (fs *FlowSampler) contextTermsDevice(ctx *Buffer[float32], E int) error {
 			return err
 		}
 	}
-	lo := madeLayout(s.MADE())
+	lo := fs.lo
 	for b := range s.NB {
 		w := fs.eff.Slice(b*lo.N, (b+1)*lo.N)
 		ct := fs.cterm.Slice(b*E*s.H, (b+1)*E*s.H)

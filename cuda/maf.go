@@ -21,6 +21,7 @@ import (
 type MAF struct {
 	Shape nn.MAFShape
 	B     int
+	lo    madeOffsets // one block's layout
 
 	mask   *F32   // (NumParams) 1, or the MADE mask of a masked weight
 	eff    *F32   // (NumParams) params ⊙ mask
@@ -37,8 +38,8 @@ type MAF struct {
 	all    []*F32
 }
 
-// madeOffsets are the offsets of one block's tensors inside its parameter slice
-// (nn.MADEParams' order).
+// madeOffsets are the offsets of one block's tensors inside its parameter slice, read off
+// nn.NewMADEParams' views (so they follow nn's layout); Wc is −1 without context.
 type madeOffsets struct {
 	W0, Wc, B0, Wo, Bo int
 	Wh, Bh             []int
@@ -46,23 +47,21 @@ type madeOffsets struct {
 }
 
 func madeLayout(s nn.MADEShape) madeOffsets {
-	D, C, H := s.D, s.C, s.H
-	o := madeOffsets{W0: 0, Wc: H * D, B0: H*D + H*C}
-	p := o.B0 + H
-	for range s.L - 1 {
-		o.Wh = append(o.Wh, p)
-		o.Bh = append(o.Bh, p+H*H)
-		p += H*H + H
+	flat := make([]float32, s.NumParams())
+	p := nn.NewMADEParams(s, flat)
+	at := func(v []float32) int { return nn.OffsetIn(flat, v) }
+	o := madeOffsets{W0: at(p.W0), Wc: at(p.Wc), B0: at(p.B0), Wo: at(p.Wo), Bo: at(p.Bo), N: len(flat)}
+	for l := range p.Wh {
+		o.Wh = append(o.Wh, at(p.Wh[l]))
+		o.Bh = append(o.Bh, at(p.Bh[l]))
 	}
-	o.Wo, o.Bo = p, p+2*D*H
-	o.N = o.Bo + 2*D
 	return o
 }
 
 // NewMAF allocates the workspace of f for up to B rows and uploads its masks.
 func NewMAF(f *nn.MAF[float32], B int) (*MAF, error) {
 	s := f.Shape
-	m := &MAF{Shape: s, B: B}
+	m := &MAF{Shape: s, B: B, lo: madeLayout(s.MADE())}
 	alloc := func(n int) *F32 {
 		if n == 0 {
 			n = 1
@@ -100,7 +99,7 @@ func NewMAF(f *nn.MAF[float32], B int) (*MAF, error) {
 	for i := range mask {
 		mask[i] = 1
 	}
-	lo := madeLayout(s.MADE())
+	lo := m.lo
 	for b, md := range f.Made {
 		base := b * lo.N
 		copy(mask[base+lo.W0:], md.M0)
@@ -140,7 +139,7 @@ func (m *MAF) LogProb(logp, params, theta, ctx *F32, B int) error {
 	if err := m.X[0].Slice(0, B*D).CopyFrom(theta); err != nil {
 		return err
 	}
-	lo := madeLayout(s.MADE())
+	lo := m.lo
 	for b := range s.NB {
 		w := m.eff.Slice(b*lo.N, (b+1)*lo.N)
 		at := func(off, n int) *F32 { return w.Slice(off, off+n) }
@@ -195,7 +194,7 @@ func (m *MAF) LogProb(logp, params, theta, ctx *F32, B int) error {
 func (m *MAF) Backward(dparams, dtheta, dctx, dlogp, params, ctx *F32, B int) error {
 	s := m.Shape
 	D, C, H := s.D, s.C, s.H
-	lo := madeLayout(s.MADE())
+	lo := m.lo
 	du, dx := m.rows(m.dX[0], B, D), m.rows(m.dX[1], B, D)
 	if err := du.Zero(); err != nil {
 		return err
