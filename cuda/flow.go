@@ -74,8 +74,8 @@ func (fs *FlowSampler) Free() {
 }
 
 // Refresh uploads the flow's current parameters: the masked copy of the blocks (the
-// effective weights W⊙M), and the base's tables computed in float64 as nn does — means,
-// σ = exp(log-scale) and the cumulative component weights normalised to end at 1.
+// effective weights W⊙M), packed for the kernel, and the base's tables — means,
+// σ = exp(log-scale) and nn.MixtureCumWeights normalised to end at exactly 1.
 func (fs *FlowSampler) Refresh() error {
 	f, s := fs.host, fs.Shape
 	fs.hEff = append(fs.hEff[:0], f.Params...)
@@ -90,27 +90,15 @@ func (fs *FlowSampler) Refresh() error {
 		return err
 	}
 	D, K := s.D, s.K
+	cum := nn.MixtureCumWeights(f.Base, D, K)
 	mix := make([]float32, 3*D*K)
+	for j := range D * K {
+		i := j / K
+		mix[j] = f.Base.Means[j]
+		mix[D*K+j] = float32(math.Exp(float64(f.Base.LogScales[j])))
+		mix[2*D*K+j] = float32(cum[j] / cum[i*K+K-1])
+	}
 	for i := range D {
-		l := f.Base.Logits[i*K : (i+1)*K]
-		mx := math.Inf(-1)
-		for _, v := range l {
-			mx = math.Max(mx, float64(v))
-		}
-		w := make([]float64, K)
-		tot := 0.0
-		for k, v := range l {
-			w[k] = math.Exp(float64(v) - mx)
-			tot += w[k]
-		}
-		c := 0.0
-		for k := range K {
-			j := i*K + k
-			c += w[k]
-			mix[j] = f.Base.Means[j]
-			mix[D*K+j] = float32(math.Exp(float64(f.Base.LogScales[j])))
-			mix[2*D*K+j] = float32(c / tot)
-		}
 		mix[2*D*K+i*K+K-1] = 1
 	}
 	return fs.mix.Upload(mix)

@@ -164,14 +164,12 @@ func MixtureBackward[T Float](du []T, dp MixtureParams[T], dlogp, resp, u []T, p
 	}
 }
 
-// MixtureSample draws B rows u (B, D) from the base with src: for each row and dimension in
-// order, a component k by inverting the cumulative weights at src.Uniform(), then
-// u = m_ik + σ_ik·src.Normal() (three raw outputs per value).
-func MixtureSample[T Float](u []T, p MixtureParams[T], B, D, K int, src *rng.Source) {
-	MixtureShape{D, K}.check()
-	flowCheckLen("MixtureSample", "u", len(u), B*D)
+// MixtureCumWeights returns the cumulative component weights (D, K) of the base,
+// Σ_{k' ≤ k} w_ik' (the last of each row is 1 up to rounding): what MixtureSample inverts,
+// and what the CUDA sampler uploads.
+func MixtureCumWeights[T Float](p MixtureParams[T], D, K int) []float64 {
 	logw, _, _ := mixtureTables(p, D, K)
-	cum := make([]float64, D*K) // (D, K) cumulative weights
+	cum := make([]float64, D*K)
 	for i := range D {
 		c := 0.0
 		for k := range K {
@@ -179,6 +177,16 @@ func MixtureSample[T Float](u []T, p MixtureParams[T], B, D, K int, src *rng.Sou
 			cum[i*K+k] = c
 		}
 	}
+	return cum
+}
+
+// MixtureSample draws B rows u (B, D) from the base with src: for each row and dimension in
+// order, a component k by inverting the cumulative weights at src.Uniform(), then
+// u = m_ik + σ_ik·src.Normal() (three raw outputs per value).
+func MixtureSample[T Float](u []T, p MixtureParams[T], B, D, K int, src *rng.Source) {
+	MixtureShape{D, K}.check()
+	flowCheckLen("MixtureSample", "u", len(u), B*D)
+	cum := MixtureCumWeights(p, D, K)
 	for b := range B {
 		for i := range D {
 			c := cum[i*K : (i+1)*K]
