@@ -50,11 +50,12 @@ directory holding another dataset (other seed, split, prior, --n or shards) is r
 Ctrl-C stops cleanly: the shard in progress leaves no file, and the exit status is 130.
 
 --device cuda computes the curves on the GPU in batches of up to 64 events (point source,
-quadrupole and the choice of method on the device; the --workers goroutines integrate the
-contours of the points near a caustic on the CPU). The curves are the CPU's to float64
-rounding, so the stored float32 values are the same (see the README), and shards computed on
-the CPU and on a GPU may be mixed in one dataset. --device auto takes the GPU when this mlcu
-was built with CUDA and one is present.
+quadrupole, the choice of method and the contour integrals near caustics on the device; the
+--workers goroutines integrate on the CPU the few contours the device cannot certify). The
+values agree with the CPU's within the tolerance (a stored float32 value differs by one
+step in a few per 10,000; see the README), so shards computed on the CPU and on a GPU may be
+mixed in one dataset. --device auto takes the GPU when this mlcu was built with CUDA and one
+is present.
 
 With --show K, writes K PNG figures to --out instead: simulated events (or the first K of
 the dataset --data DIR) cropped to a random 72-day window with noise at a random SNR, as the
