@@ -26,8 +26,8 @@ issue's prior with log10 q ~ U(-3, 0)), each a 14,400-point (144-day) finite-sou
 work divides evenly among the workers). The events are those of 'mlcu simulate --seed SEED'.
 
 With --device cuda, the events go to the GPU in batches of 64, as 'mlcu simulate --device
-cuda' sends them, with all of this machine's cores integrating the points near caustics on
-the host, and it prints events per second for the whole machine (GPU and cores), the share of
+cuda' sends them (contours near caustics integrated on the device), with all of this
+machine's cores integrating the contours the device cannot certify, and it prints events per second for the whole machine (GPU and cores), the share of
 magnifications the host integrated, and the time for 100,000 events. --device auto and cpu
 time the CPU as above.
 
