@@ -85,18 +85,10 @@ func runBenchSamples(c *ucli.Context) error {
 	for i := range x {
 		x[i] = float32(1 + 0.01*src.Normal())
 	}
-	// Featurizer: time Sample with one draw, minus nothing (the single draw is negligible).
-	one := make([]float32, mc.Flow.D)
-	m.Sample(one, x, 1, src) // warm-up: allocations
-	reps := 3
-	start := time.Now()
-	for range reps {
-		m.Sample(one, x, 1, src)
-	}
-	featMS := time.Since(start).Seconds() * 1e3 / float64(reps)
 	out := make([]float32, n*mc.Flow.D)
 	device := "cpu"
-	var el float64
+	var el, featMS float64
+	var start time.Time
 	if ch.CUDA {
 		device = "cuda (" + cuda.BuildName() + ")"
 		draw, free, err := NewDrawer(m, ch, 1)
@@ -123,6 +115,16 @@ func runBenchSamples(c *ucli.Context) error {
 		}
 		el = time.Since(start).Seconds() - featMS/1e3
 	} else {
+		// Featurizer: time Sample with one draw, minus nothing (the single draw is
+		// negligible).
+		one := make([]float32, mc.Flow.D)
+		m.Sample(one, x, 1, src) // warm-up: allocations
+		const reps = 3
+		start = time.Now()
+		for range reps {
+			m.Sample(one, x, 1, src)
+		}
+		featMS = time.Since(start).Seconds() * 1e3 / reps
 		start = time.Now()
 		m.Sample(out, x, n, src)
 		el = time.Since(start).Seconds() - featMS/1e3

@@ -44,7 +44,7 @@ func Choose(device string) (Choice, error) {
 	case "auto":
 		switch {
 		case !Available():
-			return Choice{Reason: "cpu: this mlcu was built without CUDA (make cuda builds it with)"}, nil
+			return Choice{Reason: "cpu: this mlcu was built without CUDA (`make cuda` builds it with CUDA)"}, nil
 		case Emulated():
 			return Choice{Reason: "cpu: this is the emulation build (-tags cudaemu); --device cuda runs the emulated kernels"}, nil
 		}
