@@ -73,10 +73,20 @@ type guardBuf struct {
 	all, mid *Buffer[float32]
 }
 
+// newGuardBuf returns a guarded copy of init, freed when t ends.
 func newGuardBuf(t *testing.T, init []float32) *guardBuf {
 	t.Helper()
 	all, mid := guarded(t, len(init), init)
+	t.Cleanup(all.Free)
 	return &guardBuf{all: all, mid: mid}
+}
+
+// onDevice returns a device copy of h, freed when t ends.
+func onDevice[T Elem](t *testing.T, h []T) *Buffer[T] {
+	t.Helper()
+	b := MustFromHost(h)
+	t.Cleanup(b.Free)
+	return b
 }
 
 func (b *guardBuf) View() *Buffer[float32] { return b.mid }

@@ -52,11 +52,11 @@ func TestMAFTrainingParity(t *testing.T) {
 			m, err := NewMAF(f, c.W)
 			must(err)
 			defer m.Free()
-			params := MustFromHost(f.Params)
-			dTheta := MustFromHost(theta)
+			params := onDevice(t, f.Params)
+			dTheta := onDevice(t, theta)
 			var dCtx *F32
 			if s.C > 0 {
-				dCtx = MustFromHost(ctx)
+				dCtx = onDevice(t, ctx)
 			}
 			gLogp := newGuardBuf(t, make([]float32, B))
 			must(m.LogProb(gLogp.View(), params, dTheta, dCtx, B))
@@ -67,7 +67,7 @@ func TestMAFTrainingParity(t *testing.T) {
 				gDctx = newGuardBuf(t, dctx0)
 				dctxView = gDctx.View()
 			}
-			must(m.Backward(gGrads.View(), gDth.View(), dctxView, MustFromHost(dlogp), params, dCtx, B))
+			must(m.Backward(gGrads.View(), gDth.View(), dctxView, onDevice(t, dlogp), params, dCtx, B))
 			m1 := cmpVec(t, "logp", gLogp.Host(t, "logp"), logp, 1e-4, 1e-4)
 			m2 := cmpVec(t, "dparams", gGrads.Host(t, "dparams"), grads, 2e-4, 2e-4)
 			m3 := cmpVec(t, "dtheta", gDth.Host(t, "dtheta"), dth, 2e-4, 2e-4)

@@ -5,6 +5,7 @@ package cuda
 import (
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -19,5 +20,15 @@ func TestMain(m *testing.M) {
 	if ds, err := Devices(); err == nil && len(ds) > 0 {
 		fmt.Fprintf(os.Stderr, "cuda tests on %s (sm_%d%d, emulated: %v)\n", ds[0].Name, ds[0].CCMajor, ds[0].CCMinor, Emulated())
 	}
-	os.Exit(m.Run())
+	// Every test must free the device memory it allocates (directly or through the package's
+	// types): a buffer still live after the run is a leak, reported with where it was made.
+	trackAllocations(true)
+	code := m.Run()
+	if live := liveAllocations(); len(live) > 0 {
+		fmt.Fprintf(os.Stderr, "cuda tests: device memory never freed:\n%s\n", strings.Join(live, "\n"))
+		if code == 0 {
+			code = 1
+		}
+	}
+	os.Exit(code)
 }

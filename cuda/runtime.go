@@ -4,7 +4,9 @@ package cuda
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../kernels
-#cgo cudaemu LDFLAGS: ${SRCDIR}/../build/cudaemu/libmlcu_cudaemu.a -lstdc++ -lm -lpthread
+#cgo cudaemu,!mlcu_asan,!mlcu_tsan LDFLAGS: ${SRCDIR}/../build/cudaemu/libmlcu_cudaemu.a -lstdc++ -lm -lpthread
+#cgo cudaemu,mlcu_asan LDFLAGS: ${SRCDIR}/../build/cudaemu-asan/libmlcu_cudaemu.a -fsanitize=address,undefined -lstdc++ -lm -lpthread
+#cgo cudaemu,mlcu_tsan LDFLAGS: ${SRCDIR}/../build/cudaemu-tsan/libmlcu_cudaemu.a -fsanitize=thread -lstdc++ -lm -lpthread
 #cgo cuda LDFLAGS: ${SRCDIR}/../build/cuda/libmlcu_cuda.a -L/usr/local/cuda/lib64 -L/usr/lib/x86_64-linux-gnu -lcudart_static -ldl -lrt -lpthread -lstdc++ -lm
 #include <stdlib.h>
 #include "mlcu_cuda.h"
@@ -136,6 +138,7 @@ func Alloc[T Elem](n int) (*Buffer[T], error) {
 	if err := check("malloc", C.mlcu_malloc(&b.ptr, C.size_t(n)*C.size_t(unsafe.Sizeof(zero)))); err != nil {
 		return nil, err
 	}
+	trackAlloc(b.ptr, n*int(unsafe.Sizeof(zero)))
 	return b, nil
 }
 
@@ -172,6 +175,7 @@ func (b *Buffer[T]) Len() int { return b.n }
 // Free releases the device memory; the buffer must not be used afterwards.
 func (b *Buffer[T]) Free() {
 	if b != nil && b.ptr != nil {
+		trackFree(b.ptr)
 		C.mlcu_free(b.ptr)
 		b.ptr = nil
 		b.n = 0

@@ -2,7 +2,10 @@
 
 package cuda
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 // TestSelftest runs kernels/selftest.cu and checks each thread's results against the CUDA
 // semantics computed here: the emulation must agree with them exactly, as a GPU does.
@@ -55,6 +58,41 @@ func TestSelftest(t *testing.T) {
 						t.Errorf("%+v block %d thread %d: out[%d] = %d, want %d", c, b, th, j, o[j], w)
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestSelftestSharedMemoryOptIn: a kernel may use up to 48 KiB of dynamic shared memory as it
+// is, more only after cudaFuncSetAttribute raised its limit; the launch fails otherwise with
+// cudaErrorInvalidValue. The emulation enforces the rule, so a kernel that forgets the
+// opt-in fails here as it would on a GPU; 100 KiB fits every supported GPU (sm_80: 163 KiB).
+func TestSelftestSharedMemoryOptIn(t *testing.T) {
+	out := MustAlloc[int32](32)
+	defer out.Free()
+	for _, c := range []struct {
+		bytes int
+		optin bool
+		ok    bool
+	}{{48 * 1024, false, true}, {100 * 1024, false, false}, {100 * 1024, true, true}} {
+		must(out.Zero())
+		err := selftestSmem(out, c.bytes, c.optin)
+		if !c.ok {
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Code != 1 {
+				t.Errorf("%d bytes without the opt-in: error %v, want cudaErrorInvalidValue (1)", c.bytes, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%d bytes, opt-in %v: %v", c.bytes, c.optin, err)
+			continue
+		}
+		got, err := out.Host()
+		must(err)
+		for th, v := range got {
+			if want := int32((th+1)%32 + 1); v != want {
+				t.Errorf("%d bytes, opt-in %v: thread %d read %d, want %d", c.bytes, c.optin, th, v, want)
 			}
 		}
 	}

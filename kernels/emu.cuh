@@ -2,21 +2,33 @@
 // compiled by the host C++ compiler (C++17) against this header instead of nvcc, so that
 // machines without a GPU (CI, laptops) execute every kernel line for line:
 //
-//   - a launch runs its blocks one after another; a block's threads are real OS threads
-//     (from a pool kept between launches; the launching thread plays thread 0);
+//   - a launch runs its blocks one after another (first to last, or last to first with
+//     MLCU_EMU_BLOCK_ORDER=reverse); a block's threads are real OS threads (from a pool kept
+//     between launches; the launching thread plays thread 0);
 //   - __syncthreads() is a barrier over the block's threads that have not returned (as on
 //     Volta and later, threads that exit no longer count);
 //   - __shared__ variables are static storage, so every thread of a block sees the same
-//     array; launches are serialised by one mutex, so no two blocks ever share it;
+//     array; the emulated device runs one operation (launch, copy, allocation) at a time,
+//     in the order the host issues them (one mutex, as the default stream orders them), so
+//     no two blocks ever share it;
 //   - dynamic shared memory (MLCU_DYNAMIC_SHARED) is one buffer per launch;
 //   - warp shuffles and votes exchange values through a per-warp buffer between two
 //     warp-wide barriers, so every lane of a warp must take part (the full-mask,
 //     converged use that mlcu's kernels make of them);
 //   - atomics are host atomics (__atomic builtins, compare-and-swap loops for floats);
-//   - the runtime calls mlcu uses (cudaMalloc, cudaMemcpy, ...) act on host memory.
+//   - the runtime calls mlcu uses (cudaMalloc, cudaMemcpy, ...) act on host memory; fresh
+//     allocations and dynamic shared memory are filled with 0xff bytes (NaN, −1), not the
+//     zeros malloc tends to give, so reading memory nobody wrote shows in the results;
+//   - a launch checks what a GPU checks: block and grid sizes, and dynamic shared memory
+//     above 48 KiB only after the kernel opted in (cudaFuncSetAttribute).
 //
 // It emulates semantics, not speed: a launch of G blocks of T threads costs G·T thread
-// switches per barrier. Tests use small sizes. It does not detect data races.
+// switches per barrier. Tests use small sizes. Built with a sanitizer (make
+// test-cudaemu-asan, test-cudaemu-tsan) it checks what compute-sanitizer checks on a GPU:
+// out-of-bounds and use-after-free accesses to global, shared and local memory (ASan), and
+// data races between a block's threads that no barrier, shuffle or atomic orders (TSan; the
+// lanes of a warp are separate threads here, so code that assumes lock-step warps without
+// __syncwarp is reported, as it is wrong on Volta and later).
 #pragma once
 #ifndef MLCU_CUDA_EMU
 #error "emu.cuh is the emulation build's header; include common.cuh instead"
@@ -30,6 +42,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -120,15 +133,19 @@ inline unsigned int linear_tid() {
 
 inline void* dyn_smem() { return tl_block->dyn.data(); }
 
-// launch_mutex serialises launches: __shared__ is static storage.
-inline std::mutex& launch_mutex() {
+// device_mutex serialises the emulated device's operations (launches, copies, allocations):
+// __shared__ is static storage, and operations issued one after another from different host
+// threads (a goroutine moves between OS threads) are ordered as the default stream orders
+// them, which is also the order a race detector must see.
+inline std::mutex& device_mutex() {
 	static std::mutex m;
 	return m;
 }
 
-// last_launch_error is the sticky error of the last launch (cudaGetLastError).
+// last_launch_error is the calling host thread's last launch error (cudaGetLastError is per
+// host thread in CUDA's runtime too).
 inline int& last_launch_error() {
-	static int e = 0;
+	static thread_local int e = 0;
 	return e;
 }
 
@@ -196,8 +213,38 @@ inline thread_pool& pool() {
 	return *p;
 }
 
-// launch runs body (the kernel call with its arguments) over grid × block.
-inline void launch(dim3 grid, dim3 block, size_t smem, const std::function<void()>& body) {
+// reverse_blocks reports whether launches run their blocks last to first
+// (MLCU_EMU_BLOCK_ORDER=reverse). A GPU runs blocks in any order and at once; a kernel whose
+// result depends on the order (a block that reads what another block of the same launch
+// writes) gives different results in the two orders, which the parity tests catch.
+inline bool reverse_blocks() {
+	static const bool r = [] {
+		const char* v = std::getenv("MLCU_EMU_BLOCK_ORDER");
+		return v != nullptr && std::strcmp(v, "reverse") == 0;
+	}();
+	return r;
+}
+
+// kDefaultDynamicSmem is the dynamic shared memory a kernel may use without opting in: a
+// launch with more fails on a GPU unless cudaFuncSetAttribute(kernel,
+// cudaFuncAttributeMaxDynamicSharedMemorySize, n) raised that kernel's limit first.
+constexpr size_t kDefaultDynamicSmem = 48 * 1024;
+
+// smem_optin holds each kernel's raised dynamic shared memory limit (cudaFuncSetAttribute).
+inline std::map<const void*, size_t>& smem_optin() {
+	static std::map<const void*, size_t> m;
+	return m;
+}
+
+// poison fills memory a GPU leaves undefined (fresh allocations, dynamic shared memory)
+// with 0xff bytes: NaN as float or double, -1 as an integer, so a kernel that reads memory
+// nobody wrote gives a wrong result here too instead of the zeros malloc tends to return.
+inline void poison(void* p, size_t n) { std::memset(p, 0xff, n); }
+
+// launch runs body (the kernel call with its arguments) over grid × block, with the limits a
+// GPU enforces (block size, grid size, shared memory and its opt-in); kernel identifies the
+// kernel for the opt-in.
+inline void launch(const void* kernel, dim3 grid, dim3 block, size_t smem, const std::function<void()>& body) {
 	long nthreads = long(block.x) * block.y * block.z;
 	long nblocks = long(grid.x) * grid.y * grid.z;
 	if (nthreads < 1 || nthreads > 1024 || nblocks < 1 || block.z > 64 || grid.y > 65535 ||
@@ -205,13 +252,21 @@ inline void launch(dim3 grid, dim3 block, size_t smem, const std::function<void(
 		last_launch_error() = 9; // cudaErrorInvalidConfiguration
 		return;
 	}
-	std::lock_guard<std::mutex> lk(launch_mutex());
+	std::lock_guard<std::mutex> lk(device_mutex());
+	if (smem > kDefaultDynamicSmem) {
+		auto it = smem_optin().find(kernel);
+		if (it == smem_optin().end() || it->second < smem) {
+			last_launch_error() = 1; // cudaErrorInvalidValue, as a GPU answers
+			return;
+		}
+	}
 	block_state st;
 	st.nthreads = int(nthreads);
 	int nwarps = int((nthreads + 31) / 32);
 	st.warp = std::vector<barrier>(nwarps);
 	st.exchange.assign(size_t(nwarps) * 32, 0);
-	st.dyn.assign(smem + 16, 0);
+	st.dyn.assign(std::max<size_t>(smem, 1), 0); // exact size: a sanitizer sees an overrun
+	poison(st.dyn.data(), st.dyn.size());
 	barrier block_end;
 	auto reset_block = [&] {
 		st.sync.reset(int(nthreads));
@@ -225,7 +280,8 @@ inline void launch(dim3 grid, dim3 block, size_t smem, const std::function<void(
 		blockDim = block;
 		gridDim = grid;
 		threadIdx = uint3{t % block.x, (t / block.x) % block.y, t / (block.x * block.y)};
-		for (long b = 0; b < nblocks; b++) {
+		for (long i = 0; i < nblocks; i++) {
+			long b = reverse_blocks() ? nblocks - 1 - i : i;
 			blockIdx = uint3{unsigned(b % grid.x), unsigned((b / grid.x) % grid.y),
 			                 unsigned(b / (long(grid.x) * grid.y))};
 			body();
@@ -418,22 +474,31 @@ struct cudaDeviceProp {
 enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
 
 inline cudaError_t cudaMalloc(void** p, size_t n) {
+	std::lock_guard<std::mutex> lk(mlcu_emu::device_mutex());
 	*p = std::malloc(n == 0 ? 1 : n);
-	return *p ? cudaSuccess : cudaErrorMemoryAllocation;
+	if (!*p) return cudaErrorMemoryAllocation;
+	mlcu_emu::poison(*p, n);
+	return cudaSuccess;
 }
 inline cudaError_t cudaFree(void* p) {
+	std::lock_guard<std::mutex> lk(mlcu_emu::device_mutex());
 	std::free(p);
 	return cudaSuccess;
 }
 inline cudaError_t cudaMemcpy(void* dst, const void* src, size_t n, cudaMemcpyKind) {
+	std::lock_guard<std::mutex> lk(mlcu_emu::device_mutex());
 	if (n) std::memmove(dst, src, n);
 	return cudaSuccess;
 }
 inline cudaError_t cudaMemset(void* p, int v, size_t n) {
+	std::lock_guard<std::mutex> lk(mlcu_emu::device_mutex());
 	std::memset(p, v, n);
 	return cudaSuccess;
 }
-inline cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+inline cudaError_t cudaDeviceSynchronize() {
+	std::lock_guard<std::mutex> lk(mlcu_emu::device_mutex());
+	return cudaSuccess;
+}
 inline cudaError_t cudaGetLastError() {
 	int e = mlcu_emu::last_launch_error();
 	mlcu_emu::last_launch_error() = 0;
@@ -464,8 +529,11 @@ inline cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int d) {
 	return cudaSuccess;
 }
 template <typename F>
-inline cudaError_t cudaFuncSetAttribute(F, cudaFuncAttribute, int v) {
-	return v <= 227 * 1024 ? cudaSuccess : cudaErrorInvalidValue;
+inline cudaError_t cudaFuncSetAttribute(F* kernel, cudaFuncAttribute attr, int v) {
+	if (attr != cudaFuncAttributeMaxDynamicSharedMemorySize || v < 0 || v > 227 * 1024) return cudaErrorInvalidValue;
+	std::lock_guard<std::mutex> lk(mlcu_emu::device_mutex());
+	mlcu_emu::smem_optin()[reinterpret_cast<const void*>(kernel)] = size_t(v);
+	return cudaSuccess;
 }
 inline const char* cudaGetErrorString(cudaError_t e) {
 	switch (e) {
@@ -487,7 +555,8 @@ inline cudaError_t cudaRuntimeGetVersion(int* v) {
 }
 
 // MLCU_LAUNCH(kernel, grid, block, smem, args...): the one way mlcu launches a kernel.
-#define MLCU_LAUNCH(kernel, grid, block, smem, ...) \
-	::mlcu_emu::launch((grid), (block), (smem), [&] { kernel(__VA_ARGS__); })
+#define MLCU_LAUNCH(kernel, grid, block, smem, ...)                                          \
+	::mlcu_emu::launch(reinterpret_cast<const void*>(&kernel), (grid), (block), (smem), \
+	                   [&] { kernel(__VA_ARGS__); })
 // MLCU_DYNAMIC_SHARED(T, name): T* name points at the launch's dynamic shared memory.
 #define MLCU_DYNAMIC_SHARED(T, name) T* name = reinterpret_cast<T*>(::mlcu_emu::dyn_smem())

@@ -262,6 +262,13 @@ int mlcu_mixture_backward_f32(float* d_du, float* d_dparams, const float* d_dlog
  * shuffles, votes, barriers after early returns, shared memory and atomics; d_out (blocks,
  * threads, 8) int, d_count one int (zeroed by the caller); see selftest.cu for the layout. */
 int mlcu_selftest(int32_t* d_out, int32_t* d_count, int blocks, int threads, int keep);
+/* mlcu_selftest_smem launches one block of 32 threads with `bytes` of dynamic shared memory
+ * (a multiple of 4), after setting the kernel's limit to bytes (optin non-zero) or to the
+ * default 48 KiB; thread t writes
+ * t+1 at the end of the buffer (int index bytes/4 − 32 + t) and d_out[t] gets the value of
+ * thread (t+1)%32, read back after a barrier. Above 48 KiB without the opt-in the launch
+ * fails (cudaErrorInvalidValue) on a GPU and in emulation alike. */
+int mlcu_selftest_smem(int32_t* d_out, size_t bytes, int optin);
 
 #ifdef __cplusplus
 }

@@ -41,7 +41,25 @@ __global__ void selftest_kernel(int* out, int* count, int keep) {
 	o[7] = dyn[(t + 1) % keep];
 }
 
+// smem_kernel: see mlcu_selftest_smem.
+__global__ void smem_kernel(int* out, int n) {
+	MLCU_DYNAMIC_SHARED(int, dyn);
+	int t = threadIdx.x;
+	dyn[n - 32 + t] = t + 1;
+	__syncthreads();
+	out[t] = dyn[n - 32 + (t + 1) % 32];
+}
+
 } // namespace
+
+extern "C" int mlcu_selftest_smem(int32_t* d_out, size_t bytes, int optin) {
+	if (bytes % 4 != 0 || bytes < 32 * 4) return int(cudaErrorInvalidValue);
+	// Without the opt-in the limit goes back to the default (an earlier call may have raised it).
+	int limit = optin ? int(bytes) : 48 * 1024;
+	MLCU_TRY(cudaFuncSetAttribute(smem_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, limit));
+	MLCU_LAUNCH(smem_kernel, dim3(1), dim3(32), bytes, d_out, int(bytes / 4));
+	MLCU_LAUNCHED();
+}
 
 extern "C" int mlcu_selftest(int32_t* d_out, int32_t* d_count, int blocks, int threads, int keep) {
 	MLCU_LAUNCH(selftest_kernel, dim3(blocks), dim3(threads), size_t(threads) * sizeof(int), d_out, d_count, keep);
