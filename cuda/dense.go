@@ -56,8 +56,8 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a *F32, lda int, b *F
 }
 
 // gemmBatched runs Gemm on batch matrices, entry z at offset z·stride of each buffer (0: one
-// matrix shared by the batch), with the tile shape forced (1: 64×64, 2: 128×128) or chosen
-// by the library (0).
+// matrix shared by the batch), with the tile shape forced (1: 64×64, 2: 128×128, 3:
+// 32×128, 4: 128×128 in at most 128 registers) or chosen by the library (0).
 func gemmBatched(transA, transB bool, m, n, k int, alpha float32, a *F32, lda, sA int, b *F32, ldb, sB int, beta float32, c *F32, ldc, sC, batch, tile int) error {
 	if m < 0 || n < 0 || k < 0 || batch < 0 {
 		panic(fmt.Sprintf("cuda: Gemm: m, n, k, batch = %d, %d, %d, %d", m, n, k, batch))
@@ -89,6 +89,17 @@ func gemmBatched(transA, transB bool, m, n, k int, alpha float32, a *F32, lda, s
 	return check("sgemm", C.mlcu_sgemm_batched_tile(cbool(transA), cbool(transB), C.int(m), C.int(n), C.int(k), C.float(alpha),
 		ptrF32(a), C.long(lda), C.long(sA), ptrF32(b), C.long(ldb), C.long(sB), C.float(beta), ptrF32(c), C.long(ldc), C.long(sC),
 		C.int(batch), C.int(tile)))
+}
+
+// Fill sets every element of x to v.
+func Fill(x *F32, v float32) error {
+	return check("fill", C.mlcu_fill_f32(ptrF32(x), C.long(x.n), C.float(v)))
+}
+
+// gemmTileFor returns the tile code gemmBatched's automatic choice (tile 0) takes for a batch
+// of m×n products.
+func gemmTileFor(m, n, batch int) int {
+	return int(C.mlcu_sgemm_choose_tile(C.long(m), C.long(n), C.long(batch)))
 }
 
 // ReLUForward sets out = max(inp, 0) elementwise (nn.ReLUForward); out and inp have the same

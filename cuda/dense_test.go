@@ -84,7 +84,7 @@ func abs64(x []float64) []float64 {
 }
 
 // TestGemmParity checks Gemm against nn.Gemm in float32 and float64 on odd sizes, every
-// transposition, padded strides, alpha and beta (beta = 0 with NaN in C), both tile shapes.
+// transposition and tile shape, padded strides, alpha and beta (beta = 0 with NaN in C).
 //
 // Tolerance: per element, the first-order bound of a length-k sum (see the top of the
 // file) with Σ|terms| = |α|·Σ_p |a_ip|·|b_pj| + |β|·|c_ij|, computed by the same Gemm on
@@ -95,11 +95,10 @@ func TestGemmParity(t *testing.T) {
 	seed := uint64(1)
 	for _, sz := range sizes {
 		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
-			for _, ab := range [][2]float32{{1, 0}, {-0.75, 1.5}} {
-				tile := 1 + int(seed%2) // alternate the tile shapes across cases
-				if sz.m*sz.n > 5000 {
-					tile = 2 - int(seed%2) // and the other way round for the large ones
-				}
+			for tile := 1; tile <= 4; tile++ {
+				// α, β alternate across tiles, and the pattern flips from one transposition
+				// to the next, so every tile meets both (β = 0 with NaN in C, and β ≠ 0).
+				ab := [][2]float32{{1, 0}, {-0.75, 1.5}}[(seed+seed/4)%2]
 				seed++
 				name := fmt.Sprintf("m%d n%d k%d tA %v tB %v α %v β %v tile %d", sz.m, sz.n, sz.k, tr[0], tr[1], ab[0], ab[1], tile)
 				t.Run(name, func(t *testing.T) { gemmCase(t, sz.m, sz.n, sz.k, tr[0], tr[1], ab[0], ab[1], tile, seed) })
@@ -574,7 +573,7 @@ const C0 = 31
 
 // bnShapes are the batch-norm test shapes: batch 1, a single value per channel (N = 1: the
 // unbiased variance falls back to the biased one), odd sizes, a length over the block size.
-var bnShapes = []struct{ B, C, L int }{{1, 3, 5}, {1, 2, 1}, {4, 5, 37}, {2, 3, 300}}
+var bnShapes = []struct{ B, C, L int }{{1, 3, 5}, {1, 2, 1}, {4, 5, 37}, {2, 3, 300}, {7, 4, 33}}
 
 // TestBatchNorm1dParity checks the training forward (out, mean, rstd, running statistics),
 // the evaluation forward and the backward pass against nn.
@@ -586,13 +585,19 @@ var bnShapes = []struct{ B, C, L int }{{1, 3, 5}, {1, 2, 1}, {4, 5, 37}, {2, 3, 
 // multiply-add: per element 4u·((|x| + 2|m|)·|s| + |β|). The input gradient
 // k·(g − mdy − x̂·mdyx) added to dinp: 4u·(|dinp| + |k|·(|g| + |mdy| + 2|x̂·mdyx|)). dgamma
 // and dbeta add one rounded double sum: 2u·(|initial| + |sum|) + 1e-12.
+//
+// Each shape runs with the batch split into the library's choice of chunks (0: one chunk
+// at these small sizes), one chunk per channel (1), and 3 uneven chunks (B = 4, 7): the
+// partial sums must combine to the same statistics and gradients.
 func TestBatchNorm1dParity(t *testing.T) {
 	for _, s := range bnShapes {
-		t.Run(fmt.Sprintf("B%d C%d L%d", s.B, s.C, s.L), func(t *testing.T) { batchNormCase(t, s.B, s.C, s.L) })
+		for _, chunks := range []int{0, 1, 3} {
+			t.Run(fmt.Sprintf("B%d C%d L%d chunks %d", s.B, s.C, s.L, chunks), func(t *testing.T) { batchNormCase(t, s.B, s.C, s.L, chunks) })
+		}
 	}
 }
 
-func batchNormCase(t *testing.T, B, Cn, L int) {
+func batchNormCase(t *testing.T, B, Cn, L, chunks int) {
 	const mom, eps = nn.BatchNormMomentum, nn.BatchNormEps
 	seed := uint64(B*1000 + Cn*100 + L)
 	inp := randF32(seed, B*Cn*L)
@@ -619,7 +624,7 @@ func batchNormCase(t *testing.T, B, Cn, L int) {
 	rstdW, dRstd := guardedNaN(t, Cn)
 	rmW, dRM := guarded(t, Cn, runMean)
 	rvW, dRV := guarded(t, Cn, runVar)
-	must(BatchNorm1dForward(out, dMean, dRstd, dInp, dGamma, dBeta, dRM, dRV, B, Cn, L, mom, eps))
+	must(batchNormForward(out, dMean, dRstd, dInp, dGamma, dBeta, dRM, dRV, B, Cn, L, mom, eps, false, chunks))
 	affineBound := func(x []float32, m, s []float64) []float64 {
 		b := make([]float64, len(x))
 		for i, v := range x {
@@ -643,14 +648,14 @@ func batchNormCase(t *testing.T, B, Cn, L int) {
 
 	// Without running statistics: the same output and statistics.
 	whole, out = guardedNaN(t, B*Cn*L)
-	must(BatchNorm1dForward(out, dMean, dRstd, dInp, dGamma, dBeta, nil, nil, B, Cn, L, mom, eps))
+	must(batchNormForward(out, dMean, dRstd, dInp, dGamma, dBeta, nil, nil, B, Cn, L, mom, eps, false, chunks))
 	checkBound(t, "out (no running stats)", readGuarded(t, "out", whole), to64(ref), affineBound(inp, to64(mean), scale))
 
 	// Fused with ReLU, against the CPU composition: ReLU is 1-Lipschitz, so the same bound.
 	refR := make([]float32, len(ref))
 	nn.ReLUForward(refR, ref)
 	whole, out = guardedNaN(t, B*Cn*L)
-	must(BatchNorm1dReLUForward(out, dMean, dRstd, dInp, dGamma, dBeta, nil, nil, B, Cn, L, mom, eps))
+	must(batchNormForward(out, dMean, dRstd, dInp, dGamma, dBeta, nil, nil, B, Cn, L, mom, eps, true, chunks))
 	checkBound(t, "BN+ReLU out", readGuarded(t, "out", whole), to64(refR), affineBound(inp, to64(mean), scale))
 
 	// Evaluation mode, with the original running statistics.
@@ -687,7 +692,7 @@ func batchNormCase(t *testing.T, B, Cn, L int) {
 	for i := range g0 {
 		wholes[i], mids[i] = guarded(t, len(g0[i]), g0[i])
 	}
-	must(BatchNorm1dBackward(mids[0], mids[1], mids[2], dOut, dInp, dMeanC, dRstdC, dGamma, B, Cn, L))
+	must(batchNormBackward(mids[0], mids[1], mids[2], dOut, dInp, dMeanC, dRstdC, dGamma, B, Cn, L, chunks))
 
 	N := float64(B * L)
 	sdy, sdyx := make([]float64, Cn), make([]float64, Cn)
@@ -717,7 +722,83 @@ func batchNormCase(t *testing.T, B, Cn, L int) {
 	for i := range w2 {
 		w2[i], m2[i] = guarded(t, Cn, g0[i+1])
 	}
-	must(BatchNorm1dBackward(nil, m2[0], m2[1], dOut, dInp, dMeanC, dRstdC, dGamma, B, Cn, L))
+	must(batchNormBackward(nil, m2[0], m2[1], dOut, dInp, dMeanC, dRstdC, dGamma, B, Cn, L, chunks))
 	checkClose(t, "dgamma (dinp nil)", readGuarded(t, "dgamma", w2[0]), refG[1], 1e-12, 2*f32u)
 	checkClose(t, "dbeta (dinp nil)", readGuarded(t, "dbeta", w2[1]), refG[2], 1e-12, 2*f32u)
+}
+
+// TestGemmTileChoice pins the automatic tile choice on the products that motivate each shape
+// (gemm.cu, choose_tile): big products take 128×128; a 64-row product 64×64 rather than
+// padding to 128 rows; the paper preset's first-stage convolutions (32 output channels:
+// forward 32 × 7200 per sample, weight gradient 32 × 96) the thin 32×128; a product too
+// small to give an H100's SMs enough 128×128 tiles 64×64; the MAF's B × D products (n = 7)
+// 64×64, since the thin tile's 128 columns would be mostly padding.
+func TestGemmTileChoice(t *testing.T) {
+	for _, c := range []struct{ m, n, batch, want int }{
+		{2048, 2048, 1, 2}, {256, 900, 512, 2}, {64, 3600, 512, 1}, {32, 7200, 512, 3},
+		{32, 96, 512, 3}, {512, 512, 1, 1}, {512, 7, 1, 1},
+	} {
+		if got := gemmTileFor(c.m, c.n, c.batch); got != c.want {
+			t.Errorf("m %d n %d batch %d: tile %d, want %d", c.m, c.n, c.batch, got, c.want)
+		}
+	}
+}
+
+// TestFill: Fill sets every element of a view of odd length and nothing around it.
+func TestFill(t *testing.T) {
+	for _, n := range []int{1, 257, 1000} {
+		g := newGuardBuf(t, make([]float32, n))
+		must(Fill(g.View(), -2.5))
+		for i, v := range g.Host(t, "fill") {
+			if v != -2.5 {
+				t.Fatalf("n %d: x[%d] = %v, want -2.5", n, i, v)
+			}
+		}
+	}
+}
+
+// TestGemmTilePadding computes the padding of the convolution products of one training step
+// (per convolution: forward OC × L, k = C·K; weight gradient OC × C·K, k = L; input gradient
+// C·K × L, k = OC; batched over B) under the automatic tile choice and under the choice
+// before the 32×128 tile (128×128 with ≥ 128 tiles, else 64×64): the figures the README
+// quotes. The choice must not pad more than the old one on either preset.
+func TestGemmTilePadding(t *testing.T) {
+	dims := map[int][2]int{1: {64, 64}, 2: {128, 128}, 3: {32, 128}}
+	padded := func(tile, m, n int) float64 {
+		d := dims[tile]
+		return float64((m+d[0]-1)/d[0]*d[0]) * float64((n+d[1]-1)/d[1]*d[1])
+	}
+	old := func(m, n, batch int) int {
+		if (m+127)/128*((n+127)/128)*batch >= 128 {
+			return 2
+		}
+		return 1
+	}
+	for _, c := range []struct {
+		preset string
+		batch  int
+	}{{"paper", 512}, {"small", 32}} {
+		cfg, err := nn.Preset(c.preset)
+		must(err)
+		fs := cfg.Featurizer
+		var useful, padOld, padNew float64
+		for i := range fs.Blocks {
+			blk := fs.Block(i)
+			for _, conv := range [][2]int{{blk.C, blk.OC}, {blk.OC, blk.OC}} {
+				OC, L, CK := conv[1], blk.L, conv[0]*blk.K
+				for _, p := range [][3]int{{OC, L, CK}, {OC, CK, L}, {CK, L, OC}} {
+					m, n, k := p[0], p[1], p[2]
+					w := float64(k) * float64(c.batch)
+					useful += float64(m) * float64(n) * w
+					padOld += padded(old(m, n, c.batch), m, n) * w
+					padNew += padded(gemmTileFor(m, n, c.batch), m, n) * w
+				}
+			}
+		}
+		t.Logf("%s, batch %d: padding %.1f%% of the multiply-adds (square tiles only: %.1f%%)",
+			c.preset, c.batch, 100*(1-useful/padNew), 100*(1-useful/padOld))
+		if padNew > padOld {
+			t.Errorf("%s: the tile choice pads more (%.4g multiply-adds) than the square tiles (%.4g)", c.preset, padNew, padOld)
+		}
+	}
 }

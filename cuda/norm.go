@@ -8,23 +8,26 @@ package cuda
 import "C"
 
 // BatchNorm1dForward is nn.BatchNorm1dForward on the device (training mode): each channel
-// normalised with its batch statistics (double, two passes), then out = x̂·gamma + beta;
+// normalised with its batch statistics (double, two passes; deterministic partial sums over
+// chunks of the batch, kernels/norm.cu), then out = x̂·gamma + beta;
 // mean and rstd saved for the backward pass; runMean and runVar updated in place unless nil
 // (run ← (1 − momentum)·run + momentum·batch, unbiased variance).
 //
 //	out (B, C, L), mean (C), rstd (C), inp (B, C, L), gamma (C), beta (C), runMean (C), runVar (C).
 func BatchNorm1dForward(out, mean, rstd, inp, gamma, beta, runMean, runVar *F32, B, C, L int, momentum, eps float64) error {
-	return batchNormForward(out, mean, rstd, inp, gamma, beta, runMean, runVar, B, C, L, momentum, eps, false)
+	return batchNormForward(out, mean, rstd, inp, gamma, beta, runMean, runVar, B, C, L, momentum, eps, false, 0)
 }
 
 // BatchNorm1dReLUForward is BatchNorm1dForward followed by ReLUForward on out, fused into
 // one pass over the activations (the residual block's BN → ReLU). The backward pass is the
 // unfused one: ReLUBackward with out, then BatchNorm1dBackward.
 func BatchNorm1dReLUForward(out, mean, rstd, inp, gamma, beta, runMean, runVar *F32, B, C, L int, momentum, eps float64) error {
-	return batchNormForward(out, mean, rstd, inp, gamma, beta, runMean, runVar, B, C, L, momentum, eps, true)
+	return batchNormForward(out, mean, rstd, inp, gamma, beta, runMean, runVar, B, C, L, momentum, eps, true, 0)
 }
 
-func batchNormForward(out, mean, rstd, inp, gamma, beta, runMean, runVar *F32, B, C, L int, momentum, eps float64, relu bool) error {
+// batchNormForward runs the training forward with each channel's batch split into chunks
+// thread blocks (0: the library's choice; see mlcu_cuda.h).
+func batchNormForward(out, mean, rstd, inp, gamma, beta, runMean, runVar *F32, B, C, L int, momentum, eps float64, relu bool, chunks int) error {
 	const op = "BatchNorm1dForward"
 	denseCheckLen(op, "out", out.n, B*C*L)
 	denseCheckLen(op, "mean", mean.n, C)
@@ -38,7 +41,7 @@ func batchNormForward(out, mean, rstd, inp, gamma, beta, runMean, runVar *F32, B
 	}
 	return check("batchnorm forward", C.mlcu_batchnorm1d_forward(ptrF32(out), ptrF32(mean), ptrF32(rstd), ptrF32(inp),
 		ptrF32(gamma), ptrF32(beta), ptrF32(runMean), ptrF32(runVar), C.int(B), C.int(C), C.long(L), C.double(momentum), C.double(eps),
-		cbool(relu)))
+		cbool(relu), C.int(chunks)))
 }
 
 // BatchNorm1dEvalForward is nn.BatchNorm1dEvalForward on the device: each channel
@@ -74,6 +77,12 @@ func batchNormEvalForward(out, inp, gamma, beta, runMean, runVar *F32, B, C, L i
 //
 // Any of dinp, dgamma and dbeta may be nil.
 func BatchNorm1dBackward(dinp, dgamma, dbeta, dout, inp, mean, rstd, gamma *F32, B, C, L int) error {
+	return batchNormBackward(dinp, dgamma, dbeta, dout, inp, mean, rstd, gamma, B, C, L, 0)
+}
+
+// batchNormBackward is BatchNorm1dBackward with each channel's batch split into chunks
+// thread blocks (0: the library's choice).
+func batchNormBackward(dinp, dgamma, dbeta, dout, inp, mean, rstd, gamma *F32, B, C, L, chunks int) error {
 	const op = "BatchNorm1dBackward"
 	denseCheckLen(op, "dout", dout.n, B*C*L)
 	denseCheckLen(op, "inp", inp.n, B*C*L)
@@ -90,5 +99,5 @@ func BatchNorm1dBackward(dinp, dgamma, dbeta, dout, inp, mean, rstd, gamma *F32,
 		denseCheckLen(op, "dbeta", dbeta.n, C)
 	}
 	return check("batchnorm backward", C.mlcu_batchnorm1d_backward(ptrF32(dinp), ptrF32(dgamma), ptrF32(dbeta), ptrF32(dout),
-		ptrF32(inp), ptrF32(mean), ptrF32(rstd), ptrF32(gamma), C.int(B), C.int(C), C.long(L)))
+		ptrF32(inp), ptrF32(mean), ptrF32(rstd), ptrF32(gamma), C.int(B), C.int(C), C.long(L), C.int(chunks)))
 }

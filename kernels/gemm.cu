@@ -13,30 +13,43 @@
 // padding per row, which keeps the transposing stores of a non-transposed A free of bank
 // conflicts.
 //
-// Two tile shapes: 128×128 (8×8 per thread) for products large enough to give every SM of a
-// GPU a few tiles, 64×64 (4×4 per thread) otherwise, where the larger tile would leave SMs
-// idle. Edges are handled by zero-filling out-of-range loads and masking stores, so m, n, k
+// Three tile shapes: 128×128 (8×8 per thread) for products large enough to give every SM
+// of a GPU a few tiles; 64×64 (4×4 per thread) where the larger tile would leave SMs idle or
+// pad a 64-row product to 128; 32×128 (2×8 per thread) for products with few rows, the
+// convolutions of the first residual stages (16 to 32 output channels: C = W·col has m = OC
+// rows, and the weight gradient is OC × C·K per sample), which the square tiles would pad
+// to 2-4× their work. The choice (choose_tile) minimises padded work over a throughput model
+// of the inner loop. Edges are handled by zero-filling out-of-range loads and masking stores, so m, n, k
 // and the strides are arbitrary. With beta = 0, C is written without being read (it may
 // hold NaN garbage).
 #include "common.cuh"
 
 namespace {
 
-template <int BM, int BN, int BK, int TM, int TN>
+template <int BM, int BN, int BK, int TM, int TN, int MINBLOCKS = 0>
 struct GemmTile {
 	static constexpr int bm = BM, bn = BN, bk = BK, tm = TM, tn = TN;
+	// min_blocks: __launch_bounds__'s blocks per SM to fit; 0 leaves it to ptxas (an explicit
+	// 1 is not the same: ptxas then gave the 64×64 tile 56-72 registers instead of 40-64).
+	static constexpr int min_blocks = MINBLOCKS;
 	static constexpr int tx = BN / TN, ty = BM / TM; // thread grid (columns, rows)
 	static constexpr int threads = tx * ty;
 	static_assert((BM * BK) % threads == 0 && (BK * BN) % threads == 0, "tile loads must divide evenly");
 };
 using TileLarge = GemmTile<128, 128, 8, 8, 8>; // 256 threads
 using TileSmall = GemmTile<64, 64, 8, 4, 4>;   // 256 threads
+using TileThin = GemmTile<32, 128, 8, 2, 8>;   // 256 threads
+// TileLarge2 is TileLarge compiled to fit two blocks per SM (≤ 128 registers a thread): on
+// sm_90 ptxas gives TileLarge 112-134 registers, so its (transposed A, B) variant fits one
+// block per SM (8 warps), and TileLarge2 two with 16 bytes of spills. Forced only (tile 4),
+// for the GPU check's BenchmarkSgemmTiles to decide whether it should replace TileLarge.
+using TileLarge2 = GemmTile<128, 128, 8, 8, 8, 2>;
 
 // sgemm_kernel computes one tile of one batch entry (blockIdx.z) of
 // C = alpha·op(A)·op(B) + beta·C. op(A)[i][p] is A[i·lda + p] (TA false) or A[p·lda + i]
 // (TA true); likewise op(B)[p][j] is B[p·ldb + j] or B[j·ldb + p].
 template <class T, bool TA, bool TB>
-__global__ void __launch_bounds__(T::threads) sgemm_kernel(int m, int n, int k, float alpha, const float* __restrict__ A,
+__global__ void __launch_bounds__(T::threads, T::min_blocks) sgemm_kernel(int m, int n, int k, float alpha, const float* __restrict__ A,
                                                            long lda, long sA, const float* __restrict__ B, long ldb, long sB,
                                                            float beta, float* __restrict__ C, long ldc, long sC) {
 	constexpr int BM = T::bm, BN = T::bn, BK = T::bk, TM = T::tm, TN = T::tn, TX = T::tx, TY = T::ty, NT = T::threads;
@@ -144,6 +157,34 @@ int sgemm_launch(int transA, int transB, int m, int n, int k, float alpha, const
 // used: about one per SM of an H100 (132 SMs), so that no SM idles because the tiles are big.
 constexpr long largeTileMin = 128;
 
+// padded_cost is the time model of one tile shape on an m×n product: the multiply-adds the
+// tiles do, padding included, over the shape's relative rate. The inner loop of a TM×TN
+// micro-tile issues TM+TN shared-memory loads per TM·TN FMAs; an SM issues 4 warp FMAs but
+// one warp shared-memory load per clock, so a micro-tile reaches the FMA peak only with
+// TM·TN/(TM+TN) ≥ 4 (8×8: 4, rate 1; 4×4: 2, rate 1/2; 2×8: 1.6, rate 2/5). A model, not a
+// measurement: the GPU check's BenchmarkSgemmTiles measures the shapes on the products the
+// paper preset's convolutions make.
+template <class T>
+double padded_cost(long m, long n) {
+	double fma_per_load = double(T::tm * T::tn) / double(T::tm + T::tn);
+	double rate = fma_per_load >= 4 ? 1.0 : fma_per_load / 4;
+	return double(mlcu::ceil_div(m, T::bm) * T::bm) * double(mlcu::ceil_div(n, T::bn) * T::bn) / rate;
+}
+
+// choose_tile returns the tile code (1 small, 2 large, 3 thin) of the cheapest shape by
+// padded_cost, the large tile only with at least largeTileMin tiles; ties go to the larger
+// tile.
+int choose_tile(long m, long n, long batch) {
+	int best = 1;
+	double cost = padded_cost<TileSmall>(m, n);
+	if (mlcu::ceil_div(m, 128) * mlcu::ceil_div(n, 128) * batch >= largeTileMin) {
+		double c = padded_cost<TileLarge>(m, n);
+		if (c <= cost) best = 2, cost = c;
+	}
+	if (padded_cost<TileThin>(m, n) < cost) best = 3;
+	return best;
+}
+
 } // namespace
 
 extern "C" int mlcu_sgemm_batched_tile(int transA, int transB, int m, int n, int k, float alpha, const float* d_A, long lda,
@@ -151,16 +192,22 @@ extern "C" int mlcu_sgemm_batched_tile(int transA, int transB, int m, int n, int
                                        long strideC, int batch, int tile) {
 	if (m < 0 || n < 0 || k < 0 || batch < 0) return int(cudaErrorInvalidValue);
 	if (m == 0 || n == 0 || batch == 0) return 0;
-	if (tile == 0) {
-		long tiles = mlcu::ceil_div(m, 128) * mlcu::ceil_div(n, 128) * batch;
-		tile = tiles >= largeTileMin ? 2 : 1;
-	}
+	if (tile == 0) tile = choose_tile(m, n, batch);
 	if (tile == 2)
 		return sgemm_launch<TileLarge>(transA, transB, m, n, k, alpha, d_A, lda, strideA, d_B, ldb, strideB, beta, d_C, ldc,
 		                               strideC, batch);
+	if (tile == 4)
+		return sgemm_launch<TileLarge2>(transA, transB, m, n, k, alpha, d_A, lda, strideA, d_B, ldb, strideB, beta, d_C, ldc,
+		                                strideC, batch);
+	if (tile == 3)
+		return sgemm_launch<TileThin>(transA, transB, m, n, k, alpha, d_A, lda, strideA, d_B, ldb, strideB, beta, d_C, ldc,
+		                              strideC, batch);
+	if (tile != 1) return int(cudaErrorInvalidValue);
 	return sgemm_launch<TileSmall>(transA, transB, m, n, k, alpha, d_A, lda, strideA, d_B, ldb, strideB, beta, d_C, ldc,
 	                               strideC, batch);
 }
+
+extern "C" int mlcu_sgemm_choose_tile(long m, long n, long batch) { return choose_tile(m, n, batch); }
 
 extern "C" int mlcu_sgemm_batched(int transA, int transB, int m, int n, int k, float alpha, const float* d_A, long lda,
                                   long strideA, const float* d_B, long ldb, long strideB, float beta, float* d_C, long ldc,

@@ -119,10 +119,15 @@ int mlcu_sgemm_batched(int transA, int transB, int m, int n, int k, float alpha,
                        long strideA, const float* d_B, long ldb, long strideB, float beta, float* d_C, long ldc,
                        long strideC, int batch);
 /* mlcu_sgemm_batched_tile: mlcu_sgemm_batched with the tile shape forced (tile 1: 64×64,
- * 2: 128×128, 0: automatic), so that tests cover both. */
+ * 2: 128×128, 3: 32×128, 4: 128×128 limited to 128 registers; 0: automatic, as
+ * mlcu_sgemm_batched, which never takes 4), so that tests cover every shape and benchmarks
+ * compare them. */
 int mlcu_sgemm_batched_tile(int transA, int transB, int m, int n, int k, float alpha, const float* d_A, long lda,
                             long strideA, const float* d_B, long ldb, long strideB, float beta, float* d_C, long ldc,
                             long strideC, int batch, int tile);
+/* mlcu_sgemm_choose_tile: the tile code the automatic choice takes for a batch of m×n
+ * products (gemm.cu, choose_tile). */
+int mlcu_sgemm_choose_tile(long m, long n, long batch);
 
 /* Elementwise (elementwise.cu); n elements, any shape. */
 /* mlcu_relu_forward: out = max(inp, 0) (NaN stays NaN); out may be inp. */
@@ -157,13 +162,17 @@ int mlcu_maxpool1d_forward(float* d_out, int32_t* d_idx, const float* d_inp, int
 /* mlcu_maxpool1d_backward: dinp[b, c, idx[b, c, j]] += dout[b, c, j]; dinp (B, C, L). */
 int mlcu_maxpool1d_backward(float* d_dinp, const float* d_dout, const int32_t* d_idx, int B, int C, long L);
 
-/* BatchNorm1d (norm.cu) on (B, C, L), as nn/batchnorm.go. */
+/* BatchNorm1d (norm.cu) on (B, C, L), as nn/batchnorm.go. The training-mode kernels split
+ * each channel's batch into `chunks` slices of samples, one thread block each (0: automatic,
+ * about 512 blocks in all where each holds ≥ 8192 values, a function of B, C and L only; 1:
+ * one block per channel), with the
+ * partial sums combined in a fixed order: deterministic for given sizes and chunks. */
 /* mlcu_batchnorm1d_forward: training mode; out (B, C, L), saves mean (C), rstd (C); updates
  * run_mean, run_var (C) unless NULL (momentum convention of nn; unbiased variance). relu
  * non-zero: out = ReLU(BN(inp)), fused. */
 int mlcu_batchnorm1d_forward(float* d_out, float* d_mean, float* d_rstd, const float* d_inp, const float* d_gamma,
                              const float* d_beta, float* d_run_mean, float* d_run_var, int B, int C, long L,
-                             double momentum, double eps, int relu);
+                             double momentum, double eps, int relu, int chunks);
 /* mlcu_batchnorm1d_eval_forward: evaluation mode, with the running statistics; relu as above. */
 int mlcu_batchnorm1d_eval_forward(float* d_out, const float* d_inp, const float* d_gamma, const float* d_beta,
                                   const float* d_run_mean, const float* d_run_var, int B, int C, long L, double eps,
@@ -171,7 +180,8 @@ int mlcu_batchnorm1d_eval_forward(float* d_out, const float* d_inp, const float*
 /* mlcu_batchnorm1d_backward: dinp (B, C, L), dgamma (C), dbeta (C) += the gradients of the
  * training-mode forward given dout; each of the three may be NULL. */
 int mlcu_batchnorm1d_backward(float* d_dinp, float* d_dgamma, float* d_dbeta, const float* d_dout, const float* d_inp,
-                              const float* d_mean, const float* d_rstd, const float* d_gamma, int B, int C, long L);
+                              const float* d_mean, const float* d_rstd, const float* d_gamma, int B, int C, long L,
+                              int chunks);
 
 /* mlcu_adam_update (adam.cu): one Adam/AdamW step over n parameters, as nn.Adam.Update:
  * m, v updated in place, params −= lr·((m/c1)/(√(v/c2) + eps) + weight_decay·params) with
