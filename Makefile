@@ -200,6 +200,9 @@ gpu-bundle: cuda-lib
 	mkdir -p $(GPU_BUNDLE)/torch && cp bench/torch_model.py bench/torch_train_bench.py $(GPU_BUNDLE)/torch/
 	printf '%s\n' $(CUDA_TEST_PKGS) > $(GPU_BUNDLE)/packages.txt
 	@du -sh $(GPU_BUNDLE)
+	@# The device tool carries at most 64 MiB to the GPU machine: fail here, not there.
+	@mib=$$(du -sm $(GPU_BUNDLE) | cut -f1); if [ "$$mib" -gt 60 ]; then \
+		echo "$(GPU_BUNDLE) is $$mib MiB: the GPU machine can be sent at most 64 MiB" >&2; exit 1; fi
 
 clean:
 	rm -rf bin build $(DEMO_DIR) $(GPU_BUNDLE) cpu.prof mem.prof *.test cuda/libhash_*.go
