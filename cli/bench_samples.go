@@ -20,6 +20,7 @@ func benchSamplesFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "model", Usage: "model `DIR` (default: the paper preset with random weights)", TakesFile: true, EnvVars: []string{"MLCU_MODEL"}},
 		deviceFlag(),
 		&ucli.IntFlag{Name: "train-steps", Usage: "`K` timed training steps of the small preset (batch 32)", Value: 3, EnvVars: []string{"MLCU_BENCH_TRAIN_STEPS"}},
+		&ucli.BoolFlag{Name: "profile", Usage: "on a GPU, also profile one device training step of each preset per operation"},
 	}
 }
 
@@ -40,7 +41,9 @@ build) or 'blas: openblas' (built with -tags openblas, as 'make build' does wher
 OpenBLAS is installed). With --device cuda (a real GPU) it also times training steps on
 the device: the small preset at batch 32 and the paper preset at batch 512 (random weights,
 --train-steps steps after a warm-up step; the loss is read back every step, as mlcu train
-does).
+does). --profile then times one more step of each preset per device operation (every
+operation waits for the device, so their sum is somewhat above an unprofiled step) and
+prints the table: operation, calls, milliseconds, share.
 'mlcu bench --samples N' runs this command.
 
 Example:
@@ -172,31 +175,37 @@ func runBenchSamples(c *ucli.Context) error {
 			preset string
 			batch  int
 		}{{"small", 32}, {"paper", 512}} {
-			eps, err := benchDeviceTraining(tc.preset, tc.batch, k)
+			mc, err := nn.Preset(tc.preset)
+			if err != nil {
+				return fail(cmd, "%v", err)
+			}
+			eps, ops, err := benchDeviceTraining(mc, tc.batch, k, c.Bool("profile"))
 			if err != nil {
 				return fail(cmd, "training on cuda: %v", err)
 			}
 			fmt.Fprintf(w, "%.4g examples/s training %s on cuda (batch %d)\n", eps, tc.preset, tc.batch)
+			if ops != nil {
+				fmt.Fprintf(w, "profile of one training step, %s, batch %d (each operation synchronised):\n", tc.preset, tc.batch)
+				cuda.WriteProfile(w, ops, "  ")
+			}
 		}
 	}
 	return nil
 }
 
-// benchDeviceTraining times k training steps (forward, backward, clip, Adam) of a preset
-// with random weights on the device, after one warm-up step, in examples/s.
-func benchDeviceTraining(preset string, B, k int) (float64, error) {
-	mc, err := nn.Preset(preset)
-	if err != nil {
-		return 0, err
-	}
+// benchDeviceTraining times k training steps (forward, backward, clip, Adam) of a model
+// configuration with random weights on the device, after one warm-up step, in examples/s;
+// with profile, one more step is profiled per device operation (cuda.StartProfile) and its
+// table returned.
+func benchDeviceTraining(mc nn.ModelConfig, B, k int, profile bool) (float64, []cuda.OpTime, error) {
 	m, err := nn.NewModel[float32](mc)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	m.Init(1)
 	tr, err := cuda.NewTrainer(m, nn.NewAdam[float32](m.NumParams()))
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer tr.Close()
 	src := rng.New(2, 0)
@@ -206,13 +215,22 @@ func benchDeviceTraining(preset string, B, k int) (float64, error) {
 	}
 	th := make([]float32, B*mc.Flow.D)
 	if _, _, err := tr.Step(x, th, 5, 1e-4); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	start := time.Now()
 	for range k {
 		if _, _, err := tr.Step(x, th, 5, 1e-4); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 	}
-	return float64(k*B) / time.Since(start).Seconds(), nil
+	eps := float64(k*B) / time.Since(start).Seconds()
+	if !profile {
+		return eps, nil, nil
+	}
+	if err := cuda.StartProfile(); err != nil {
+		return 0, nil, err
+	}
+	_, _, err = tr.Step(x, th, 5, 1e-4)
+	ops := cuda.StopProfile()
+	return eps, ops, err
 }

@@ -32,6 +32,12 @@ func Devices() ([]Device, error) { return nil, ErrNotBuilt }
 // Init returns ErrNotBuilt.
 func Init() error { return ErrNotBuilt }
 
+// StartProfile returns ErrNotBuilt.
+func StartProfile() error { return ErrNotBuilt }
+
+// StopProfile returns nothing.
+func StopProfile() []OpTime { return nil }
+
 // ModelSampler draws posterior samples of a model on the device; this build has none.
 type ModelSampler struct{}
 

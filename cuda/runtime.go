@@ -35,8 +35,12 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("cuda: %s: %s (error %d)", e.Op, C.GoString(C.mlcu_error_string(C.int(e.Code))), e.Code)
 }
 
-// check turns an ABI return code into an error.
+// check turns an ABI return code into an error; while profiling (StartProfile) it also
+// times the call.
 func check(op string, code C.int) error {
+	if profiling.Load() {
+		profileOp(op)
+	}
 	if code == 0 {
 		return nil
 	}

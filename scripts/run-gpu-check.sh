@@ -78,9 +78,10 @@ echo >>"$out/summary.md"
 
 echo "## Benchmarks" >>"$out/summary.md"
 echo '```' >>"$out/summary.md"
-# The headline figures first: posterior samples per second, finite-source light curves per
-# second, on the device.
-bench 120 bench-samples-cuda.txt 5 bench --samples 100000 --device cuda
+# The headline figures first: posterior samples per second (and device training, with a
+# per-operation profile of one step of each preset), finite-source light curves per second,
+# on the device.
+bench 150 bench-samples-cuda.txt 80 bench --samples 100000 --device cuda --profile
 bench 120 bench-simulate-cuda.txt 4 bench simulate --events 2048 --device cuda
 # The Go benchmarks of the kernels (SGEMM, conv, GRU, the sampler's tilings, lens).
 while read -r pkg; do

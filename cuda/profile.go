@@ -1,0 +1,84 @@
+//go:build cuda || cudaemu
+
+package cuda
+
+/*
+#include "mlcu_cuda.h"
+*/
+import "C"
+
+import (
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// profiling is on between StartProfile and StopProfile: check then times every ABI call.
+var profiling atomic.Bool
+
+// prof holds the per-operation totals while profiling; last is when the previous timed call
+// ended (the device idle since).
+var prof struct {
+	sync.Mutex
+	last time.Time
+	ops  map[string]*OpTime
+}
+
+// StartProfile turns per-operation timing on, with empty totals. From then on every ABI
+// call waits for the device before it returns, and the time since the previous call ended
+// is added to its operation: a breakdown of where a sequence of device work goes (kernels
+// no longer overlap the host's launches, so the sum is somewhat above the unprofiled
+// time). Throughput figures are to be measured without it. Profiling is process-wide.
+func StartProfile() error {
+	if err := Init(); err != nil {
+		return err
+	}
+	if err := Synchronize(); err != nil {
+		return err
+	}
+	prof.Lock()
+	prof.ops = map[string]*OpTime{}
+	prof.last = time.Now()
+	prof.Unlock()
+	profiling.Store(true)
+	return nil
+}
+
+// StopProfile turns the timing off and returns the totals per operation, largest first.
+func StopProfile() []OpTime {
+	profiling.Store(false)
+	prof.Lock()
+	defer prof.Unlock()
+	out := make([]OpTime, 0, len(prof.ops))
+	for _, o := range prof.ops {
+		out = append(out, *o)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Total != out[j].Total {
+			return out[i].Total > out[j].Total
+		}
+		return out[i].Op < out[j].Op
+	})
+	prof.ops = nil
+	return out
+}
+
+// profileOp waits for the device and adds the time since the previous timed call to op.
+func profileOp(op string) {
+	C.mlcu_synchronize()
+	now := time.Now()
+	prof.Lock()
+	defer prof.Unlock()
+	if prof.ops == nil {
+		return
+	}
+	o := prof.ops[op]
+	if o == nil {
+		o = &OpTime{Op: op}
+		prof.ops[op] = o
+	}
+	o.Calls++
+	o.Total += now.Sub(prof.last)
+	prof.last = now
+}
