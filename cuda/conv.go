@@ -26,6 +26,7 @@ func convCheckK(op string, K int) {
 // Like nn it lowers to im2col (into col, saved for the backward pass) and one strided batched
 // SGEMM, out[b] = w · col[b]. When K = 1, col may be nil or inp: the column matrix is inp.
 func Conv1dForward(out, col, inp, w, bias *F32, B, C, L, OC, K int) error {
+	defer profileScope("conv1d forward")()
 	const op = "Conv1dForward"
 	convCheckK(op, K)
 	denseCheckLen(op, "out", out.n, B*OC*L)
@@ -72,6 +73,7 @@ func Conv1dBackwardWork(B, C, L, OC, K int) int {
 // work may be nil when only dbias is wanted, or only dinp with K = 1. Unlike nn's dcol, work
 // holds the whole batch's scratch at once, so the samples run in one launch.
 func Conv1dBackward(dinp, dw, dbias, work, dout, col, w *F32, B, C, L, OC, K int) error {
+	defer profileScope("conv1d backward")()
 	const op = "Conv1dBackward"
 	convCheckK(op, K)
 	denseCheckLen(op, "dout", dout.n, B*OC*L)

@@ -132,6 +132,7 @@ func channelSumAdd(dst, x *F32, rows, Cn, L int) error {
 //
 //	out (B, OC), inp (B, C), w (OC, C), b (OC) or nil for no bias.
 func LinearForward(out, inp, w, b *F32, B, C, OC int) error {
+	defer profileScope("linear forward")()
 	const op = "LinearForward"
 	denseCheckLen(op, "out", out.n, B*OC)
 	denseCheckLen(op, "inp", inp.n, B*C)
@@ -156,6 +157,7 @@ func LinearForward(out, inp, w, b *F32, B, C, OC int) error {
 //
 // Any of dinp, dw and db may be nil to skip that gradient.
 func LinearBackward(dinp, dw, db, dout, inp, w *F32, B, C, OC int) error {
+	defer profileScope("linear backward")()
 	const op = "LinearBackward"
 	denseCheckLen(op, "dout", dout.n, B*OC)
 	if dinp != nil {

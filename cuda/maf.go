@@ -128,6 +128,7 @@ func (m *MAF) rows(b *F32, B, w int) *F32 { return b.Slice(0, B*w) }
 // LogProb evaluates logp (B) = log p(θ | c) for theta (B, D) and ctx (B, C) (nil when C = 0)
 // with the flow parameters params (NumParams), keeping what Backward needs.
 func (m *MAF) LogProb(logp, params, theta, ctx *F32, B int) error {
+	defer profileScope("maf forward")()
 	s := m.Shape
 	D, C, H := s.D, s.C, s.H
 	if B > m.B || logp.n != B || theta.n != B*D || params.n != s.NumParams() || (C > 0 && ctx.n != B*C) {
@@ -192,6 +193,7 @@ func (m *MAF) LogProb(logp, params, theta, ctx *F32, B int) error {
 // (B, C) (either may be nil), given dlogp (B); params and ctx are those of the forward pass
 // (nn.MAFBackward).
 func (m *MAF) Backward(dparams, dtheta, dctx, dlogp, params, ctx *F32, B int) error {
+	defer profileScope("maf backward")()
 	s := m.Shape
 	D, C, H := s.D, s.C, s.H
 	lo := m.lo

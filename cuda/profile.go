@@ -21,8 +21,30 @@ var profiling atomic.Bool
 // ended (the device idle since).
 var prof struct {
 	sync.Mutex
-	last time.Time
-	ops  map[string]*OpTime
+	last  time.Time
+	ops   map[string]*OpTime
+	scope string // the layer whose calls are being timed ("" outside one)
+}
+
+// profileScope names the layer (conv1d forward, maf backward, ...) whose ABI calls follow,
+// until the returned function is called: while profiling, a call inside a scope is recorded
+// as "scope: op" (sgemm of the convolutions apart from sgemm of the flow). Scopes do not
+// nest: the outermost one names the calls.
+func profileScope(name string) (end func()) {
+	if !profiling.Load() {
+		return func() {}
+	}
+	prof.Lock()
+	defer prof.Unlock()
+	if prof.scope != "" {
+		return func() {}
+	}
+	prof.scope = name
+	return func() {
+		prof.Lock()
+		prof.scope = ""
+		prof.Unlock()
+	}
 }
 
 // StartProfile turns per-operation timing on, with empty totals. From then on every ABI
@@ -39,6 +61,7 @@ func StartProfile() error {
 	}
 	prof.Lock()
 	prof.ops = map[string]*OpTime{}
+	prof.scope = ""
 	prof.last = time.Now()
 	prof.Unlock()
 	profiling.Store(true)
@@ -72,6 +95,9 @@ func profileOp(op string) {
 	defer prof.Unlock()
 	if prof.ops == nil {
 		return
+	}
+	if prof.scope != "" {
+		op = prof.scope + ": " + op
 	}
 	o := prof.ops[op]
 	if o == nil {

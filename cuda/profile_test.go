@@ -38,7 +38,8 @@ func TestProfileOps(t *testing.T) {
 
 // TestProfileTrainingStep profiles one training step on the device: the operations of every
 // part of the model appear (featurizer convolutions and batch norm, GRU, flow, optimiser),
-// and their times add up to no more than the step's wall time.
+// the matrix products under the layer that made them, and their times add up to no more
+// than the step's wall time.
 func TestProfileTrainingStep(t *testing.T) {
 	c := tinyConfig()
 	m, err := nn.NewModel[float32](c)
@@ -62,7 +63,8 @@ func TestProfileTrainingStep(t *testing.T) {
 		total += o.Total
 		got[o.Op] = true
 	}
-	for _, op := range []string{"sgemm", "batchnorm forward", "batchnorm backward", "gru forward", "gru backward", "adam"} {
+	for _, op := range []string{"conv1d forward: sgemm", "conv1d backward: sgemm", "maf forward: sgemm", "maf backward: sgemm",
+		"linear forward: sgemm", "batchnorm forward", "batchnorm backward", "gru forward", "gru backward", "adam"} {
 		if !got[op] {
 			t.Errorf("no %q in the profile %+v", op, ops)
 		}
