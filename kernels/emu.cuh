@@ -11,7 +11,8 @@
 //     array; the emulated device runs one operation (launch, copy, allocation) at a time,
 //     in the order the host issues them (one mutex, as the default stream orders them), so
 //     no two blocks ever share it;
-//   - dynamic shared memory (MLCU_DYNAMIC_SHARED) is one buffer per launch;
+//   - dynamic shared memory (MLCU_DYNAMIC_SHARED) is one buffer per launch, poisoned (below)
+//     before each block;
 //   - warp shuffles and votes exchange values through a per-warp buffer between two
 //     warp-wide barriers, so every lane of a warp must take part (the full-mask,
 //     converged use that mlcu's kernels make of them);
@@ -266,9 +267,11 @@ inline void launch(const void* kernel, dim3 grid, dim3 block, size_t smem, const
 	st.warp = std::vector<barrier>(nwarps);
 	st.exchange.assign(size_t(nwarps) * 32, 0);
 	st.dyn.assign(std::max<size_t>(smem, 1), 0); // exact size: a sanitizer sees an overrun
-	poison(st.dyn.data(), st.dyn.size());
 	barrier block_end;
+	// Before each block: fresh barriers, and dynamic shared memory as undefined as a GPU
+	// leaves it (not the previous block's values).
 	auto reset_block = [&] {
+		poison(st.dyn.data(), st.dyn.size());
 		st.sync.reset(int(nthreads));
 		for (int w = 0; w < nwarps; w++) st.warp[w].reset(warp_size_of(w, int(nthreads)));
 	};
