@@ -9,9 +9,11 @@
 // thread then accumulates a TM×TN micro-tile of C in registers. A thread's micro-tile rows
 // and columns are strided by the thread grid (row ty + i·TY, column tx + j·TX), so a warp's
 // shared-memory reads of B hit consecutive banks and its reads of A are broadcasts, and its
-// stores of C are coalesced along rows. The A tile is stored k-major with 4 floats of
-// padding per row, which keeps the transposing stores of a non-transposed A free of bank
-// conflicts.
+// stores of C are coalesced along rows. Both tiles are stored k-major with 4 floats of
+// padding per row (BM, BN are multiples of 32): the transposing stores of a non-transposed A
+// and of a transposed B (a warp writes 8 values of p for each of 4 rows or columns) then hit
+// bank 4p + i, 32 distinct banks, where without the padding a transposed B's went 8 to a
+// bank.
 //
 // Three tile shapes: 128×128 (8×8 per thread) for products large enough to give every SM
 // of a GPU a few tiles; 64×64 (4×4 per thread) where the larger tile would leave SMs idle or
@@ -40,7 +42,7 @@ using TileLarge = GemmTile<128, 128, 8, 8, 8>; // 256 threads
 using TileSmall = GemmTile<64, 64, 8, 4, 4>;   // 256 threads
 using TileThin = GemmTile<32, 128, 8, 2, 8>;   // 256 threads
 // TileLarge2 is TileLarge compiled to fit two blocks per SM (≤ 128 registers a thread): on
-// sm_90 ptxas gives TileLarge 112-134 registers, so its (transposed A, B) variant fits one
+// sm_90 ptxas gives TileLarge 112-136 registers, so its (transposed A, B) variant fits one
 // block per SM (8 warps), and TileLarge2 two with 16 bytes of spills. Forced only (tile 4),
 // for the GPU check's BenchmarkSgemmTiles to decide whether it should replace TileLarge.
 using TileLarge2 = GemmTile<128, 128, 8, 8, 8, 2>;
@@ -54,7 +56,7 @@ __global__ void __launch_bounds__(T::threads, T::min_blocks) sgemm_kernel(int m,
                                                            float beta, float* __restrict__ C, long ldc, long sC) {
 	constexpr int BM = T::bm, BN = T::bn, BK = T::bk, TM = T::tm, TN = T::tn, TX = T::tx, TY = T::ty, NT = T::threads;
 	__shared__ float As[BK][BM + 4]; // op(A) slice, k-major
-	__shared__ float Bs[BK][BN];     // op(B) slice
+	__shared__ float Bs[BK][BN + 4]; // op(B) slice, padded like As
 	const int tid = threadIdx.x, tx = tid % TX, ty = tid / TX;
 	const long z = blockIdx.z;
 	A += z * sA;
