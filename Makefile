@@ -165,7 +165,7 @@ cudaemu: cudaemu-lib
 test-cudaemu: cudaemu-lib
 	$(GO) test -tags cudaemu ./...
 
-# The CUDA package's tests with the kernels under AddressSanitizer + UBSan (out-of-bounds and
+# The CUDA tests with the kernels under AddressSanitizer + UBSan (out-of-bounds and
 # use-after-free reads and writes of device, shared and local memory, undefined behaviour such
 # as integer overflow in index arithmetic; Go's -asan links the runtime) and under
 # ThreadSanitizer (races between a block's threads; run with the blocks in reverse order,
@@ -175,14 +175,21 @@ test-cudaemu: cudaemu-lib
 # reports would name no file or line) and run in cuda/, as go test would. LeakSanitizer is
 # off by default (it needs ptrace, which containers often refuse; the cuda tests track
 # device memory themselves): ASAN_OPTIONS=halt_on_error=1 turns it on.
+# The packages run: cuda (every kernel) and cli (the commands' device paths, whose
+# goroutines call the device concurrently).
+SANITIZE_PKGS ?= cuda cli
 test-cudaemu-asan: cudaemu-asan-lib
-	$(GO) test -c -asan -tags cudaemu,mlcu_asan -o build/cudaemu-asan/cuda.test ./cuda/
-	cd cuda && ASAN_OPTIONS=$${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=0} ../build/cudaemu-asan/cuda.test -test.count=1
+	for p in $(SANITIZE_PKGS); do \
+		$(GO) test -c -asan -tags cudaemu,mlcu_asan -o build/cudaemu-asan/$$p.test ./$$p/ && \
+		(cd $$p && ASAN_OPTIONS=$${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=0} ../build/cudaemu-asan/$$p.test -test.count=1) || exit 1; \
+	done
 
 test-cudaemu-tsan: cudaemu-tsan-lib
-	$(GO) test -c -tags cudaemu,mlcu_tsan -o build/cudaemu-tsan/cuda.test ./cuda/
-	cd cuda && TSAN_OPTIONS=$${TSAN_OPTIONS:-halt_on_error=1} MLCU_EMU_BLOCK_ORDER=$${MLCU_EMU_BLOCK_ORDER:-reverse} \
-		../build/cudaemu-tsan/cuda.test -test.count=1
+	for p in $(SANITIZE_PKGS); do \
+		$(GO) test -c -tags cudaemu,mlcu_tsan -o build/cudaemu-tsan/$$p.test ./$$p/ && \
+		(cd $$p && TSAN_OPTIONS=$${TSAN_OPTIONS:-halt_on_error=1} MLCU_EMU_BLOCK_ORDER=$${MLCU_EMU_BLOCK_ORDER:-reverse} \
+			../build/cudaemu-tsan/$$p.test -test.count=1) || exit 1; \
+	done
 
 # A self-contained folder for a GPU machine without Go or the source tree: the cuda-tagged
 # mlcu, the cuda-tagged test binaries of the packages with CUDA tests, the test data they

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 
 #include "mlcu_cuda.h"
 
@@ -44,6 +45,17 @@ inline dim3 grid_1d(long n, int block) {
 	if (g < 1) g = 1;
 	if (g > 65535L * 32) g = 65535L * 32;
 	return dim3(unsigned(g));
+}
+
+// set_host stores v into host memory the caller (Go) owns, an ABI function's output. The
+// store goes through one process-wide lock: CUDA needs none, but ThreadSanitizer (make
+// test-cudaemu-tsan) cannot see Go reuse memory, and would report two calls on different
+// threads writing what were, to Go, two variables at one address.
+template <typename T>
+inline void set_host(T* p, const T& v) {
+	static std::mutex mu;
+	std::lock_guard<std::mutex> lk(mu);
+	*p = v;
 }
 
 } // namespace mlcu

@@ -980,7 +980,7 @@ int mlcu_binary_point_light_curves(double* d_out, const double* d_params, const 
 
 int mlcu_binary_ray_map(uint32_t* d_counts, double m1, double m2, double a1, double a2, double x0, double x1,
                         double y0, double y1, int nx, int ny, double h, double origin, int level, long* h_n_tiles) {
-	*h_n_tiles = 0;
+	mlcu::set_host(h_n_tiles, 0L);
 	MLCU_TRY(cudaMemset(d_counts, 0, size_t(nx) * size_t(ny) * sizeof(uint32_t)));
 	RayGeom g;
 	g.m1 = m1;
@@ -1033,7 +1033,7 @@ int mlcu_binary_ray_map(uint32_t* d_counts, double m1, double m2, double a1, dou
 	if (err == 0) err = int(cudaDeviceSynchronize());
 	cudaFree(d_in);
 	cudaFree(d_n);
-	*h_n_tiles = long(n);
+	mlcu::set_host(h_n_tiles, long(n));
 	return err;
 }
 

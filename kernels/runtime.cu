@@ -14,29 +14,39 @@ int mlcu_is_emulation(void) {
 #endif
 }
 
+// The outputs to host memory go through mlcu::set_host (see common.cuh).
+
 int mlcu_device_count(int* n) {
-	*n = 0;
-	return int(cudaGetDeviceCount(n));
+	int c = 0;
+	int err = int(cudaGetDeviceCount(&c));
+	mlcu::set_host(n, err == 0 ? c : 0);
+	return err;
 }
 
 int mlcu_device_info(int dev, mlcu_device_info_t* info) {
 	cudaDeviceProp p;
 	MLCU_TRY(cudaGetDeviceProperties(&p, dev));
-	std::memset(info, 0, sizeof *info);
-	std::memcpy(info->name, p.name, std::min(std::strlen(p.name), sizeof info->name - 1));
-	info->total_mem = p.totalGlobalMem;
-	info->cc_major = p.major;
-	info->cc_minor = p.minor;
-	info->multiprocessors = p.multiProcessorCount;
-	info->smem_per_block_optin = p.sharedMemPerBlockOptin;
+	mlcu_device_info_t d;
+	std::memset(&d, 0, sizeof d);
+	std::memcpy(d.name, p.name, std::min(std::strlen(p.name), sizeof d.name - 1));
+	d.total_mem = p.totalGlobalMem;
+	d.cc_major = p.major;
+	d.cc_minor = p.minor;
+	d.multiprocessors = p.multiProcessorCount;
+	d.smem_per_block_optin = p.sharedMemPerBlockOptin;
+	mlcu::set_host(info, d);
 	return 0;
 }
 
 int mlcu_set_device(int dev) { return int(cudaSetDevice(dev)); }
 
 int mlcu_runtime_version(int* runtime, int* driver) {
-	MLCU_TRY(cudaRuntimeGetVersion(runtime));
-	return int(cudaDriverGetVersion(driver));
+	int r = 0, d = 0;
+	MLCU_TRY(cudaRuntimeGetVersion(&r));
+	mlcu::set_host(runtime, r);
+	int err = int(cudaDriverGetVersion(&d));
+	mlcu::set_host(driver, d);
+	return err;
 }
 
 const char* mlcu_error_string(int code) { return cudaGetErrorString(cudaError_t(code)); }
