@@ -47,14 +47,16 @@ inline dim3 grid_1d(long n, int block) {
 	return dim3(unsigned(g));
 }
 
-// set_host stores v into host memory the caller (Go) owns, an ABI function's output. The
-// store goes through one process-wide lock: CUDA needs none, but ThreadSanitizer (make
-// test-cudaemu-tsan) cannot see Go reuse memory, and would report two calls on different
-// threads writing what were, to Go, two variables at one address.
+// set_host stores v into host memory the caller (Go) owns, an ABI function's output. In the
+// emulation the store holds the emulated device's lock, under which the only other C
+// accesses to Go memory (the copies) run too: ThreadSanitizer (make test-cudaemu-tsan)
+// cannot see Go reuse memory, and would otherwise report two calls on different threads
+// touching what were, to Go, two variables at one address. CUDA itself needs no lock.
 template <typename T>
 inline void set_host(T* p, const T& v) {
-	static std::mutex mu;
-	std::lock_guard<std::mutex> lk(mu);
+#ifdef MLCU_CUDA_EMU
+	std::lock_guard<std::mutex> lk(::mlcu_emu::device_mutex());
+#endif
 	*p = v;
 }
 

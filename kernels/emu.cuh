@@ -134,10 +134,11 @@ inline unsigned int linear_tid() {
 
 inline void* dyn_smem() { return tl_block->dyn.data(); }
 
-// device_mutex serialises the emulated device's operations (launches, copies, allocations):
-// __shared__ is static storage, and operations issued one after another from different host
-// threads (a goroutine moves between OS threads) are ordered as the default stream orders
-// them, which is also the order a race detector must see.
+// device_mutex serialises the emulated device's operations (launches, copies, allocations)
+// and every C access to the host (Go) memory (copies, mlcu::set_host): __shared__ is static
+// storage, and operations issued one after another from different host threads (a goroutine
+// moves between OS threads, Go reuses memory) are ordered as the default stream orders them,
+// which is also the order a race detector must see.
 inline std::mutex& device_mutex() {
 	static std::mutex m;
 	return m;
