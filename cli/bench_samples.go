@@ -65,6 +65,9 @@ func runBenchSamples(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.Bool("profile") && (!ch.CUDA || cuda.Emulated()) {
+		fmt.Fprintf(c.App.ErrWriter, "%s: --profile: nothing to profile here (it times device training steps on a GPU, --device cuda)\n", cmd)
+	}
 	w := c.App.Writer
 	var m *nn.Model[float32]
 	what := "paper preset, random weights"

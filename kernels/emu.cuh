@@ -40,6 +40,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -222,7 +223,11 @@ inline thread_pool& pool() {
 inline bool reverse_blocks() {
 	static const bool r = [] {
 		const char* v = std::getenv("MLCU_EMU_BLOCK_ORDER");
-		return v != nullptr && std::strcmp(v, "reverse") == 0;
+		if (v == nullptr || *v == 0 || std::strcmp(v, "forward") == 0) return false;
+		if (std::strcmp(v, "reverse") == 0) return true;
+		// A misspelt order would silently test the default one.
+		std::fprintf(stderr, "mlcu emulation: MLCU_EMU_BLOCK_ORDER=%s: want forward or reverse\n", v);
+		std::abort();
 	}();
 	return r;
 }

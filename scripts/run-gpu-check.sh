@@ -14,6 +14,12 @@
 # parity tests, the headline benchmarks (sampling, simulation, training), then the rest.
 set -uo pipefail
 budget="${MLCU_GPU_CHECK_SECONDS:-540}"
+case "$budget" in
+'' | *[!0-9]*)
+	echo "run-gpu-check.sh: MLCU_GPU_CHECK_SECONDS=$budget: want a whole number of seconds" >&2
+	exit 2
+	;;
+esac
 # limit SECONDS prints the timeout a step may use: SECONDS or what is left of the budget,
 # whichever is smaller; it fails when less than 15 s are left.
 limit() {
