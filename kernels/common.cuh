@@ -48,14 +48,15 @@ inline dim3 grid_1d(long n, int block) {
 }
 
 // set_host stores v into host memory the caller (Go) owns, an ABI function's output. In the
-// emulation the store holds the emulated device's lock, under which the only other C
-// accesses to Go memory (the copies) run too: ThreadSanitizer (make test-cudaemu-tsan)
-// cannot see Go reuse memory, and would otherwise report two calls on different threads
-// touching what were, to Go, two variables at one address. CUDA itself needs no lock.
+// emulation the store holds the emulated device's lock and is a host access (emu.cuh):
+// ThreadSanitizer (make test-cudaemu-tsan) cannot see Go allocate and reuse memory, and
+// would report two calls on different threads touching what were, to Go, two variables at
+// one address. CUDA itself needs neither.
 template <typename T>
 inline void set_host(T* p, const T& v) {
 #ifdef MLCU_CUDA_EMU
 	std::lock_guard<std::mutex> lk(::mlcu_emu::device_mutex());
+	::mlcu_emu::host_access ha;
 #endif
 	*p = v;
 }

@@ -145,6 +145,25 @@ inline std::mutex& device_mutex() {
 	return m;
 }
 
+// host_access marks a scope in which the emulation reads or writes the host's (Go's) memory:
+// under ThreadSanitizer those accesses are not checked. Go allocates, frees and reuses its
+// memory without synchronisation TSan can see (a new heap arena counts as written by the
+// thread that mapped it), so a copy into a Go slice on one thread and anything earlier at
+// that address on another look like a race that is not one. Nothing is lost: every such
+// access holds device_mutex, so it cannot race with a kernel or another copy anyway.
+#if defined(__SANITIZE_THREAD__)
+extern "C" void __tsan_ignore_thread_begin();
+extern "C" void __tsan_ignore_thread_end();
+struct host_access {
+	host_access() { __tsan_ignore_thread_begin(); }
+	~host_access() { __tsan_ignore_thread_end(); }
+};
+#else
+struct host_access {
+	host_access() {} // user-provided: no unused-variable warning where it does nothing
+};
+#endif
+
 // last_launch_error is the calling host thread's last launch error (cudaGetLastError is per
 // host thread in CUDA's runtime too).
 inline int& last_launch_error() {
@@ -496,6 +515,7 @@ inline cudaError_t cudaFree(void* p) {
 }
 inline cudaError_t cudaMemcpy(void* dst, const void* src, size_t n, cudaMemcpyKind) {
 	std::lock_guard<std::mutex> lk(mlcu_emu::device_mutex());
+	mlcu_emu::host_access ha;
 	if (n) std::memmove(dst, src, n);
 	return cudaSuccess;
 }
