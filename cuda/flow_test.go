@@ -80,7 +80,13 @@ func randomSlice(n int, src *rng.Source) []float64 {
 // Tolerance: |gpu − cpu64| ≤ 2e-4 + 2e-4·|cpu64|. Both float32 paths round each of the
 // ~2·(H+D) products of a hidden unit and NB·D output updates whose scale factors reach e³;
 // the float32 CPU path's own distance to float64 is printed beside the kernel's, and the
-// kernel must not be worse than 4× it plus 1e-6.
+// kernel must not be worse than 4× it plus 1e-6 plus what CUDA's math library adds: the
+// CPU's exp and tanh are correctly rounded float64 functions, a GPU's expf and tanhf may be
+// 2 ulps off (kernels/emu.cuh makes the emulation's as bad), so each block's
+// x = y·exp(α) + μ, α = 3·tanh(raw/3), gains up to 2·2⁻²³ relative from expf and
+// 3·2·2⁻²⁴ from tanhf through α: ~6e-7·|x| per block, NB·6e-7·max|x| in all (first order).
+// Measured under the emulation's worst-case math (deep case): 3.2e-6 against 4·3.2e-7 +
+// 1e-6 + 1.2e-5; with the host's math 4× alone held.
 func TestFlowSamplerParity(t *testing.T) {
 	cases := []struct {
 		name          string
@@ -124,8 +130,13 @@ func TestFlowSamplerParity(t *testing.T) {
 				}
 			}
 			t.Logf("max |kernel − cpu64| = %.3g, max |cpu32 − cpu64| = %.3g", maxGPU, maxCPU)
-			if maxGPU > 4*maxCPU+1e-6 {
-				t.Errorf("kernel error %.3g more than 4× the float32 CPU path's %.3g", maxGPU, maxCPU)
+			maxW := 0.0
+			for _, w := range want {
+				maxW = math.Max(maxW, math.Abs(w))
+			}
+			libm := float64(s.NB) * 6e-7 * maxW
+			if maxGPU > 4*maxCPU+1e-6+libm {
+				t.Errorf("kernel error %.3g more than 4× the float32 CPU path's %.3g + 1e-6 + the math library's %.3g", maxGPU, maxCPU, libm)
 			}
 		})
 	}

@@ -21,3 +21,17 @@ func selftestSmem(out *Buffer[int32], bytes int, optin bool) error {
 	}
 	return check("selftest smem", C.mlcu_selftest_smem(ptrI32(out), C.size_t(bytes), C.int(o)))
 }
+
+// selftestStaleShared launches kernels/selftest.cu's read of static shared memory before any
+// write (see TestEmulationPoisonsStaticShared).
+func selftestStaleShared(out *Buffer[int32], blocks int) error {
+	return check("selftest stale shared", C.mlcu_selftest_stale_shared(ptrI32(out), C.int(blocks)))
+}
+
+// selftestMath evaluates kernels/selftest.cu's math functions (see TestDeviceMathErrors).
+func selftestMath(outf *F32, outd *Buffer[float64], inf *F32, ind *Buffer[float64], n int) error {
+	return check("selftest math", C.mlcu_selftest_math(ptrF32(outf), ptrF64(outd), ptrF32(inf), ptrF64(ind), C.int(n)))
+}
+
+// emulationGPUMath reports whether the emulation's math functions carry CUDA's error bounds.
+func emulationGPUMath() bool { return C.mlcu_emulation_gpu_math() != 0 }

@@ -4,6 +4,8 @@ package cuda
 
 import (
 	"errors"
+	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -96,4 +98,140 @@ func TestSelftestSharedMemoryOptIn(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestEmulationPoisonsStaticShared: on a GPU a block's static __shared__ memory starts
+// undefined, often holding the previous block's values on that SM, so a kernel that reads it
+// before writing is wrong even where its tests pass. The emulation fills every kernel's static
+// shared memory with 0xff bytes before each block; a kernel that reads it unwritten sees −1
+// (NaN as float) — never the zeros or the earlier block's values that would let it pass.
+func TestEmulationPoisonsStaticShared(t *testing.T) {
+	if !Emulated() {
+		t.Skip("what a GPU leaves in shared memory is undefined: emulation-only check")
+	}
+	if emulationASan {
+		t.Skip("under ASan static shared arrays keep their redzones instead (kernels/emu.cuh)")
+	}
+	const blocks = 3
+	out := MustAlloc[int32](blocks * 32)
+	defer out.Free()
+	must(out.Zero())
+	must(selftestStaleShared(out, blocks))
+	got, err := out.Host()
+	must(err)
+	for i, v := range got {
+		if v != -1 {
+			t.Errorf("block %d thread %d read %d from unwritten static shared memory, want the poison -1", i/32, i%32, v)
+		}
+	}
+}
+
+// TestDeviceMathErrors evaluates, on the device, the math functions the kernels use and
+// measures each result's distance in ulps from Go's math package (float32 results from the
+// float64 functions, rounded: within half an ulp of exact; Go's float64 functions within
+// about one ulp). On a GPU every distance must stay within the CUDA Programming Guide's
+// maximum error plus one ulp for the reference's own error — the bound the parity
+// tolerances assume. Under the emulation with MLCU_EMU_GPU_MATH (kernels/emu.cuh) the same
+// bound holds, and most results must be off by at least one ulp: the emulation really moves
+// them, so the other parity tests are checked against a GPU's math library, not glibc's.
+func TestDeviceMathErrors(t *testing.T) {
+	const n = 2000
+	r := rand.New(rand.NewPCG(5, 6))
+	xs := make([]float32, n)
+	ys := make([]float64, n)
+	for i := range n {
+		xs[i] = float32(r.Float64()*20 - 10) // expf, tanhf over [−10, 10]
+		ys[i] = r.Float64()*40 - 20          // exp over [−20, 20]; cos with a range reduction
+	}
+	xs[0], ys[0] = 0, 0 // exact results: exp(0) = 1, tanh(0) = 0, cos(0) = 1
+	inf, ind := MustAlloc[float32](n), MustAlloc[float64](n)
+	outf, outd := MustAlloc[float32](3*n), MustAlloc[float64](4*n)
+	t.Cleanup(func() { inf.Free(); ind.Free(); outf.Free(); outd.Free() })
+	must(inf.Upload(xs))
+	must(ind.Upload(ys))
+	must(selftestMath(outf, outd, inf, ind, n))
+	gf, err := outf.Host()
+	must(err)
+	gd, err := outd.Host()
+	must(err)
+
+	type fn struct {
+		name  string
+		bound int64 // CUDA's maximum ulp error
+		got   func(i int) float64
+		want  func(i int) float64
+		f32   bool
+	}
+	fns := []fn{
+		{"expf", 2, func(i int) float64 { return float64(gf[3*i]) }, func(i int) float64 { return math.Exp(float64(xs[i])) }, true},
+		{"tanhf", 2, func(i int) float64 { return float64(gf[3*i+1]) }, func(i int) float64 { return math.Tanh(float64(xs[i])) }, true},
+		{"logf", 1, func(i int) float64 { return float64(gf[3*i+2]) }, func(i int) float64 {
+			a := float32(math.Abs(float64(xs[i])))
+			return math.Log(float64(a + 0.5)) // the float32 sum, as the kernel's fabsf(x) + 0.5f
+		}, true},
+		{"exp", 1, func(i int) float64 { return gd[4*i] }, func(i int) float64 { return math.Exp(ys[i]) }, false},
+		{"cos", 2, func(i int) float64 { return gd[4*i+1] }, func(i int) float64 { return math.Cos(ys[i]) }, false},
+		{"log", 1, func(i int) float64 { return gd[4*i+2] }, func(i int) float64 { return math.Log(math.Abs(ys[i]) + 0.5) }, false},
+		{"pow", 2, func(i int) float64 { return gd[4*i+3] }, func(i int) float64 { return math.Pow(math.Abs(ys[i])+0.5, 0.2) }, false},
+	}
+	emulatedGPU := Emulated() && emulationGPUMath()
+	for _, f := range fns {
+		var worst int64
+		moved, exact := 0, 0
+		for i := range n {
+			g, w := f.got(i), f.want(i)
+			var d int64
+			if f.f32 {
+				d = ulpDist32(float32(g), float32(w))
+			} else {
+				d = ulpDist64(g, w)
+			}
+			worst = max(worst, d)
+			if f.f32 {
+				w = float64(float32(w))
+			}
+			if w == 0 || w == 1 || w == -1 { // exact: left alone on a GPU and here
+				exact++
+				continue
+			}
+			if d > 0 {
+				moved++
+			}
+		}
+		t.Logf("%s: max %d ulp from Go's math (CUDA's bound %d + 1); %d of %d inexact results moved", f.name, worst, f.bound, moved, n-exact)
+		if worst > f.bound+1 {
+			t.Errorf("%s: %d ulp from Go's math, beyond CUDA's bound %d + 1", f.name, worst, f.bound)
+		}
+		if emulatedGPU && moved < (n-exact)*9/10 {
+			t.Errorf("%s: only %d of %d inexact results differ from Go's: the emulation's GPU math is not in effect", f.name, moved, n-exact)
+		}
+	}
+}
+
+// ulpDist32 is the number of float32 values between a and b (of the same sign).
+func ulpDist32(a, b float32) int64 {
+	d := int64(orderedBits32(a)) - int64(orderedBits32(b))
+	return max(d, -d)
+}
+
+// ulpDist64 is the number of float64 values between a and b.
+func ulpDist64(a, b float64) int64 {
+	d := orderedBits64(a) - orderedBits64(b)
+	return max(d, -d)
+}
+
+func orderedBits32(f float32) int32 {
+	b := int32(math.Float32bits(f))
+	if b < 0 {
+		b = math.MinInt32 - b
+	}
+	return b
+}
+
+func orderedBits64(f float64) int64 {
+	b := int64(math.Float64bits(f))
+	if b < 0 {
+		b = math.MinInt64 - b
+	}
+	return b
 }

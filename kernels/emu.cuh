@@ -7,19 +7,23 @@
 //     between launches; the launching thread plays thread 0);
 //   - __syncthreads() is a barrier over the block's threads that have not returned (as on
 //     Volta and later, threads that exit no longer count);
-//   - __shared__ variables are static storage, so every thread of a block sees the same
-//     array; the emulated device runs one operation (launch, copy, allocation) at a time,
-//     in the order the host issues them (one mutex, as the default stream orders them), so
-//     no two blocks ever share it;
-//   - dynamic shared memory (MLCU_DYNAMIC_SHARED) is one buffer per launch, poisoned (below)
-//     before each block;
+//   - __shared__ variables are static storage (in one linker section), so every thread of a
+//     block sees the same array, poisoned (below) before each block; the emulated device
+//     runs one operation (launch, copy, allocation) at a time, in the order the host issues
+//     them (one mutex, as the default stream orders them), so no two blocks ever share it;
+//   - dynamic shared memory (MLCU_DYNAMIC_SHARED) is one buffer per launch, poisoned before
+//     each block too;
 //   - warp shuffles and votes exchange values through a per-warp buffer between two
 //     warp-wide barriers, so every lane of a warp must take part (the full-mask,
 //     converged use that mlcu's kernels make of them);
 //   - atomics are host atomics (__atomic builtins, compare-and-swap loops for floats);
 //   - the runtime calls mlcu uses (cudaMalloc, cudaMemcpy, ...) act on host memory; fresh
-//     allocations and dynamic shared memory are filled with 0xff bytes (NaN, −1), not the
-//     zeros malloc tends to give, so reading memory nobody wrote shows in the results;
+//     allocations and static and dynamic shared memory are filled with 0xff bytes (NaN, −1),
+//     not the zeros malloc tends to give, so reading memory nobody wrote shows in the results;
+//   - arithmetic rounds like nvcc's: where the host has FMA instructions the library is built
+//     with -mfma -ffp-contract=fast (CMake MLCU_EMU_FMA), as nvcc contracts a·b + c by
+//     default, and the _rn intrinsics stay unfused; with MLCU_EMU_GPU_MATH (end of this file)
+//     the math functions err by CUDA's documented maximum, not glibc's smaller error;
 //   - a launch checks what a GPU checks: block and grid sizes, and dynamic shared memory
 //     above 48 KiB only after the kernel opted in (cudaFuncSetAttribute).
 //
@@ -37,6 +41,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cfloat>
 #include <cmath>
 #include <condition_variable>
 #include <cstdint>
@@ -47,6 +52,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #define __global__
@@ -55,7 +61,16 @@
 #define __forceinline__ inline
 #define __noinline__
 #define __launch_bounds__(...)
+// Static __shared__ variables go to one linker section, mlcu_emu_shared, so that the emulation
+// can poison all of them before every block (see shared_section below): on a GPU a block's
+// static shared memory starts undefined (often the previous block's values), never zeroed.
+// Not under AddressSanitizer: GCC does not instrument globals in a named section, and the
+// overflow checks on shared arrays matter more there (the plain build checks the poison).
+#if defined(__SANITIZE_ADDRESS__)
 #define __shared__ static
+#else
+#define __shared__ static __attribute__((section("mlcu_emu_shared")))
+#endif
 #define __constant__ static
 #define __align__(n) alignas(n)
 
@@ -267,6 +282,27 @@ inline std::map<const void*, size_t>& smem_optin() {
 // nobody wrote gives a wrong result here too instead of the zeros malloc tends to return.
 inline void poison(void* p, size_t n) { std::memset(p, 0xff, n); }
 
+// The linker (GNU ld, gold, lld) defines __start_/__stop_ for a section whose name is a C
+// identifier; weak, so that a program without static shared memory still links.
+extern "C" unsigned char __start_mlcu_emu_shared[] __attribute__((weak));
+extern "C" unsigned char __stop_mlcu_emu_shared[] __attribute__((weak));
+
+// shared_section returns the static shared memory of every kernel in the program (the
+// section mlcu_emu_shared) as [begin, end); empty when there is none.
+inline std::pair<unsigned char*, size_t> shared_section() {
+	unsigned char* b = __start_mlcu_emu_shared;
+	unsigned char* e = __stop_mlcu_emu_shared;
+	if (b == nullptr || e == nullptr || e < b) return {nullptr, 0};
+	return {b, size_t(e - b)};
+}
+
+// poison_static_shared fills every kernel's static shared memory with 0xff bytes. The
+// device runs one block at a time, so no other kernel is using it.
+inline void poison_static_shared() {
+	auto s = shared_section();
+	if (s.second) poison(s.first, s.second);
+}
+
 // launch runs body (the kernel call with its arguments) over grid × block, with the limits a
 // GPU enforces (block size, grid size, shared memory and its opt-in); kernel identifies the
 // kernel for the opt-in.
@@ -293,10 +329,11 @@ inline void launch(const void* kernel, dim3 grid, dim3 block, size_t smem, const
 	st.exchange.assign(size_t(nwarps) * 32, 0);
 	st.dyn.assign(std::max<size_t>(smem, 1), 0); // exact size: a sanitizer sees an overrun
 	barrier block_end;
-	// Before each block: fresh barriers, and dynamic shared memory as undefined as a GPU
-	// leaves it (not the previous block's values).
+	// Before each block: fresh barriers, and static and dynamic shared memory as undefined as
+	// a GPU leaves it (not the previous block's values).
 	auto reset_block = [&] {
 		poison(st.dyn.data(), st.dyn.size());
+		poison_static_shared();
 		st.sync.reset(int(nthreads));
 		for (int w = 0; w < nwarps; w++) st.warp[w].reset(warp_size_of(w, int(nthreads)));
 	};
@@ -465,11 +502,17 @@ inline unsigned __umulhi(unsigned a, unsigned b) { return unsigned((uint64_t(a) 
 inline unsigned long long __umul64hi(unsigned long long a, unsigned long long b) {
 	return (unsigned long long)((unsigned __int128)a * b >> 64);
 }
-// Round-to-nearest double arithmetic that nvcc never contracts into an FMA (the host
-// compiler does not contract without -mfma either).
-inline double __dadd_rn(double a, double b) { return a + b; }
-inline double __dsub_rn(double a, double b) { return a - b; }
-inline double __dmul_rn(double a, double b) { return a * b; }
+// Round-to-nearest double arithmetic that nvcc never contracts into an FMA. The emulation
+// may be built with contraction on (MLCU_EMU_FMA, as nvcc's default --fmad=true), so each
+// result goes through an empty asm statement that the compiler cannot see through: it is
+// rounded to double and never fused with its neighbours.
+inline double opaque_rn(double x) {
+	asm("" : "+m"(x));
+	return x;
+}
+inline double __dadd_rn(double a, double b) { return opaque_rn(a + b); }
+inline double __dsub_rn(double a, double b) { return opaque_rn(a - b); }
+inline double __dmul_rn(double a, double b) { return opaque_rn(a * b); }
 // CUDA's device min/max; mixed argument types do not compile here (say which type you mean).
 using std::max;
 using std::min;
@@ -589,3 +632,59 @@ inline cudaError_t cudaRuntimeGetVersion(int* v) {
 	                   [&] { kernel(__VA_ARGS__); })
 // MLCU_DYNAMIC_SHARED(T, name): T* name points at the launch's dynamic shared memory.
 #define MLCU_DYNAMIC_SHARED(T, name) T* name = reinterpret_cast<T*>(::mlcu_emu::dyn_smem())
+
+// ---- math functions with a GPU's error (MLCU_EMU_GPU_MATH) ----
+//
+// CUDA's math library is not glibc's: its results may differ from the correctly rounded one
+// by the maximum ulp errors of the CUDA C++ Programming Guide's Mathematical Functions
+// appendix (expf, tanhf, logf 2 / 2 / 1; exp, log 1; pow, hypot, sin, cos 2; tanh and cospi
+// taken as 2), where glibc is within about one ulp. With MLCU_EMU_GPU_MATH (CMake option, on
+// by default) the kernels' calls of these functions return glibc's result moved by that many
+// ulps, up or down as a hash of the argument says, so every parity tolerance is checked
+// against the error a GPU may make, not against the host's better library. Exact results (0,
+// ±1: exp(0), tanh(0), cos(0), log(1), a saturated tanh), infinities and NaN are left alone,
+// and tanh, sin and cos stay within [−1, 1], as on a GPU.
+#if defined(MLCU_EMU_GPU_MATH)
+namespace mlcu_emu {
+
+template <typename T>
+inline T gpu_ulps(T r, uint64_t arg_bits, int ulps, bool bounded_by_one = false) {
+	if (!std::isfinite(r) || r == 0 || r == 1 || r == -1) return r;
+	uint64_t h = (arg_bits + 0x9e3779b97f4a7c15ull) * 0xbf58476d1ce4e5b9ull;
+	T toward = (h >> 63) ? T(INFINITY) : T(-INFINITY);
+	for (int i = 0; i < ulps; i++) r = std::nextafter(r, toward);
+	if (bounded_by_one) r = std::min(T(1), std::max(T(-1), r));
+	return r;
+}
+
+inline float gpu_expf(float x) { return gpu_ulps(std::exp(x), to_bits(x), 2); }
+inline float gpu_logf(float x) { return gpu_ulps(std::log(x), to_bits(x), 1); }
+inline float gpu_tanhf(float x) { return gpu_ulps(std::tanh(x), to_bits(x), 2, true); }
+inline double gpu_exp(double x) { return gpu_ulps(std::exp(x), to_bits(x), 1); }
+inline float gpu_exp(float x) { return gpu_expf(x); }
+inline double gpu_log(double x) { return gpu_ulps(std::log(x), to_bits(x), 1); }
+inline float gpu_log(float x) { return gpu_logf(x); }
+inline double gpu_tanh(double x) { return gpu_ulps(std::tanh(x), to_bits(x), 2, true); }
+inline float gpu_tanh(float x) { return gpu_tanhf(x); }
+inline double gpu_pow(double x, double y) { return gpu_ulps(std::pow(x, y), to_bits(x) ^ (to_bits(y) << 1), 2); }
+inline double gpu_hypot(double x, double y) { return gpu_ulps(std::hypot(x, y), to_bits(x) ^ (to_bits(y) << 1), 2); }
+inline double gpu_sin(double x) { return gpu_ulps(std::sin(x), to_bits(x), 2, true); }
+inline double gpu_cos(double x) { return gpu_ulps(std::cos(x), to_bits(x), 2, true); }
+inline double gpu_cospi(double x) { return gpu_ulps(::cospi(x), to_bits(x), 2, true); }
+
+} // namespace mlcu_emu
+
+// Every standard header the kernels include is already included above, so these names are
+// replaced in kernel code only.
+#define expf(x) ::mlcu_emu::gpu_expf(x)
+#define logf(x) ::mlcu_emu::gpu_logf(x)
+#define tanhf(x) ::mlcu_emu::gpu_tanhf(x)
+#define exp(x) ::mlcu_emu::gpu_exp(x)
+#define log(x) ::mlcu_emu::gpu_log(x)
+#define tanh(x) ::mlcu_emu::gpu_tanh(x)
+#define pow(x, y) ::mlcu_emu::gpu_pow(x, y)
+#define hypot(x, y) ::mlcu_emu::gpu_hypot(x, y)
+#define sin(x) ::mlcu_emu::gpu_sin(x)
+#define cos(x) ::mlcu_emu::gpu_cos(x)
+#define cospi(x) ::mlcu_emu::gpu_cospi(x)
+#endif

@@ -32,6 +32,8 @@ typedef struct {
 } mlcu_device_info_t;
 
 int mlcu_is_emulation(void); /* 1 in libmlcu_cudaemu.a, 0 in libmlcu_cuda.a */
+/* 1 when the emulation's math functions carry CUDA's error bounds (MLCU_EMU_GPU_MATH). */
+int mlcu_emulation_gpu_math(void);
 int mlcu_device_count(int* n);
 int mlcu_device_info(int dev, mlcu_device_info_t* info);
 int mlcu_set_device(int dev);
@@ -279,6 +281,14 @@ int mlcu_selftest(int32_t* d_out, int32_t* d_count, int blocks, int threads, int
  * thread (t+1)%32, read back after a barrier. Above 48 KiB without the opt-in the launch
  * fails (cudaErrorInvalidValue) on a GPU and in emulation alike. */
 int mlcu_selftest_smem(int32_t* d_out, size_t bytes, int optin);
+/* mlcu_selftest_stale_shared launches `blocks` blocks of 32 threads that each copy a static
+ * __shared__ int[32] to d_out (blocks × 32 int) before writing it: undefined on a GPU; under
+ * the emulation every value must be the poison (−1), never an earlier block's. */
+int mlcu_selftest_stale_shared(int32_t* d_out, int blocks);
+/* mlcu_selftest_math evaluates the math functions the kernels use, one thread per input:
+ * d_outf (n, 3) = expf(x), tanhf(x), logf(|x| + 0.5) of d_inf[i]; d_outd (n, 4) = exp(y),
+ * cos(y), log(|y| + 0.5), pow(|y| + 0.5, 0.2) of d_ind[i]. */
+int mlcu_selftest_math(float* d_outf, double* d_outd, const float* d_inf, const double* d_ind, int n);
 
 #ifdef __cplusplus
 }

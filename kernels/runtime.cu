@@ -14,6 +14,14 @@ int mlcu_is_emulation(void) {
 #endif
 }
 
+int mlcu_emulation_gpu_math(void) {
+#if defined(MLCU_CUDA_EMU) && defined(MLCU_EMU_GPU_MATH)
+	return 1;
+#else
+	return 0;
+#endif
+}
+
 // The outputs to host memory go through mlcu::set_host (see common.cuh).
 
 int mlcu_device_count(int* n) {

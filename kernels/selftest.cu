@@ -50,7 +50,42 @@ __global__ void smem_kernel(int* out, int n) {
 	out[t] = dyn[n - 32 + (t + 1) % 32];
 }
 
+// stale_kernel: see mlcu_selftest_stale_shared.
+__global__ void stale_kernel(int32_t* out) {
+	__shared__ int32_t s[32];
+	int t = threadIdx.x;
+	out[blockIdx.x * 32 + t] = s[t]; // read before any write: undefined on a GPU
+	__syncthreads();
+	s[t] = int32_t(1000 * blockIdx.x + t);
+}
+
+// math_kernel: see mlcu_selftest_math.
+__global__ void math_kernel(float* outf, double* outd, const float* inf, const double* ind, int n) {
+	int i = blockIdx.x * blockDim.x + threadIdx.x;
+	if (i >= n) return;
+	float x = inf[i];
+	outf[3 * i + 0] = expf(x);
+	outf[3 * i + 1] = tanhf(x);
+	outf[3 * i + 2] = logf(fabsf(x) + 0.5f);
+	double y = ind[i];
+	outd[4 * i + 0] = exp(y);
+	outd[4 * i + 1] = cos(y);
+	outd[4 * i + 2] = log(fabs(y) + 0.5);
+	outd[4 * i + 3] = pow(fabs(y) + 0.5, 0.2);
+}
+
 } // namespace
+
+extern "C" int mlcu_selftest_math(float* d_outf, double* d_outd, const float* d_inf, const double* d_ind, int n) {
+	if (n <= 0) return 0;
+	MLCU_LAUNCH(math_kernel, mlcu::grid_1d(n, 128), dim3(128), 0, d_outf, d_outd, d_inf, d_ind, n);
+	MLCU_LAUNCHED();
+}
+
+extern "C" int mlcu_selftest_stale_shared(int32_t* d_out, int blocks) {
+	MLCU_LAUNCH(stale_kernel, dim3(blocks), dim3(32), 0, d_out);
+	MLCU_LAUNCHED();
+}
 
 extern "C" int mlcu_selftest_smem(int32_t* d_out, size_t bytes, int optin) {
 	if (bytes % 4 != 0 || bytes < 32 * 4) return int(cudaErrorInvalidValue);

@@ -17,7 +17,7 @@ import (
 //	v = β2·v + (1−β2)·g²
 //	p −= lr·( (m/(1−β1ᵗ)) / (√(v/(1−β2ᵗ)) + ε) + λ·p )
 //
-// computed in float64 and stored in T.
+// computed in float64 without fused multiply-adds and stored in T.
 type Adam[T Float] struct {
 	LR          float64 // base (peak) learning rate, e.g. lrMax of CosineLR; Update takes the step's rate
 	Beta1       float64 // decay of the first moment estimate
@@ -51,11 +51,15 @@ func (a *Adam[T]) Update(params, grads []T, lr float64) {
 	m, v, g := a.M[:n], a.V[:n], grads[:n]
 	for i, p := range params {
 		gi := float64(g[i])
-		mi := b1*float64(m[i]) + (1-b1)*gi
-		vi := b2*float64(v[i]) + (1-b2)*gi*gi
+		// The explicit float64 conversions forbid fused multiply-adds (Go fuses x·y + z on
+		// arm64, not on amd64): every platform, and the CUDA kernel (kernels/adam.cu), gives
+		// the same bits.
+		mi := float64(b1*float64(m[i])) + float64((1-b1)*gi)
+		vi := float64(b2*float64(v[i])) + float64(float64((1-b2)*gi)*gi)
 		m[i], v[i] = T(mi), T(vi)
 		pf := float64(p)
-		params[i] = T(pf - lr*((mi/c1)/(math.Sqrt(vi/c2)+a.Eps)+a.WeightDecay*pf))
+		step := (mi/c1)/(math.Sqrt(vi/c2)+a.Eps) + float64(a.WeightDecay*pf)
+		params[i] = T(pf - float64(lr*step))
 	}
 }
 
