@@ -156,3 +156,45 @@ func TestModelSamplerDistribution(t *testing.T) {
 		}
 	}
 }
+
+// TestPaperTrainingMemory: the device memory a training step of the paper preset holds at
+// batch 512 — parameters, gradients, running statistics, Adam's moments, and the step's
+// workspace (every activation, saved column matrix and scratch buffer, allocated once per
+// batch size by Model.actsFor) — must fit an 80 GB H100 with room to spare (the CUDA
+// context, the kernels' own scratch, fragmentation). The workspace is affine in the batch
+// size, so it is measured at batches 1 and 2, checked at 3 and extrapolated to 512: only
+// allocations, nothing computed (a batch of 512 would not fit this machine's memory).
+func TestPaperTrainingMemory(t *testing.T) {
+	c, err := nn.Preset("paper")
+	must(err)
+	host, err := nn.NewModel[float32](c)
+	must(err)
+	before := trackedBytes()
+	tr, err := NewTrainer(host, nn.NewAdam[float32](host.NumParams()))
+	must(err)
+	defer tr.Close()
+	model := trackedBytes() - before
+	workspace := func(B int) int {
+		start := trackedBytes()
+		a, err := tr.m.actsFor(B)
+		must(err)
+		_, err = tr.m.input(a, make([]float32, B*c.Featurizer.L))
+		must(err)
+		return trackedBytes() - start
+	}
+	w1, w2, w3 := workspace(1), workspace(2), workspace(3)
+	per := w2 - w1
+	if w3-w2 != per {
+		t.Fatalf("workspace not affine in the batch size: %d, %d, %d bytes at batches 1, 2, 3", w1, w2, w3)
+	}
+	const B, gib = 512, 1 << 30
+	total := model + (w1 - per) + B*per
+	t.Logf("paper preset on the device: model + Adam %.3f GiB; workspace %.1f MiB per example; batch %d: %.1f GiB in all",
+		float64(model)/gib, float64(per)/(1<<20), B, float64(total)/gib)
+	if min16 := 16 * host.NumParams(); model < min16 { // parameters, gradients, Adam's m and v
+		t.Errorf("model + Adam %d bytes, less than 4 float32 per parameter (%d)", model, min16)
+	}
+	if total > 64*gib {
+		t.Errorf("a paper training step at batch %d holds %.1f GiB of device memory: over 64 GiB, too close to an 80 GB H100", B, float64(total)/gib)
+	}
+}

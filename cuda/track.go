@@ -16,8 +16,9 @@ import (
 // memory the Go garbage collector does not see is lost for the life of the process).
 var allocTracker struct {
 	sync.Mutex
-	on   bool
-	live map[unsafe.Pointer]trackedAlloc
+	on        bool
+	live      map[unsafe.Pointer]trackedAlloc
+	liveBytes int // sum of live's bytes
 }
 
 type trackedAlloc struct {
@@ -31,6 +32,7 @@ func trackAllocations(on bool) {
 	defer allocTracker.Unlock()
 	allocTracker.on = on
 	allocTracker.live = nil
+	allocTracker.liveBytes = 0
 	if on {
 		allocTracker.live = map[unsafe.Pointer]trackedAlloc{}
 	}
@@ -45,14 +47,25 @@ func trackAlloc(p unsafe.Pointer, bytes int) {
 	pc := make([]uintptr, 16)
 	n := runtime.Callers(3, pc)
 	allocTracker.live[p] = trackedAlloc{bytes: bytes, stack: pc[:n]}
+	allocTracker.liveBytes += bytes
 }
 
 func trackFree(p unsafe.Pointer) {
 	allocTracker.Lock()
 	defer allocTracker.Unlock()
 	if allocTracker.on {
-		delete(allocTracker.live, p)
+		if a, ok := allocTracker.live[p]; ok {
+			allocTracker.liveBytes -= a.bytes
+			delete(allocTracker.live, p)
+		}
 	}
+}
+
+// trackedBytes returns the bytes of the tracked allocations not yet freed.
+func trackedBytes() int {
+	allocTracker.Lock()
+	defer allocTracker.Unlock()
+	return allocTracker.liveBytes
 }
 
 // liveAllocations describes the tracked allocations not yet freed, one per distinct call
