@@ -35,3 +35,9 @@ func selftestMath(outf *F32, outd *Buffer[float64], inf *F32, ind *Buffer[float6
 
 // emulationGPUMath reports whether the emulation's math functions carry CUDA's error bounds.
 func emulationGPUMath() bool { return C.mlcu_emulation_gpu_math() != 0 }
+
+// selftestWarpMask launches kernels/selftest.cu's shuffle with a member mask (see
+// TestEmulationChecksWarpMasks).
+func selftestWarpMask(out *Buffer[int32], keep int, member uint32) error {
+	return check("selftest warp mask", C.mlcu_selftest_warp_mask(ptrI32(out), C.int(keep), C.unsigned(member)))
+}

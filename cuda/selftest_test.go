@@ -235,3 +235,46 @@ func orderedBits64(f float64) int64 {
 	}
 	return b
 }
+
+// TestEmulationChecksWarpMasks: a warp intrinsic's member mask must name exactly lanes that
+// execute it. The emulation's exchange waits only for the lanes still running, so it would
+// return plausible values where a GPU's behaviour is undefined (a hang, garbage); it fails
+// the launch instead (cudaErrorLaunchFailure, 719). Valid cases run on a GPU too.
+func TestEmulationChecksWarpMasks(t *testing.T) {
+	out := MustAlloc[int32](32)
+	defer out.Free()
+	for _, c := range []struct {
+		keep   int
+		member uint32
+		valid  bool
+	}{
+		{32, 0xffffffff, true},
+		{16, 0x0000ffff, true},  // the 16 lanes that run, named exactly
+		{16, 0xffffffff, false}, // names 16 lanes that have returned
+		{32, 0x0000ffff, false}, // lanes 16–31 call it without being in the mask
+	} {
+		if !c.valid && !Emulated() {
+			continue // undefined on a GPU: not run there
+		}
+		must(out.Zero())
+		err := selftestWarpMask(out, c.keep, c.member)
+		if !c.valid {
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Code != 719 {
+				t.Errorf("keep %d, mask %08x: error %v, want cudaErrorLaunchFailure (719)", c.keep, c.member, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("keep %d, mask %08x: %v", c.keep, c.member, err)
+			continue
+		}
+		got, err := out.Host()
+		must(err)
+		for l := range c.keep {
+			if got[l] != int32(l^1) {
+				t.Errorf("keep %d, mask %08x: lane %d read %d, want %d", c.keep, c.member, l, got[l], l^1)
+			}
+		}
+	}
+}

@@ -14,8 +14,10 @@
 //   - dynamic shared memory (MLCU_DYNAMIC_SHARED) is one buffer per launch, poisoned before
 //     each block too;
 //   - warp shuffles and votes exchange values through a per-warp buffer between two
-//     warp-wide barriers, so every lane of a warp must take part (the full-mask,
-//     converged use that mlcu's kernels make of them);
+//     warp-wide barriers, so every lane of a warp that has not returned must take part (the
+//     converged use that mlcu's kernels make of them); a member mask that names a lane that
+//     has returned or does not exist, or leaves out the calling lane — undefined on a GPU —
+//     fails the launch (cudaErrorLaunchFailure, the message on stderr);
 //   - atomics are host atomics (__atomic builtins, compare-and-swap loops for floats);
 //   - the runtime calls mlcu uses (cudaMalloc, cudaMemcpy, ...) act on host memory; fresh
 //     allocations and static and dynamic shared memory are filled with 0xff bytes (NaN, −1),
@@ -50,7 +52,9 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -140,6 +144,11 @@ struct block_state {
 	std::vector<uint64_t> exchange;    // (warps, 32) shuffle/vote buffer
 	std::vector<unsigned char> dyn;    // dynamic shared memory
 	int nthreads = 0;
+	// exited[w] has bit l set once lane l of warp w has returned from the kernel (this block).
+	std::unique_ptr<std::atomic<uint32_t>[]> exited;
+	// fault is the launch's first misuse of a warp intrinsic (empty: none); see check_mask.
+	std::mutex fault_mu;
+	std::string fault;
 };
 
 inline thread_local block_state* tl_block = nullptr;
@@ -326,6 +335,7 @@ inline void launch(const void* kernel, dim3 grid, dim3 block, size_t smem, const
 	st.nthreads = int(nthreads);
 	int nwarps = int((nthreads + 31) / 32);
 	st.warp = std::vector<barrier>(nwarps);
+	st.exited.reset(new std::atomic<uint32_t>[nwarps]);
 	st.exchange.assign(size_t(nwarps) * 32, 0);
 	st.dyn.assign(std::max<size_t>(smem, 1), 0); // exact size: a sanitizer sees an overrun
 	barrier block_end;
@@ -335,7 +345,10 @@ inline void launch(const void* kernel, dim3 grid, dim3 block, size_t smem, const
 		poison(st.dyn.data(), st.dyn.size());
 		poison_static_shared();
 		st.sync.reset(int(nthreads));
-		for (int w = 0; w < nwarps; w++) st.warp[w].reset(warp_size_of(w, int(nthreads)));
+		for (int w = 0; w < nwarps; w++) {
+			st.warp[w].reset(warp_size_of(w, int(nthreads)));
+			st.exited[w].store(0);
+		}
 	};
 	reset_block();
 	block_end.reset(int(nthreads));
@@ -350,6 +363,7 @@ inline void launch(const void* kernel, dim3 grid, dim3 block, size_t smem, const
 			blockIdx = uint3{unsigned(b % grid.x), unsigned((b / grid.x) % grid.y),
 			                 unsigned(b / (long(grid.x) * grid.y))};
 			body();
+			st.exited[t / 32].fetch_or(1u << (t % 32));
 			st.sync.drop();
 			st.warp[t / 32].drop();
 			block_end.wait(reset_block);
@@ -357,11 +371,45 @@ inline void launch(const void* kernel, dim3 grid, dim3 block, size_t smem, const
 		tl_block = saved;
 	};
 	pool().run(int(nthreads), worker);
+	if (!st.fault.empty()) {
+		std::fprintf(stderr, "mlcu emulation: %s\n", st.fault.c_str());
+		last_launch_error() = 719; // cudaErrorLaunchFailure, what a GPU reports for a fault
+	}
+}
+
+// check_mask records a fault unless mask names exactly lanes that take part in the warp
+// intrinsic `what` called by this lane: the calling lane itself, and no lane that does not
+// exist (past the block's last thread) or has returned — undefined behaviour on a GPU (it
+// may hang or read garbage), which the emulation, whose exchange only waits for the lanes
+// still running, would otherwise let pass. Called after the first warp barrier, when every
+// lane of the warp has either arrived or returned.
+inline void check_mask(unsigned mask, const char* what) {
+	block_state* st = tl_block;
+	unsigned int t = linear_tid();
+	int w = int(t / 32), lane = int(t % 32);
+	int n = warp_size_of(w, st->nthreads);
+	uint32_t exist = n == 32 ? 0xffffffffu : ((1u << n) - 1);
+	uint32_t bad = (mask & ~exist) | (mask & st->exited[w].load());
+	if (bad == 0 && (mask >> lane & 1u)) return;
+	char msg[256];
+	if (bad)
+		std::snprintf(msg, sizeof msg,
+		              "%s with mask %08x in block (%u,%u,%u), warp %d, lane %d: it names lanes %08x, which have "
+		              "returned or do not exist (undefined on a GPU)",
+		              what, mask, blockIdx.x, blockIdx.y, blockIdx.z, w, lane, bad);
+	else
+		std::snprintf(msg, sizeof msg,
+		              "%s with mask %08x in block (%u,%u,%u), warp %d, lane %d: the calling lane is not in it "
+		              "(undefined on a GPU)",
+		              what, mask, blockIdx.x, blockIdx.y, blockIdx.z, w, lane);
+	std::lock_guard<std::mutex> lk(st->fault_mu);
+	if (st->fault.empty()) st->fault = msg;
 }
 
 // warp_exchange publishes v for the calling lane and returns the value lane src published
-// (v itself when src is outside the warp).
-inline uint64_t warp_exchange(uint64_t v, int src) {
+// (v itself when src is outside the warp); mask and what are the intrinsic's member mask and
+// name (check_mask).
+inline uint64_t warp_exchange(uint64_t v, int src, unsigned mask, const char* what) {
 	block_state* st = tl_block;
 	unsigned int t = linear_tid();
 	int w = int(t / 32), lane = int(t % 32);
@@ -369,6 +417,7 @@ inline uint64_t warp_exchange(uint64_t v, int src) {
 	uint64_t* buf = &st->exchange[size_t(w) * 32];
 	buf[lane] = v;
 	st->warp[w].wait();
+	check_mask(mask, what);
 	uint64_t r = (src >= 0 && src < n) ? buf[src] : v;
 	st->warp[w].wait();
 	return r;
@@ -401,41 +450,42 @@ inline T atomic_update(T* p, F f) {
 } // namespace mlcu_emu
 
 inline void __syncthreads() { mlcu_emu::tl_block->sync.wait(); }
-inline void __syncwarp(unsigned = 0xffffffffu) {
+inline void __syncwarp(unsigned member = 0xffffffffu) {
 	mlcu_emu::block_state* st = mlcu_emu::tl_block;
 	st->warp[mlcu_emu::linear_tid() / 32].wait();
+	mlcu_emu::check_mask(member, "__syncwarp");
 }
 inline void __threadfence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
 inline void __threadfence_block() { std::atomic_thread_fence(std::memory_order_seq_cst); }
 
 template <typename T>
-inline T __shfl_sync(unsigned, T v, int src, int width = 32) {
+inline T __shfl_sync(unsigned member, T v, int src, int width = 32) {
 	int lane = int(mlcu_emu::linear_tid() % 32);
 	int s = (lane & ~(width - 1)) + (src & (width - 1));
-	return mlcu_emu::from_bits<T>(mlcu_emu::warp_exchange(mlcu_emu::to_bits(v), s));
+	return mlcu_emu::from_bits<T>(mlcu_emu::warp_exchange(mlcu_emu::to_bits(v), s, member, "__shfl_sync"));
 }
 template <typename T>
-inline T __shfl_down_sync(unsigned, T v, unsigned delta, int width = 32) {
+inline T __shfl_down_sync(unsigned member, T v, unsigned delta, int width = 32) {
 	int lane = int(mlcu_emu::linear_tid() % 32);
 	int s = lane + int(delta);
 	if ((s & ~(width - 1)) != (lane & ~(width - 1))) s = lane;
-	return mlcu_emu::from_bits<T>(mlcu_emu::warp_exchange(mlcu_emu::to_bits(v), s));
+	return mlcu_emu::from_bits<T>(mlcu_emu::warp_exchange(mlcu_emu::to_bits(v), s, member, "__shfl_down_sync"));
 }
 template <typename T>
-inline T __shfl_up_sync(unsigned, T v, unsigned delta, int width = 32) {
+inline T __shfl_up_sync(unsigned member, T v, unsigned delta, int width = 32) {
 	int lane = int(mlcu_emu::linear_tid() % 32);
 	int s = lane - int(delta);
 	if (s < 0 || (s & ~(width - 1)) != (lane & ~(width - 1))) s = lane;
-	return mlcu_emu::from_bits<T>(mlcu_emu::warp_exchange(mlcu_emu::to_bits(v), s));
+	return mlcu_emu::from_bits<T>(mlcu_emu::warp_exchange(mlcu_emu::to_bits(v), s, member, "__shfl_up_sync"));
 }
 template <typename T>
-inline T __shfl_xor_sync(unsigned, T v, int mask, int width = 32) {
+inline T __shfl_xor_sync(unsigned member, T v, int lane_mask, int width = 32) {
 	int lane = int(mlcu_emu::linear_tid() % 32);
-	int s = lane ^ mask;
+	int s = lane ^ lane_mask;
 	if ((s & ~(width - 1)) != (lane & ~(width - 1))) s = lane;
-	return mlcu_emu::from_bits<T>(mlcu_emu::warp_exchange(mlcu_emu::to_bits(v), s));
+	return mlcu_emu::from_bits<T>(mlcu_emu::warp_exchange(mlcu_emu::to_bits(v), s, member, "__shfl_xor_sync"));
 }
-inline unsigned __ballot_sync(unsigned, int pred) {
+inline unsigned __ballot_sync(unsigned member, int pred) {
 	mlcu_emu::block_state* st = mlcu_emu::tl_block;
 	unsigned int t = mlcu_emu::linear_tid();
 	int w = int(t / 32), lane = int(t % 32);
@@ -443,6 +493,7 @@ inline unsigned __ballot_sync(unsigned, int pred) {
 	uint64_t* buf = &st->exchange[size_t(w) * 32];
 	buf[lane] = pred ? 1 : 0;
 	st->warp[w].wait();
+	mlcu_emu::check_mask(member, "__ballot_sync");
 	unsigned r = 0;
 	for (int i = 0; i < n; i++) r |= unsigned(buf[i] != 0) << i;
 	st->warp[w].wait();
@@ -614,6 +665,7 @@ inline const char* cudaGetErrorString(cudaError_t e) {
 	case cudaErrorMemoryAllocation: return "out of memory";
 	case cudaErrorInvalidConfiguration: return "invalid configuration argument";
 	case cudaErrorInvalidDevice: return "invalid device ordinal";
+	case 719: return "unspecified launch failure";
 	default: return "unknown error";
 	}
 }

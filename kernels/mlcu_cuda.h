@@ -285,6 +285,11 @@ int mlcu_selftest_smem(int32_t* d_out, size_t bytes, int optin);
  * __shared__ int[32] to d_out (blocks × 32 int) before writing it: undefined on a GPU; under
  * the emulation every value must be the poison (−1), never an earlier block's. */
 int mlcu_selftest_stale_shared(int32_t* d_out, int blocks);
+/* mlcu_selftest_warp_mask launches one warp whose lanes t < keep (the others return first)
+ * store __shfl_xor_sync(member, t, 1) into d_out[t] (32 int). A member mask naming a lane that
+ * has returned, or leaving out a calling lane, is undefined on a GPU; the emulation fails the
+ * launch (cudaErrorLaunchFailure, 719). */
+int mlcu_selftest_warp_mask(int32_t* d_out, int keep, unsigned member);
 /* mlcu_selftest_math evaluates the math functions the kernels use, one thread per input:
  * d_outf (n, 3) = expf(x), tanhf(x), logf(|x| + 0.5) of d_inf[i]; d_outd (n, 4) = exp(y),
  * cos(y), log(|y| + 0.5), pow(|y| + 0.5, 0.2) of d_ind[i]. */

@@ -74,7 +74,19 @@ __global__ void math_kernel(float* outf, double* outd, const float* inf, const d
 	outd[4 * i + 3] = pow(fabs(y) + 0.5, 0.2);
 }
 
+// warp_mask_kernel: see mlcu_selftest_warp_mask.
+__global__ void warp_mask_kernel(int32_t* out, int keep, unsigned member) {
+	int t = threadIdx.x;
+	if (t >= keep) return;
+	out[t] = __shfl_xor_sync(member, t, 1);
+}
+
 } // namespace
+
+extern "C" int mlcu_selftest_warp_mask(int32_t* d_out, int keep, unsigned member) {
+	MLCU_LAUNCH(warp_mask_kernel, dim3(1), dim3(32), 0, d_out, keep, member);
+	MLCU_LAUNCHED();
+}
 
 extern "C" int mlcu_selftest_math(float* d_outf, double* d_outd, const float* d_inf, const double* d_ind, int n) {
 	if (n <= 0) return 0;
