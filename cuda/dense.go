@@ -47,10 +47,19 @@ func gemmCheckMat(name string, buf *F32, rows, cols, ld int) {
 	}
 }
 
+// overlaps reports whether the first nx elements of x and the first ny of y share memory.
+func overlaps(x *F32, nx int, y *F32, ny int) bool {
+	if nx <= 0 || ny <= 0 {
+		return false
+	}
+	x0, y0 := uintptr(x.ptr), uintptr(y.ptr)
+	return x0 < y0+uintptr(ny)*4 && y0 < x0+uintptr(nx)*4
+}
+
 // Gemm computes C = alpha·op(A)·op(B) + beta·C on the device, with nn.Gemm's row-major
 // semantics: op(A) is (m, k), op(B) is (k, n), C is (m, n); lda, ldb, ldc are the row
 // strides of A, B, C as stored (A is (k, m) when transA). With beta = 0, C is not read.
-// It panics when a buffer is too small for its matrix.
+// It panics when a buffer is too small for its matrix, or when C shares memory with A or B.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a *F32, lda int, b *F32, ldb int, beta float32, c *F32, ldc int) error {
 	return gemmBatched(transA, transB, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1, 0)
 }
@@ -86,6 +95,15 @@ func gemmBatched(transA, transB bool, m, n, k int, alpha float32, a *F32, lda, s
 	last("A", a, ar, ac, lda, sA)
 	last("B", b, br, bc, ldb, sB)
 	last("C", c, m, n, ldc, sC)
+	// The kernel takes A, B and C as __restrict__ (and reads A and B tile by tile while
+	// writing C): C must not share memory with what it reads.
+	cEnd := (batch-1)*sC + (m-1)*ldc + n
+	if k > 0 && overlaps(c, cEnd, a, (batch-1)*sA+(ar-1)*lda+ac) {
+		panic("cuda: Gemm: C overlaps A (in-place products are not supported)")
+	}
+	if k > 0 && overlaps(c, cEnd, b, (batch-1)*sB+(br-1)*ldb+bc) {
+		panic("cuda: Gemm: C overlaps B (in-place products are not supported)")
+	}
 	return check("sgemm", C.mlcu_sgemm_batched_tile(cbool(transA), cbool(transB), C.int(m), C.int(n), C.int(k), C.float(alpha),
 		ptrF32(a), C.long(lda), C.long(sA), ptrF32(b), C.long(ldb), C.long(sB), C.float(beta), ptrF32(c), C.long(ldc), C.long(sC),
 		C.int(batch), C.int(tile)))

@@ -804,3 +804,31 @@ func TestGemmTilePadding(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmRejectsOverlap: the SGEMM kernel's A, B and C are __restrict__, so an output that
+// shares memory with an input is undefined on a GPU; Gemm panics instead. Disjoint parts of
+// one buffer are fine (and give the product).
+func TestGemmRejectsOverlap(t *testing.T) {
+	buf := MustAlloc[float32](64)
+	defer buf.Free()
+	must(buf.Upload(randF32(3, 64)))
+	a, b := buf.Slice(0, 16), buf.Slice(16, 32) // (4, 4) each
+	for _, c := range []struct {
+		name string
+		out  *F32
+		ok   bool
+	}{
+		{"C after A and B", buf.Slice(32, 48), true},
+		{"C on A", buf.Slice(0, 16), false},
+		{"C inside B", buf.Slice(20, 36), false},
+	} {
+		panicked := func() (p bool) {
+			defer func() { p = recover() != nil }()
+			must(Gemm(false, false, 4, 4, 4, 1, a, 4, b, 4, 0, c.out, 4))
+			return false
+		}()
+		if panicked == c.ok {
+			t.Errorf("%s: panicked %v, want %v", c.name, panicked, !c.ok)
+		}
+	}
+}
