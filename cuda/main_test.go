@@ -18,7 +18,11 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	if ds, err := Devices(); err == nil && len(ds) > 0 {
-		fmt.Fprintf(os.Stderr, "cuda tests on %s (sm_%d%d, emulated: %v)\n", ds[0].Name, ds[0].CCMajor, ds[0].CCMinor, Emulated())
+		fmt.Fprintf(os.Stderr, "cuda tests on %s (sm_%d%d, emulated: %v", ds[0].Name, ds[0].CCMajor, ds[0].CCMinor, Emulated())
+		if Emulated() {
+			fmt.Fprintf(os.Stderr, "; FMA contraction %v, CUDA's math errors %v", emulationFMA(), emulationGPUMath())
+		}
+		fmt.Fprintln(os.Stderr, ")")
 	}
 	// Every test must free the device memory it allocates (directly or through the package's
 	// types): a buffer still live after the run is a leak, reported with where it was made.

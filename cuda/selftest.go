@@ -41,3 +41,6 @@ func emulationGPUMath() bool { return C.mlcu_emulation_gpu_math() != 0 }
 func selftestWarpMask(out *Buffer[int32], keep int, member uint32) error {
 	return check("selftest warp mask", C.mlcu_selftest_warp_mask(ptrI32(out), C.int(keep), C.unsigned(member)))
 }
+
+// emulationFMA reports whether the emulation contracts a·b + c into FMAs as nvcc does.
+func emulationFMA() bool { return C.mlcu_emulation_fma() != 0 }

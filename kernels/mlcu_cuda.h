@@ -34,6 +34,8 @@ typedef struct {
 int mlcu_is_emulation(void); /* 1 in libmlcu_cudaemu.a, 0 in libmlcu_cuda.a */
 /* 1 when the emulation's math functions carry CUDA's error bounds (MLCU_EMU_GPU_MATH). */
 int mlcu_emulation_gpu_math(void);
+/* 1 when the emulation contracts a·b + c into FMAs as nvcc does (MLCU_EMU_FMA). */
+int mlcu_emulation_fma(void);
 int mlcu_device_count(int* n);
 int mlcu_device_info(int dev, mlcu_device_info_t* info);
 int mlcu_set_device(int dev);

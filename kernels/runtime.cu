@@ -14,6 +14,14 @@ int mlcu_is_emulation(void) {
 #endif
 }
 
+int mlcu_emulation_fma(void) {
+#if defined(MLCU_CUDA_EMU) && defined(__FP_FAST_FMA)
+	return 1; // built with FMA instructions (MLCU_EMU_FMA): a·b + c contracted, as by nvcc
+#else
+	return 0;
+#endif
+}
+
 int mlcu_emulation_gpu_math(void) {
 #if defined(MLCU_CUDA_EMU) && defined(MLCU_EMU_GPU_MATH)
 	return 1;
