@@ -208,18 +208,20 @@ func TestDeviceMathErrors(t *testing.T) {
 	}
 }
 
-// ulpDist32 is the number of float32 values between a and b (of the same sign).
+// ulpDist32 is the number of float32 values between a and b (±0 count as one value).
 func ulpDist32(a, b float32) int64 {
 	d := int64(orderedBits32(a)) - int64(orderedBits32(b))
 	return max(d, -d)
 }
 
-// ulpDist64 is the number of float64 values between a and b.
+// ulpDist64 is the number of float64 values between a and b (±0 count as one value).
 func ulpDist64(a, b float64) int64 {
 	d := orderedBits64(a) - orderedBits64(b)
 	return max(d, -d)
 }
 
+// orderedBits32 maps float32 bits to integers in the order of the values (negative floats,
+// whose bits read as negative integers in reverse order, are flipped; −0 maps to 0).
 func orderedBits32(f float32) int32 {
 	b := int32(math.Float32bits(f))
 	if b < 0 {
@@ -228,6 +230,7 @@ func orderedBits32(f float32) int32 {
 	return b
 }
 
+// orderedBits64 is orderedBits32 for float64.
 func orderedBits64(f float64) int64 {
 	b := int64(math.Float64bits(f))
 	if b < 0 {
