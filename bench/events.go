@@ -4,10 +4,10 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 
+	"github.com/mlcu/mlcu/event"
 	"github.com/mlcu/mlcu/internal/rng"
 	"github.com/mlcu/mlcu/lens"
 )
@@ -15,39 +15,27 @@ import (
 // DefaultSeed is the seed of the event set that `mlcu bench lens` times by default.
 const DefaultSeed = 1
 
-// Bounds of the prior (see the package documentation).
-const (
-	LogSMin, LogSMax   = -0.69897000433601886, 0.69897000433601886 // log10 0.2, log10 5
-	LogQMin, LogQMax   = -6.0, 0.0
-	U0Min, U0Max       = 0.0, 2.0
-	T0Min, T0Max       = 0.0, 72.0
-	LogTEMean, LogTESD = 1.15, 0.45
-	LogTEMin, LogTEMax = 0.0, 2.0
-	LogRhoMin          = -4.0
-	LogRhoMax          = -2.0
-)
+// Prior returns the prior of the benchmark's events: the default training prior
+// (event.DefaultPrior) with the mass ratio down to 1e-6, log10 q ~ U(−6, 0), so the timings
+// cover planetary caustics too.
+func Prior() event.Prior {
+	p := event.DefaultPrior()
+	p.Q = event.LogUniform(1e-6, 1)
+	return p
+}
 
 // Times returns the benchmark's time grid: 7,200 points t = 0, 0.01, …, 71.99 days.
 func Times() []float64 { return lens.RomanTimes(0, 72, lens.RomanCadence) }
 
-// Events returns n events drawn from the prior with the given seed. The same (n, seed)
-// always gives the same events, and the first k events of a larger set equal the set of k.
+// Events returns n events drawn from Prior with the given seed (event.Prior.Sample). The same
+// (n, seed) always gives the same events, and the first k events of a larger set equal the
+// set of k.
 func Events(n int, seed uint64) []lens.Event {
 	src := rng.New(seed, 0x6d6c6375) // second word: "mlcu"
+	p := Prior()
 	evs := make([]lens.Event, n)
 	for i := range evs {
-		logS := src.Between(LogSMin, LogSMax)
-		logQ := src.Between(LogQMin, LogQMax)
-		alpha := src.Between(0, 2*math.Pi)
-		u0 := src.Between(U0Min, U0Max)
-		t0 := src.Between(T0Min, T0Max)
-		logTE := math.Min(math.Max(LogTEMean+LogTESD*src.Normal(), LogTEMin), LogTEMax)
-		logRho := src.Between(LogRhoMin, LogRhoMax)
-		evs[i] = lens.Event{
-			S: math.Pow(10, logS), Q: math.Pow(10, logQ),
-			Alpha: alpha, U0: u0, T0: t0,
-			TE: math.Pow(10, logTE), Rho: math.Pow(10, logRho),
-		}
+		evs[i] = p.Sample(src).Event()
 	}
 	return evs
 }

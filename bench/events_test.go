@@ -17,25 +17,29 @@ func TestEventsDeterministicAndInPrior(t *testing.T) {
 	if reflect.DeepEqual(Events(5, DefaultSeed+1), a[:5]) {
 		t.Fatal("another seed gives the same events")
 	}
-	clipped := 0
+	if err := Prior().Validate(); err != nil {
+		t.Fatalf("benchmark prior: %v", err)
+	}
+	// Every event lies in the prior's support, and the mass ratios reach below the default
+	// training prior's 1e-3 (the reason for the wider prior).
+	lowQ := 0
 	for i, e := range a {
 		if err := e.Validate(); err != nil {
 			t.Fatalf("event %d: %v", i, err)
 		}
 		ls, lq, lt, lr := math.Log10(e.S), math.Log10(e.Q), math.Log10(e.TE), math.Log10(e.Rho)
-		if ls < LogSMin-1e-12 || ls > LogSMax+1e-12 || lq < LogQMin || lq > LogQMax ||
-			e.Alpha < 0 || e.Alpha >= 2*math.Pi || e.U0 < U0Min || e.U0 >= U0Max ||
-			e.T0 < T0Min || e.T0 >= T0Max || lt < LogTEMin || lt > LogTEMax ||
-			lr < LogRhoMin || lr > LogRhoMax {
+		if ls < math.Log10(0.2)-1e-12 || ls > math.Log10(5)+1e-12 || lq < -6 || lq > 0 ||
+			e.Alpha < 0 || e.Alpha > 2*math.Pi || e.U0 < 0 || e.U0 > 2 ||
+			e.T0 < 0 || e.T0 > 72 || lt < -1e-12 || lt > 2+1e-12 || lr < -4-1e-12 || lr > -2+1e-12 {
 			t.Errorf("event %d outside the prior: %+v", i, e)
 		}
-		if lt == LogTEMin || lt == LogTEMax {
-			clipped++
+		if lq < -3 {
+			lowQ++
 		}
 	}
-	// P(|N(1.15,0.45)| beyond [0,2]) ≈ 0.029: expect a handful of clipped tE among 200.
-	if clipped > 20 {
-		t.Errorf("%d of 200 tE clipped, expected about 6", clipped)
+	// P(log10 q < −3) = 1/2: 100 ± 7 of 200.
+	if lowQ < 70 || lowQ > 130 {
+		t.Errorf("%d of 200 events with q < 1e-3, want about 100", lowQ)
 	}
 }
 

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mlcu/mlcu/event"
+	"github.com/mlcu/mlcu/infer"
+
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/mlcu/mlcu/cuda"
 	"github.com/mlcu/mlcu/internal/rng"
 	"github.com/mlcu/mlcu/nn"
-	"github.com/mlcu/mlcu/train"
 )
 
 // benchSamplesFlags are the flags of 'mlcu bench samples', also accepted by 'mlcu bench'
@@ -73,12 +75,14 @@ func runBenchSamples(c *ucli.Context) error {
 	what := "paper preset, random weights"
 	if dir := c.String("model"); dir != "" {
 		var err error
-		if m, _, err = train.LoadModel(dir); err != nil {
+		lm, err := infer.LoadModel(dir)
+		if err != nil {
 			return fail(cmd, "--model: %v", err)
 		}
+		m = lm.Net
 		what = dir
 	} else {
-		mc, _ := nn.Preset("paper")
+		mc, _ := event.Preset("paper")
 		var err error
 		if m, err = nn.NewModel[float32](mc); err != nil {
 			return fail(cmd, "%v", err)
@@ -97,11 +101,12 @@ func runBenchSamples(c *ucli.Context) error {
 	var start time.Time
 	if ch.CUDA {
 		device = "cuda (" + cuda.BuildName() + ")"
-		draw, free, err := NewDrawer(m, ch, 1)
+		smp, err := ch.Sampler(m)
 		if err != nil {
 			return fail(cmd, "%v", err)
 		}
-		defer free()
+		defer smp.Close()
+		draw := func(out, xb []float32, n int, round uint64) error { return smp.Draw(out, xb, n, 1, round) }
 		// Warm-up: uploads, allocations, the kernel's first launch.
 		if err := draw(out[:min(n, 1024)*mc.Flow.D], x, min(n, 1024), 0); err != nil {
 			return fail(cmd, "%v", err)
@@ -140,7 +145,7 @@ func runBenchSamples(c *ucli.Context) error {
 	fmt.Fprintf(w, "%.4g ms/event\n", featMS)
 
 	// Training examples/s, small preset.
-	sc, _ := nn.Preset("small")
+	sc, _ := event.Preset("small")
 	sc.Flow.D = 7
 	sm, err := nn.NewModel[float32](sc)
 	if err != nil {
@@ -178,7 +183,7 @@ func runBenchSamples(c *ucli.Context) error {
 			preset string
 			batch  int
 		}{{"small", 32}, {"paper", 512}} {
-			mc, err := nn.Preset(tc.preset)
+			mc, err := event.Preset(tc.preset)
 			if err != nil {
 				return fail(cmd, "%v", err)
 			}

@@ -8,18 +8,21 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mlcu/mlcu/dataset"
+	"github.com/mlcu/mlcu/device"
+	"github.com/mlcu/mlcu/event"
+
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/mlcu/mlcu/cuda"
-	"github.com/mlcu/mlcu/train"
 )
 
 var benchSimulateCommand = &ucli.Command{
 	Name:      "simulate",
 	Usage:     "time the simulation of training events on one core, or on the GPU",
 	ArgsUsage: " ",
-	Description: `Simulates --events events of the default training prior (train.DefaultPrior: the
-issue's prior with log10 q ~ U(-3, 0)), each a 14,400-point (144-day) finite-source curve as
+	Description: `Simulates --events events of the default training prior (event.DefaultPrior,
+with log10 q ~ U(-3, 0)), each a 14,400-point (144-day) finite-source curve as
 'mlcu simulate' stores it, one after the other on one goroutine with relative accuracy goal
 --tol, and prints events per second per core and the time 'mlcu simulate' would need for
 100,000 events on all of this machine's cores at that rate (events are independent, so the
@@ -49,19 +52,19 @@ func runBenchSimulate(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
-	ss, err := train.SplitSeed(c.Uint64("seed"), "train")
+	ss, err := dataset.SplitSeed(c.Uint64("seed"), "train")
 	if err != nil {
 		return fail(cmd, "%v", err)
 	}
-	sim := train.Simulator{Prior: train.DefaultPrior(), Seed: ss, Tol: tol}
+	sim := dataset.Simulator{Prior: event.DefaultPrior(), Seed: ss, Tol: tol}
 	ch, err := chooseDevice(c, cmd)
 	if err != nil {
 		return err
 	}
 	if ch.CUDA {
-		return benchSimulateDevice(c, sim, n)
+		return benchSimulateDevice(c, ch, sim, n)
 	}
-	curve := make([]float32, train.StoredPoints)
+	curve := make([]float32, event.StoredPoints)
 	start := time.Now()
 	for i := range n {
 		if _, err := sim.Event(i, curve); err != nil {
@@ -73,7 +76,7 @@ func runBenchSimulate(c *ucli.Context) error {
 	ncpu := runtime.NumCPU()
 	w := c.App.Writer
 	fmt.Fprintf(w, "bench simulate: %d events (seed %d) × %d points (144 d), tol %g, one goroutine: %.3f s\n",
-		n, c.Uint64("seed"), train.StoredPoints, tol, el.Seconds())
+		n, c.Uint64("seed"), event.StoredPoints, tol, el.Seconds())
 	fmt.Fprintf(w, "%.4g events/s/core\n", rate)
 	fmt.Fprintf(w, "%.3g minutes for 100000 events on %d cores\n", 100000/(rate*float64(ncpu))/60, ncpu)
 	return nil
@@ -81,15 +84,16 @@ func runBenchSimulate(c *ucli.Context) error {
 
 // benchSimulateDevice times n events of sim on the device: batches of simulateBatch events
 // on runtime.NumCPU() goroutines, as 'mlcu simulate --device cuda' runs them.
-func benchSimulateDevice(c *ucli.Context, sim train.Simulator, n int) error {
+func benchSimulateDevice(c *ucli.Context, ch device.Backend, sim dataset.Simulator, n int) error {
 	const cmd = "bench simulate"
 	workers := runtime.NumCPU()
 	bs := deviceBatch(n, workers)
-	lc, err := cuda.NewLightCurver(bs)
+	curves, free, err := ch.Curves(bs)
 	if err != nil {
 		return fail(cmd, "%v", err)
 	}
-	defer lc.Free()
+	defer free()
+	lc := curves.(*cuda.LightCurver)
 	sim.Curves = lc
 	var next atomic.Int64
 	errs := make([]error, workers)
@@ -99,15 +103,15 @@ func benchSimulateDevice(c *ucli.Context, sim train.Simulator, n int) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ps := make([]train.Params, bs)
-			curves := make([]float32, bs*train.StoredPoints)
+			ps := make([]event.Params, bs)
+			curves := make([]float32, bs*event.StoredPoints)
 			for {
 				lo := int(next.Add(int64(bs))) - bs
 				if lo >= n {
 					return
 				}
 				k := min(bs, n-lo)
-				if err := sim.Events(lo, ps[:k], curves[:k*train.StoredPoints]); err != nil {
+				if err := sim.Events(lo, ps[:k], curves[:k*event.StoredPoints]); err != nil {
 					errs[w] = err
 					return
 				}
@@ -123,7 +127,7 @@ func benchSimulateDevice(c *ucli.Context, sim train.Simulator, n int) error {
 	tot, host := lc.Points()
 	w := c.App.Writer
 	fmt.Fprintf(w, "bench simulate: %d events (seed %d) × %d points (144 d), tol %g, device cuda, batches of %d, %d host goroutines: %.3f s\n",
-		n, c.Uint64("seed"), train.StoredPoints, sim.Tol, bs, workers, el.Seconds())
+		n, c.Uint64("seed"), event.StoredPoints, sim.Tol, bs, workers, el.Seconds())
 	fmt.Fprintf(w, "%.4g events/s (GPU and %d cores)\n", rate, workers)
 	fmt.Fprintf(w, "%.3g%% of the magnifications integrated on the host (near caustics)\n", 100*float64(host)/float64(max(tot, 1)))
 	fmt.Fprintf(w, "%.3g minutes for 100000 events\n", 100000/rate/60)

@@ -5,13 +5,16 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/mlcu/mlcu/dataset"
+	"github.com/mlcu/mlcu/event"
+	"github.com/mlcu/mlcu/infer"
+
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/mlcu/mlcu/internal/npy"
 	"github.com/mlcu/mlcu/internal/rng"
 	"github.com/mlcu/mlcu/internal/safetensors"
 	"github.com/mlcu/mlcu/nn"
-	"github.com/mlcu/mlcu/train"
 )
 
 // devLogProbCommand is a hidden developer command: it writes what an independent
@@ -59,11 +62,12 @@ func runDevLogProb(c *ucli.Context) error {
 	if err := noArgs(c, cmd); err != nil {
 		return err
 	}
-	m32, st, err := train.LoadModel(c.String("model"))
+	lm, err := infer.LoadModel(c.String("model"))
 	if err != nil {
 		return fail(cmd, "--model: %v", err)
 	}
-	ds, err := train.OpenDataset(c.String("data"))
+	m32, st := lm.Net, lm.Standardizer
+	ds, err := dataset.OpenDataset(c.String("data"))
 	if err != nil {
 		return fail(cmd, "--data: %v", err)
 	}
@@ -75,13 +79,13 @@ func runDevLogProb(c *ucli.Context) error {
 		return fail(cmd, "--n = %d: need at least one example", c.Int("n"))
 	}
 	x32, th32 := make([]float32, n*L), make([]float32, n*D)
-	mag, raw := make([]float32, train.WindowPoints), make([]float32, train.WindowPoints)
+	mag, raw := make([]float32, event.WindowPoints), make([]float32, event.WindowPoints)
 	for i := range n {
-		p, _, err := train.Example(ds, train.DefaultNoise(), i, rng.New(c.Uint64("seed"), uint64(i)), mag, raw)
+		p, _, err := dataset.Example(ds, event.DefaultNoise(), i, rng.New(c.Uint64("seed"), uint64(i)), mag, raw)
 		if err != nil {
 			return fail(cmd, "example %d: %v", i, err)
 		}
-		train.NetworkInput(x32[i*L:(i+1)*L], raw, mc.Bin)
+		event.NetworkInput(x32[i*L:(i+1)*L], raw, mc.Bin)
 		for j, v := range st.Forward(p) {
 			th32[i*D+j] = float32(v)
 		}

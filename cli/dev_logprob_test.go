@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlcu/mlcu/event"
+
 	"github.com/mlcu/mlcu/internal/npy"
 	"github.com/mlcu/mlcu/internal/safetensors"
 	"github.com/mlcu/mlcu/nn"
@@ -29,7 +31,7 @@ func TestDevLogProb(t *testing.T) {
 	if _, err := run(t, "dev-logprob", "--model", model, "--data", data, "--out", out, "--n", "3"); err != nil {
 		t.Fatal(err)
 	}
-	mc, _ := nn.Preset("small")
+	mc, _ := event.Preset("small")
 	read := func(name string, shape ...int) []float64 {
 		t.Helper()
 		v, s, err := npy.ReadFile[float64](filepath.Join(out, name))

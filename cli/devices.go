@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mlcu/mlcu/device"
+
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/mlcu/mlcu/cuda"
@@ -55,26 +57,27 @@ func deviceFlag() ucli.Flag {
 	return &ucli.StringFlag{Name: "device", Usage: "`DEVICE`: auto, cpu or cuda (see 'mlcu devices')", Value: "auto", EnvVars: []string{"MLCU_DEVICE"}}
 }
 
-// chooseDevice resolves --device for cmd and logs the choice on the error stream.
-func chooseDevice(c *ucli.Context, cmd string) (cuda.Choice, error) {
-	ch, err := resolveDevice(c, cmd)
-	if err == nil {
-		fmt.Fprintf(c.App.ErrWriter, "%s: device %s\n", cmd, ch.Reason)
+// chooseDevice resolves --device for cmd and logs the choice on the error stream, unless
+// the command was given --quiet.
+func chooseDevice(c *ucli.Context, cmd string) (device.Backend, error) {
+	b, err := resolveDevice(c, cmd)
+	if err == nil && !c.Bool("quiet") {
+		fmt.Fprintf(c.App.ErrWriter, "%s: device %s\n", cmd, b.Reason)
 	}
-	return ch, err
+	return b, err
 }
 
 // resolveDevice is chooseDevice without the log line, for commands that log through their
 // progress reporter (which --quiet silences).
-func resolveDevice(c *ucli.Context, cmd string) (cuda.Choice, error) {
+func resolveDevice(c *ucli.Context, cmd string) (device.Backend, error) {
 	dev := c.String("device")
-	ch, err := cuda.Choose(dev)
+	b, err := device.Choose(dev)
 	var bad *cuda.DeviceFlagError
 	switch {
 	case errors.As(err, &bad):
-		return ch, fail(cmd, "%v", err)
+		return b, fail(cmd, "%v", err)
 	case err != nil:
-		return ch, fail(cmd, "--device %s: %v", dev, err)
+		return b, fail(cmd, "--device %s: %v", dev, err)
 	}
-	return ch, nil
+	return b, nil
 }

@@ -9,7 +9,6 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/mlcu/mlcu/cuda"
 	"github.com/mlcu/mlcu/internal/figure"
 	"github.com/mlcu/mlcu/internal/npy"
 	"github.com/mlcu/mlcu/lens"
@@ -106,13 +105,9 @@ func runMap(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
-	var m *lens.MagMap
-	if ch.CUDA {
-		if m, err = cuda.RayShootMap(b, reg[0], reg[1], reg[2], reg[3], nx, ny, rays); err != nil {
-			return fail(cmd, "%v", err)
-		}
-	} else {
-		m = b.RayShootMap(reg[0], reg[1], reg[2], reg[3], nx, ny, rays, workers)
+	m, err := ch.RayShootMap(b, reg[0], reg[1], reg[2], reg[3], nx, ny, rays, workers)
+	if err != nil {
+		return fail(cmd, "%v", err)
 	}
 	if err := writeFile(cmd, npyPath, func(w io.Writer) error { return npy.Write(w, m.A, m.NY, m.NX) }); err != nil {
 		return err

@@ -5,11 +5,12 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"github.com/mlcu/mlcu/lens"
 	"io"
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/mlcu/mlcu/lens"
 )
 
 // Points is a table of binary lenses and source positions read by ReadPoints. The fields of

@@ -10,12 +10,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mlcu/mlcu/dataset"
+	"github.com/mlcu/mlcu/event"
+
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/mlcu/mlcu/cuda"
 	"github.com/mlcu/mlcu/internal/figure"
 	"github.com/mlcu/mlcu/internal/rng"
-	"github.com/mlcu/mlcu/train"
 )
 
 // exitInterrupted is the exit status of a command stopped by SIGINT or SIGTERM (128 + SIGINT).
@@ -118,7 +120,7 @@ func runSimulate(c *ucli.Context) error {
 	}
 	var only []int
 	if spec := c.String("shard"); spec != "" {
-		i, sk, err := train.ParseShard(spec)
+		i, sk, err := dataset.ParseShard(spec)
 		if err != nil {
 			return fail(cmd, "--shard: %v", err)
 		}
@@ -127,10 +129,10 @@ func runSimulate(c *ucli.Context) error {
 		}
 		k, only = sk, []int{i}
 	}
-	if _, err := train.SplitSeed(0, c.String("split")); err != nil {
+	if _, err := dataset.SplitSeed(0, c.String("split")); err != nil {
 		return fail(cmd, "--split: %v", err)
 	}
-	m, err := train.NewManifest(prior, c.Uint64("seed"), c.String("split"), n, k, tol, Version)
+	m, err := dataset.NewManifest(prior, c.Uint64("seed"), c.String("split"), n, k, tol, Version)
 	if err != nil {
 		return fail(cmd, "%v", err)
 	}
@@ -138,7 +140,7 @@ func runSimulate(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
-	curves, free, err := curveBackend(ch, deviceBatch((n+m.Shards-1)/m.Shards, workers))
+	curves, free, err := ch.Curves(deviceBatch((n+m.Shards-1)/m.Shards, workers))
 	if err != nil {
 		return fail(cmd, "%v", err)
 	}
@@ -162,7 +164,7 @@ func runSimulate(c *ucli.Context) error {
 		prog.Update(done, total)
 	}
 	start := time.Now()
-	rep, err := train.WriteDataset(ctx, dir, m, train.WriteOptions{
+	rep, err := dataset.WriteDataset(ctx, dir, m, dataset.WriteOptions{
 		Workers: workers, Shards: only, Progress: update, Notice: func(s string) { prog.Printf("%s", s) },
 		Curves: curves,
 	})
@@ -196,31 +198,17 @@ const simulateBatch = 64
 // deviceBatch returns the number of events per device call for shards of perShard events and
 // workers goroutines: simulateBatch, or fewer when a shard holds too few events to give
 // every worker a batch (the workers also integrate the host points of their batches). The
-// batching does not change the curves (train.CurveBackend).
+// batching does not change the curves (dataset.CurveBackend).
 func deviceBatch(perShard, workers int) int {
 	return max(1, min(simulateBatch, (perShard+workers-1)/workers))
 }
 
-// curveBackend returns the forward model's backend for the device choice ch, with up to
-// batch events per device call (nil on the CPU: train's default, lens.LightCurve), and the
-// function that frees it.
-func curveBackend(ch cuda.Choice, batch int) (train.CurveBackend, func(), error) {
-	if !ch.CUDA {
-		return nil, func() {}, nil
-	}
-	lc, err := cuda.NewLightCurver(batch)
-	if err != nil {
-		return nil, nil, err
-	}
-	return lc, lc.Free, nil
-}
-
 // loadPrior reads --prior, or returns the default prior when path is empty.
-func loadPrior(cmd, path string) (train.Prior, error) {
+func loadPrior(cmd, path string) (event.Prior, error) {
 	if path == "" {
-		return train.DefaultPrior(), nil
+		return event.DefaultPrior(), nil
 	}
-	p, err := train.LoadPrior(path)
+	p, err := event.LoadPrior(path)
 	if err != nil {
 		return p, fail(cmd, "--prior: %v", err)
 	}
@@ -241,13 +229,13 @@ func runShow(c *ucli.Context, cmd string) error {
 	if err := checkTol(cmd, c.Float64("tol")); err != nil {
 		return err
 	}
-	var src train.Source
+	var src dataset.Source
 	seed := c.Uint64("seed")
 	if data := c.String("data"); data != "" {
 		if c.IsSet("prior") {
 			return fail(cmd, "--prior does not go with --data (the dataset's prior is used)")
 		}
-		d, err := train.OpenDataset(data)
+		d, err := dataset.OpenDataset(data)
 		if err != nil {
 			return fail(cmd, "--data: %v", err)
 		}
@@ -261,7 +249,7 @@ func runShow(c *ucli.Context, cmd string) error {
 		if err != nil {
 			return err
 		}
-		ss, err := train.SplitSeed(seed, c.String("split"))
+		ss, err := dataset.SplitSeed(seed, c.String("split"))
 		if err != nil {
 			return fail(cmd, "--split: %v", err)
 		}
@@ -269,24 +257,24 @@ func runShow(c *ucli.Context, cmd string) error {
 		if err != nil {
 			return err
 		}
-		curves, free, err := curveBackend(ch, 1)
+		curves, free, err := ch.Curves(1)
 		if err != nil {
 			return fail(cmd, "%v", err)
 		}
 		defer free()
-		src = train.OnTheFly{Sim: train.Simulator{Prior: prior, Seed: ss, Tol: c.Float64("tol"), Curves: curves}, N: k}
+		src = dataset.OnTheFly{Sim: dataset.Simulator{Prior: prior, Seed: ss, Tol: c.Float64("tol"), Curves: curves}, N: k}
 	}
 	dir := c.String("out")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fail(cmd, "cannot create --out directory: %v", err)
 	}
-	noise := train.DefaultNoise()
-	ts := train.WindowTimes()
-	mag, x := make([]float32, train.WindowPoints), make([]float32, train.WindowPoints)
+	noise := event.DefaultNoise()
+	ts := event.WindowTimes()
+	mag, x := make([]float32, event.WindowPoints), make([]float32, event.WindowPoints)
 	flux, model, as := make([]float64, len(ts)), make([]float64, len(ts)), make([]float64, len(ts))
-	showSeed := train.DeriveSeed(seed, "show")
+	showSeed := dataset.DeriveSeed(seed, "show")
 	for i := range k {
-		p, obs, err := train.Example(src, noise, i, rng.New(showSeed, uint64(i)), mag, x)
+		p, obs, err := dataset.Example(src, noise, i, rng.New(showSeed, uint64(i)), mag, x)
 		if err != nil {
 			return fail(cmd, "%v", err)
 		}

@@ -9,8 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlcu/mlcu/event"
+
 	"github.com/mlcu/mlcu/cuda"
-	"github.com/mlcu/mlcu/train"
 )
 
 // TestSimulateDeviceMatchesCPU simulates 6 events (seed 1: 5.5% of their points are
@@ -49,8 +50,8 @@ func TestSimulateDeviceMatchesCPU(t *testing.T) {
 		t.Errorf("stderr %q lacks the device line", stderr)
 	} else if j := strings.LastIndex(stderr, "\nsimulate: "); j < 0 {
 		t.Errorf("stderr %q lacks the host-points line", stderr)
-	} else if _, err := fmt.Sscanf(stderr[j:], "\nsimulate: %d of %d magnifications", &host, &total); err != nil || host == 0 || total != 6*train.StoredPoints {
-		t.Errorf("host-points line %q: %d of %d (%v); want some of %d", stderr[j:], host, total, err, 6*train.StoredPoints)
+	} else if _, err := fmt.Sscanf(stderr[j:], "\nsimulate: %d of %d magnifications", &host, &total); err != nil || host == 0 || total != 6*event.StoredPoints {
+		t.Errorf("host-points line %q: %d of %d (%v); want some of %d", stderr[j:], host, total, err, 6*event.StoredPoints)
 	}
 	for i, d := range []string{"cpu", "cuda"} {
 		spec := []string{"0/2", "1/2"}[i]

@@ -12,11 +12,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlcu/mlcu/dataset"
+	"github.com/mlcu/mlcu/event"
+
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/mlcu/mlcu/cuda"
 	"github.com/mlcu/mlcu/internal/npy"
-	"github.com/mlcu/mlcu/train"
 )
 
 // runCtx runs mlcu in-process with ctx and returns its standard output, standard error and
@@ -86,7 +88,7 @@ func TestSimulateShards(t *testing.T) {
 		t.Errorf("re-run: %q, %v", stdout, err)
 	}
 	_, shape, err := npy.ReadFile[float32](filepath.Join(full, "shard-00001-of-00003.curves.npy"))
-	if err != nil || len(shape) != 2 || shape[0] != 2 || shape[1] != train.StoredPoints {
+	if err != nil || len(shape) != 2 || shape[0] != 2 || shape[1] != event.StoredPoints {
 		t.Errorf("shard 1 curves: shape %v, %v; want [2 14400]", shape, err)
 	}
 }
@@ -111,7 +113,7 @@ func TestSimulateBadInput(t *testing.T) {
 		return path
 	}
 	good := priorFile("good.json", `{"family": "uniform", "min": 0, "max": 2}`)
-	if _, err := train.LoadPrior(good); err != nil {
+	if _, err := event.LoadPrior(good); err != nil {
 		t.Fatalf("the test's prior file is not valid: %v", err)
 	}
 	unknown := priorFile("unknown.json", `{"family": "gaussian", "min": 0, "max": 2}`)
@@ -185,7 +187,7 @@ func TestSimulateInterrupted(t *testing.T) {
 		t.Fatalf("error %v, want exit status %d and 'interrupted'", err, exitInterrupted)
 	}
 	for name := range dirContents(t, dir) {
-		if name != train.ManifestName {
+		if name != dataset.ManifestName {
 			t.Errorf("file %s left after the interrupt", name)
 		}
 	}
@@ -252,7 +254,7 @@ func TestBenchSimulate(t *testing.T) {
 func compareDatasets(t *testing.T, a, b string) (values, differ int, maxRel float64) {
 	t.Helper()
 	fa, fb := dirContents(t, a), dirContents(t, b)
-	m, err := train.ReadManifest(a)
+	m, err := dataset.ReadManifest(a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +289,7 @@ func compareDatasets(t *testing.T, a, b string) (values, differ int, maxRel floa
 			d := math.Abs(float64(va[i])-float64(vb[i])) / float64(va[i])
 			maxRel = math.Max(maxRel, d)
 			if !(d <= m.Tol) {
-				t.Fatalf("%s: value %d (event row %d, sample %d): %v and %v", name, i, i/train.StoredPoints, i%train.StoredPoints, va[i], vb[i])
+				t.Fatalf("%s: value %d (event row %d, sample %d): %v and %v", name, i, i/event.StoredPoints, i%event.StoredPoints, va[i], vb[i])
 			}
 		}
 	}

@@ -11,10 +11,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mlcu/mlcu/dataset"
+	"github.com/mlcu/mlcu/event"
+
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/mlcu/mlcu/cuda"
-	"github.com/mlcu/mlcu/nn"
 	"github.com/mlcu/mlcu/train"
 )
 
@@ -61,7 +62,7 @@ Examples:
 		&ucli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "model `DIR`", Value: filepath.Join(defaultWorkDir, "model"), TakesFile: true, EnvVars: []string{"MLCU_TRAIN_OUT"}},
 		&ucli.IntFlag{Name: "epochs", Usage: "`E` passes over the training set", DefaultText: "10 (unless --minutes)", EnvVars: []string{"MLCU_TRAIN_EPOCHS"}},
 		&ucli.Float64Flag{Name: "minutes", Usage: "train for `M` minutes instead of a number of epochs", EnvVars: []string{"MLCU_TRAIN_MINUTES"}},
-		&ucli.IntFlag{Name: "batch", Usage: "batch size `B` (default: 512 for the paper preset, as the reference system; 32 for small)", EnvVars: []string{"MLCU_TRAIN_BATCH"}},
+		&ucli.IntFlag{Name: "batch", Usage: "batch size `B` (default: 512 for the paper preset, as in Zhang et al. 2021; 32 for small)", EnvVars: []string{"MLCU_TRAIN_BATCH"}},
 		&ucli.Float64Flag{Name: "lr", Usage: "peak learning rate `LR`", Value: 1e-3, EnvVars: []string{"MLCU_TRAIN_LR"}},
 		&ucli.Uint64Flag{Name: "seed", Usage: "`SEED` of initialisation, shuffles and noise", Value: 1, EnvVars: []string{"MLCU_TRAIN_SEED"}},
 		&ucli.BoolFlag{Name: "resume", Usage: "continue from MODEL/last", EnvVars: []string{"MLCU_TRAIN_RESUME"}},
@@ -103,7 +104,7 @@ func runTrain(c *ucli.Context) error {
 	if dataDir == "" {
 		return fail(cmd, "--data DIR is required (or run 'mlcu train' with no arguments for the default job)")
 	}
-	if _, err := nn.Preset(c.String("preset")); err != nil {
+	if _, err := event.Preset(c.String("preset")); err != nil {
 		return fail(cmd, "--preset: %v", err)
 	}
 	if c.IsSet("epochs") && c.IsSet("minutes") {
@@ -135,14 +136,14 @@ func runTrain(c *ucli.Context) error {
 	if err := checkWorkers(cmd, c.Int("workers")); err != nil {
 		return err
 	}
-	ds, err := train.OpenDataset(dataDir)
+	ds, err := dataset.OpenDataset(dataDir)
 	if err != nil {
 		return fail(cmd, "--data: %v", err)
 	}
 	defer ds.Close()
-	var val train.Source
+	var val dataset.Source
 	if valDir != "" {
-		vd, err := train.OpenDataset(valDir)
+		vd, err := dataset.OpenDataset(valDir)
 		if err != nil {
 			return fail(cmd, "--val: %v", err)
 		}
@@ -156,8 +157,8 @@ func runTrain(c *ucli.Context) error {
 		if n < 1 {
 			return fail(cmd, "--val-events = %d must be at least 1", n)
 		}
-		ss, _ := train.SplitSeed(ds.Manifest.Seed, "val")
-		val = train.OnTheFly{Sim: train.Simulator{Prior: ds.Manifest.Prior, Seed: ss, Tol: ds.Manifest.Tol}, N: n}
+		ss, _ := dataset.SplitSeed(ds.Manifest.Seed, "val")
+		val = dataset.OnTheFly{Sim: dataset.Simulator{Prior: ds.Manifest.Prior, Seed: ss, Tol: ds.Manifest.Tol}, N: n}
 	}
 	cfg := train.TrainConfig{
 		Out: c.String("out"), Preset: c.String("preset"), BatchSize: batch, LR: c.Float64("lr"),
@@ -168,15 +169,7 @@ func runTrain(c *ucli.Context) error {
 		},
 		SaveEvery: 200,
 	}
-	if ch.CUDA {
-		cfg.Backend = func(m *nn.Model[float32], a *nn.Adam[float32]) (train.Backend, error) {
-			t, err := cuda.NewTrainer(m, a)
-			if err != nil {
-				return nil, err
-			}
-			return t, nil
-		}
-	}
+	cfg.Backend = ch.Trainer()
 	if minutes > 0 {
 		cfg.Duration = time.Duration(minutes * float64(time.Minute))
 	} else {
@@ -206,14 +199,14 @@ func runTrain(c *ucli.Context) error {
 }
 
 // ensureDataset simulates the default-prior dataset of n events into dir unless it is
-// complete there already (train.WriteDataset skips complete shards).
+// complete there already (dataset.WriteDataset skips complete shards).
 func ensureDataset(ctx context.Context, prog *progress, dir, split string, n, workers int) error {
 	const cmd = "train"
-	if d, err := train.OpenDataset(dir); err == nil {
+	if d, err := dataset.OpenDataset(dir); err == nil {
 		d.Close()
 		return nil
 	}
-	m, err := train.NewManifest(train.DefaultPrior(), 1, split, n, train.DefaultShards(n), 0, Version)
+	m, err := dataset.NewManifest(event.DefaultPrior(), 1, split, n, dataset.DefaultShards(n), 0, Version)
 	if err != nil {
 		return fail(cmd, "%v", err)
 	}
@@ -221,7 +214,7 @@ func ensureDataset(ctx context.Context, prog *progress, dir, split string, n, wo
 		return fail(cmd, "%v", err)
 	}
 	prog.Printf("simulating %d %s events into %s", n, split, dir)
-	_, err = train.WriteDataset(ctx, dir, m, train.WriteOptions{Workers: workers,
+	_, err = dataset.WriteDataset(ctx, dir, m, dataset.WriteOptions{Workers: workers,
 		Progress: func(done, total int) { prog.Update(done, total) }, Notice: func(s string) { prog.Printf("%s", s) }})
 	prog.Done()
 	if err != nil {

@@ -11,13 +11,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlcu/mlcu/event"
+
 	"gonum.org/v1/plot/vg"
 
 	"github.com/mlcu/mlcu/cuda"
 	"github.com/mlcu/mlcu/internal/figure"
 	"github.com/mlcu/mlcu/internal/npy"
 	"github.com/mlcu/mlcu/nn"
-	"github.com/mlcu/mlcu/train"
 )
 
 // TestTrainSampleRoundTrip: simulate a tiny dataset, train the small preset for one epoch
@@ -63,8 +64,8 @@ func TestTrainSampleRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := train.DefaultPrior()
-		ds := []train.Dist{p.S, p.Q, p.Alpha, p.U0, p.T0, p.TE, p.Rho}
+		p := event.DefaultPrior()
+		ds := []event.Dist{p.S, p.Q, p.Alpha, p.U0, p.T0, p.TE, p.Rho}
 		for i, x := range v {
 			lo, hi := ds[i%7].Support()
 			if x < lo*(1-1e-9)-1e-12 || x > hi*(1+1e-9)+1e-12 {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/mlcu/mlcu/event"
+
 	"github.com/mlcu/mlcu/nn"
 )
 
@@ -18,7 +20,7 @@ func paperOnGPU(b *testing.B) nn.ModelConfig {
 	if Emulated() {
 		b.Skip("emulated device: the benchmark is for a GPU")
 	}
-	cfg, err := nn.Preset("paper")
+	cfg, err := event.Preset("paper")
 	must(err)
 	return cfg
 }

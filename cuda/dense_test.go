@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/mlcu/mlcu/event"
+
 	"github.com/mlcu/mlcu/nn"
 )
 
@@ -780,7 +782,7 @@ func TestGemmTilePadding(t *testing.T) {
 		preset string
 		batch  int
 	}{{"paper", 512}, {"small", 32}} {
-		cfg, err := nn.Preset(c.preset)
+		cfg, err := event.Preset(c.preset)
 		must(err)
 		fs := cfg.Featurizer
 		var useful, padOld, padNew float64

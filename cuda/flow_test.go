@@ -8,6 +8,8 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/mlcu/mlcu/event"
+
 	"github.com/mlcu/mlcu/internal/rng"
 	"github.com/mlcu/mlcu/nn"
 )
@@ -220,7 +222,7 @@ func BenchmarkFlowSamplerPaper(b *testing.B) {
 	if Emulated() {
 		b.Skip("emulation: the kernel's speed on host threads means nothing")
 	}
-	mc, err := nn.Preset("paper")
+	mc, err := event.Preset("paper")
 	if err != nil {
 		b.Fatal(err)
 	}

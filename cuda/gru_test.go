@@ -8,6 +8,8 @@ import (
 	"math/rand"
 	"testing"
 
+	"github.com/mlcu/mlcu/event"
+
 	"github.com/mlcu/mlcu/internal/rng"
 	"github.com/mlcu/mlcu/nn"
 )
@@ -170,7 +172,7 @@ func benchGRU(b *testing.B) (*GRU, *Buffer[float32], *Buffer[float32], *Buffer[f
 	if Emulated() {
 		b.Skip("emulation: timings mean nothing")
 	}
-	cfg, err := nn.Preset("paper")
+	cfg, err := event.Preset("paper")
 	if err != nil {
 		b.Fatal(err)
 	}

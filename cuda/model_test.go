@@ -6,6 +6,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/mlcu/mlcu/event"
+
 	"github.com/mlcu/mlcu/internal/rng"
 	"github.com/mlcu/mlcu/nn"
 )
@@ -165,7 +167,7 @@ func TestModelSamplerDistribution(t *testing.T) {
 // size, so it is measured at batches 1 and 2, checked at 3 and extrapolated to 512: only
 // allocations, nothing computed (a batch of 512 would not fit this machine's memory).
 func TestPaperTrainingMemory(t *testing.T) {
-	c, err := nn.Preset("paper")
+	c, err := event.Preset("paper")
 	must(err)
 	host, err := nn.NewModel[float32](c)
 	must(err)

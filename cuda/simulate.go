@@ -11,7 +11,7 @@ import (
 )
 
 // LightCurver computes uniform finite-source light curves of batches of events on the device,
-// the forward model of `mlcu simulate --device cuda` (it satisfies train.CurveBackend): the
+// the forward model of `mlcu simulate --device cuda` (it satisfies dataset.CurveBackend): the
 // device part of FiniteLightCurves (point source, quadrupole, lens/'s contour decision and
 // contour integration) and then, on the calling goroutine, lens.Binary.FiniteMag for the
 // points whose contour the device could not certify.

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/mlcu/mlcu/event"
+
 	"github.com/mlcu/mlcu/internal/rng"
 	"github.com/mlcu/mlcu/nn"
 	"github.com/mlcu/mlcu/train"
@@ -62,16 +64,16 @@ func TestTrainerLossCurve(t *testing.T) {
 	t.Logf("6 steps: max relative loss difference %.2g, max parameter difference %.2g", worst, maxP)
 }
 
-// bumpSource is a cheap train.Source: events from the default prior, curves a
+// bumpSource is a cheap dataset.Source: events from the default prior, curves a
 // point-lens-like bump (not physics, but a function of θ; as train's own tests use).
 type bumpSource struct{ n int }
 
 func (f bumpSource) Len() int           { return f.n }
-func (f bumpSource) Prior() train.Prior { return train.DefaultPrior() }
-func (f bumpSource) Window(i, k int, dst []float32) (train.Params, error) {
-	p := train.DefaultPrior().Sample(rng.New(99, uint64(i)))
+func (f bumpSource) Prior() event.Prior { return event.DefaultPrior() }
+func (f bumpSource) Window(i, k int, dst []float32) (event.Params, error) {
+	p := event.DefaultPrior().Sample(rng.New(99, uint64(i)))
 	for j := range dst {
-		tt := float64(k+j-train.CentreIndex) * train.Cadence
+		tt := float64(k+j-event.CentreIndex) * event.Cadence
 		u2 := p.U0*p.U0 + (tt/p.TE)*(tt/p.TE)
 		dst[j] = float32(1 + 1/math.Sqrt(u2+0.01))
 	}
@@ -80,7 +82,7 @@ func (f bumpSource) Window(i, k int, dst []float32) (train.Params, error) {
 
 func deviceTrainConfig(out string) train.TrainConfig {
 	return train.TrainConfig{Out: out, MaxSteps: 6, BatchSize: 4, LR: 3e-3, Seed: 7, Workers: 2, Warmup: 2,
-		Model: &nn.ModelConfig{InputLen: train.WindowPoints, Bin: 450,
+		Model: &nn.ModelConfig{InputLen: event.WindowPoints, Bin: 450,
 			Featurizer: nn.FeaturizerShape{L: 16, C0: 2, Cmax: 4, K: 3, Blocks: 2, PoolEvery: 1, GRUHidden: 6, GRULayers: 1, Context: 6},
 			Flow:       nn.MAFShape{D: 7, C: 6, H: 14, L: 1, NB: 2, K: 3, OrderSeed: 3}},
 		Backend: func(m *nn.Model[float32], a *nn.Adam[float32]) (train.Backend, error) {

@@ -7,7 +7,7 @@ import (
 )
 
 // TestPointMagReference checks the point-source binary magnification against the
-// quad-precision values A_point_hp of testdata/binary_point.csv. Contract (issue 2):
+// quad-precision values A_point_hp of testdata/binary_point.csv. Contract:
 // relative error ≤ 1e-6 on ≥ 99.9% of rows and ≤ 1e-4 on every row.
 func TestPointMagReference(t *testing.T) {
 	rows := readRefCSV(t, "binary_point.csv")

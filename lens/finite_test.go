@@ -90,7 +90,7 @@ func TestBoundaryDerivatives(t *testing.T) {
 
 // TestFiniteMagReference checks FiniteMag at the default tolerance against A_finite of
 // testdata/binary_finite.csv (VBBinaryLensing at Tol = RelTol = 1e-8 or an independent
-// quadrature). Contract (issue 2): relative error ≤ 1e-3 on ≥ 99.5% of rows, ≤ 1e-2 on
+// quadrature). Contract: relative error ≤ 1e-3 on ≥ 99.5% of rows, ≤ 1e-2 on
 // every row.
 func TestFiniteMagReference(t *testing.T) {
 	rows := readRefCSV(t, "binary_finite.csv")

@@ -23,7 +23,7 @@ func refEvents(t testing.TB) []Event {
 
 // TestLightCurveReference computes the 30 reference light curves (7,200 points each,
 // t = i/100 d) at the default tolerance and checks every point against
-// testdata/lightcurves.csv.gz (VBBinaryLensing at Tol = RelTol = 1e-8): contract (issue 2)
+// testdata/lightcurves.csv.gz (VBBinaryLensing at Tol = RelTol = 1e-8): contract
 // relative error ≤ 1e-3 at every point.
 func TestLightCurveReference(t *testing.T) {
 	evs := refEvents(t)

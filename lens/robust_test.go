@@ -48,7 +48,7 @@ func TestSumRule(t *testing.T) {
 	}
 }
 
-// TestPriorDraws draws events from the robustness prior (log s ~ U(log 0.2, log 5),
+// TestPriorDraws draws events from the robustness prior (log s ~ U(log 0.2, log 5),
 // log q ~ U(-6, 0), α ~ U(0, 2π), u0 ~ U(0, 2), log ρ ~ U(-4, -2)) and a time τ ~ U(-2, 2)
 // along each trajectory, and requires FiniteMag at the default tolerance to be finite and at
 // least 1 - 1e-9 (a binary lens never demagnifies below 1). 2e4 draws by default, 1e6 with

@@ -29,7 +29,7 @@ type Adam[T Float] struct {
 }
 
 // NewAdam returns an Adam optimizer for n parameters with the defaults of the paper and of
-// the design's presets: LR 1e-3, β1 0.9, β2 0.999, ε 1e-8, no weight decay, zero moments.
+// mlcu's presets: LR 1e-3, β1 0.9, β2 0.999, ε 1e-8, no weight decay, zero moments.
 func NewAdam[T Float](n int) *Adam[T] {
 	return &Adam[T]{
 		LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8,

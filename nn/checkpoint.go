@@ -425,3 +425,37 @@ func LoadCheckpointInto[T Float](dir string, model []NamedTensor[T]) (Checkpoint
 	ck.Tensors = model
 	return ck, nil
 }
+
+// CopyTensors copies saved tensors (src, read from file) into a model's (dst) by name,
+// checking names and shapes, and that every value is finite: a checkpoint with a NaN or an
+// infinity (corrupted bytes of the right size, a diverged run) is refused with an error
+// naming the file and the tensor, before anything is copied.
+func CopyTensors[T Float](dst, src []NamedTensor[T], file string) error {
+	byName := map[string]NamedTensor[T]{}
+	for _, t := range src {
+		byName[t.Name] = t
+	}
+	if len(byName) != len(dst) {
+		return fmt.Errorf("%s: model of another shape: %d tensors, model has %d", file, len(byName), len(dst))
+	}
+	for _, t := range dst {
+		s, ok := byName[t.Name]
+		if !ok {
+			return fmt.Errorf("%s: model of another shape: tensor %q missing", file, t.Name)
+		}
+		if len(s.Data) != len(t.Data) || fmt.Sprint(s.Shape) != fmt.Sprint(t.Shape) {
+			return fmt.Errorf("%s: model of another shape: tensor %q has shape %v, model expects %v", file, t.Name, s.Shape, t.Shape)
+		}
+	}
+	for _, t := range dst {
+		for i, v := range byName[t.Name].Data {
+			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+				return fmt.Errorf("%s: tensor %q holds a non-finite value (%v at index %d): the file is corrupt or the run diverged", file, t.Name, v, i)
+			}
+		}
+	}
+	for _, t := range dst {
+		copy(t.Data, byName[t.Name].Data)
+	}
+	return nil
+}

@@ -1,5 +1,5 @@
 // Package nn holds mlcu's neural-network building blocks with hand-written forward and
-// backward passes: today the CPU reference of every op (issue 4, in progress); the
+// backward passes: the CPU reference of every op; the
 // ResNet-GRU featurizer, the masked autoregressive flow and its Gaussian-mixture base are
 // assembled from them. It knows nothing about microlensing.
 //

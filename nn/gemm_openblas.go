@@ -10,7 +10,7 @@ package nn
 //
 // Kernel choice: OpenBLAS picks its kernels for the CPU when the library is loaded, before
 // any Go code runs, so OPENBLAS_CORETYPE (e.g. Haswell) only takes effect when it is in the
-// environment as the process starts; os.Setenv is too late. Issue 4 reported OpenBLAS's
+// environment as the process starts; os.Setenv is too late. An earlier measurement found OpenBLAS's
 // auto-picked AVX-512 kernel 25–35% slower than OPENBLAS_CORETYPE=Haswell on conv shapes;
 // with Debian's OpenBLAS 0.3.21 on the 2-core Zen 4 the auto pick (Cooperlake) measured
 // 1.6–1.9× faster than Haswell instead (README), so nothing here forces a core type; the

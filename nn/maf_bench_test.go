@@ -7,7 +7,7 @@ import (
 	"github.com/mlcu/mlcu/internal/rng"
 )
 
-// paperMAFShape is the issue's `paper` flow: D = 7, 20 blocks of 2 hidden layers of 256,
+// paperMAFShape is the `paper` preset's flow: D = 7, 20 blocks of 2 hidden layers of 256,
 // context 256, 8 base components.
 var paperMAFShape = MAFShape{D: 7, C: 256, H: 256, L: 2, NB: 20, K: 8, OrderSeed: 1}
 

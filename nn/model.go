@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -19,10 +18,6 @@ type ModelConfig struct {
 	Bin        int             `json:"bin"`              // mean-binning factor (1: none)
 	Featurizer FeaturizerShape `json:"featurizer"`       // Featurizer.L = InputLen/Bin; B unused
 	Flow       MAFShape        `json:"flow"`             // Flow.C = Featurizer.Context; Flow.D = dim θ
-
-	// Standardizer is the trainer's map between physical and standardised θ, stored
-	// verbatim (nn does not interpret it).
-	Standardizer json.RawMessage `json:"standardizer,omitempty"`
 }
 
 // D returns the dimension of θ.

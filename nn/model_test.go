@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/mlcu/mlcu/internal/rng"
@@ -169,7 +168,7 @@ func TestModelParity(t *testing.T) {
 // TestModelLayout checks that the named tensors tile Params and Buffers exactly, that the
 // flow's slices are the tails of the model's, and that the config survives JSON.
 func TestModelLayout(t *testing.T) {
-	for _, c := range []ModelConfig{tinyConfig(), mustPreset(t, "small")} {
+	for _, c := range []ModelConfig{tinyConfig(), smallConfig()} {
 		m, err := NewModel[float32](c)
 		if err != nil {
 			t.Fatal(err)
@@ -198,7 +197,6 @@ func TestModelLayout(t *testing.T) {
 		if &m.Flow.Params[0] != &m.Params[nf] || &m.Flow.Grads[0] != &m.Grads[nf] || len(m.Flow.Params) != c.Flow.NumParams() {
 			t.Error("the flow's parameters are not the tail of the model's")
 		}
-		c.Standardizer = json.RawMessage(`{"coords":[]}`)
 		b, err := json.Marshal(c)
 		if err != nil {
 			t.Fatal(err)
@@ -213,19 +211,22 @@ func TestModelLayout(t *testing.T) {
 	}
 }
 
-func mustPreset(t testing.TB, name string) ModelConfig {
-	t.Helper()
-	c, err := Preset(name)
-	if err != nil {
-		t.Fatal(err)
+// smallConfig is a model of realistic size for the tests of generic behaviour: the shape of
+// the small preset of package event (900 inputs, 4 residual blocks 16→64 channels, a GRU of
+// 64, 5 MADE blocks of 2×64, 8 components).
+func smallConfig() ModelConfig {
+	return ModelConfig{
+		InputLen: 7200, Bin: 8,
+		Featurizer: FeaturizerShape{L: 900, C0: 16, Cmax: 64, K: 3, Blocks: 4, PoolEvery: 1,
+			GRUHidden: 64, GRULayers: 1, Context: 64},
+		Flow: MAFShape{D: 7, C: 64, H: 64, L: 2, NB: 5, K: 8, OrderSeed: 20240601},
 	}
-	return c
 }
 
 // TestSmallTrainStepAndSample runs the small preset forward and backward on a random batch
 // (all finite, the loss near the base's scale), then evaluation and sampling.
 func TestSmallTrainStepAndSample(t *testing.T) {
-	c := mustPreset(t, "small")
+	c := smallConfig()
 	const B = 4
 	m, err := NewModel[float32](c)
 	if err != nil {
@@ -300,30 +301,9 @@ func TestModelSampleMatchesFlow(t *testing.T) {
 	}
 }
 
-func TestPresets(t *testing.T) {
-	for _, tc := range []struct {
-		name         string
-		seqLen, outC int
-	}{{"paper", 14, 256}, {"small", 56, 64}} {
-		c := mustPreset(t, tc.name)
-		if err := c.Validate(); err != nil {
-			t.Fatal(err)
-		}
-		fs := c.Featurizer
-		if fs.SeqLen() != tc.seqLen || fs.OutChannels() != tc.outC {
-			t.Errorf("%s: GRU reads (%d, %d), want (%d, %d)", tc.name, fs.SeqLen(), fs.OutChannels(), tc.seqLen, tc.outC)
-		}
-		var plan []string
-		for i := range fs.Blocks {
-			b := fs.Block(i)
-			plan = append(plan, strings.TrimSpace(strings.Join([]string{itoa(b.C), "→", itoa(b.OC), "@", itoa(b.L)}, " ")))
-		}
-		t.Logf("%s: featurizer %d params (blocks %s; GRU T=%d C=%d), flow %d params, total %d, buffers %d",
-			tc.name, fs.NumParams(), strings.Join(plan, ", "), fs.SeqLen(), fs.OutChannels(), c.Flow.NumParams(), c.NumParams(), c.NumBuffers())
-	}
-	if _, err := Preset("huge"); err == nil || !strings.Contains(err.Error(), "paper, small") {
-		t.Errorf("Preset(huge) error = %v, want one listing the presets", err)
-	}
+// TestNewModelRejectsContextMismatch checks that NewModel refuses a flow context that
+// differs from the featurizer's.
+func TestNewModelRejectsContextMismatch(t *testing.T) {
 	bad := tinyConfig()
 	bad.Flow.C = 3
 	if _, err := NewModel[float32](bad); err == nil {

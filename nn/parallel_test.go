@@ -130,7 +130,7 @@ func TestConv1dWorkersBitwise(t *testing.T) {
 // TestModelWorkersBitwise checks that a training step of the small preset (loss, every
 // gradient, the running statistics) is bitwise the same for 1 worker (twice), 2 and 3.
 func TestModelWorkersBitwise(t *testing.T) {
-	c := mustPreset(t, "small")
+	c := smallConfig()
 	x, theta := randBatch[float32](c, 6, 2)
 	type result struct {
 		loss           float64
@@ -156,16 +156,5 @@ func TestModelWorkersBitwise(t *testing.T) {
 		if got.loss != want.loss || !slices.Equal(got.grads, want.grads) || !slices.Equal(got.buffers, want.buffers) {
 			t.Errorf("workers %d: loss %v (1 worker: %v), or gradients or running statistics differ", k, got.loss, want.loss)
 		}
-	}
-}
-
-// BenchmarkModelSmallWorkers is BenchmarkModelSmall with 1 and 2 workers.
-func BenchmarkModelSmallWorkers(b *testing.B) {
-	for _, k := range []int{1, 2} {
-		b.Run(strconv.Itoa(k), func(b *testing.B) {
-			prev := SetWorkers(k)
-			defer SetWorkers(prev)
-			benchModel(b, "small", 32)
-		})
 	}
 }

@@ -1,7 +1,6 @@
 package train
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/mlcu/mlcu/dataset"
+	"github.com/mlcu/mlcu/event"
 
 	"github.com/mlcu/mlcu/nn"
 )
@@ -26,22 +28,22 @@ const (
 
 // TrainConfig configures Train.
 type TrainConfig struct {
-	Out        string          // model directory (created)
-	Preset     string          // nn preset name; ignored when Model is set
-	Model      *nn.ModelConfig // explicit model shape (tests); Flow.D is set from the prior
-	Epochs     int             // passes over the training set; with Duration 0 must be ≥ 1
-	Duration   time.Duration   // wall-clock budget instead of Epochs (see Train)
-	MaxSteps   int             // when > 0, the planned number of steps (overrides Epochs and Duration)
-	BatchSize  int             // examples per step
-	LR         float64         // peak learning rate
-	MinLR      float64         // learning rate at the end of the cosine decay; 1e-6 when 0
-	Warmup     int             // linear warmup steps; 20 when 0, none when < 0
-	ClipNorm   float64         // gradient-norm clip; 5 when 0, none when < 0
-	Seed       uint64          // initialisation, shuffles, crops and noise
-	Resume     bool            // continue from Out/last
-	Workers    int             // Reader goroutines; NumCPU when ≤ 0
-	Noise      NoiseConfig     // SNR distribution; DefaultNoise() when empty
-	Log        func(string)    // notices; may be nil
+	Out        string            // model directory (created)
+	Preset     string            // nn preset name; ignored when Model is set
+	Model      *nn.ModelConfig   // explicit model shape (tests); Flow.D is set from the prior
+	Epochs     int               // passes over the training set; with Duration 0 must be ≥ 1
+	Duration   time.Duration     // wall-clock budget instead of Epochs (see Train)
+	MaxSteps   int               // when > 0, the planned number of steps (overrides Epochs and Duration)
+	BatchSize  int               // examples per step
+	LR         float64           // peak learning rate
+	MinLR      float64           // learning rate at the end of the cosine decay; 1e-6 when 0
+	Warmup     int               // linear warmup steps; 20 when 0, none when < 0
+	ClipNorm   float64           // gradient-norm clip; 5 when 0, none when < 0
+	Seed       uint64            // initialisation, shuffles, crops and noise
+	Resume     bool              // continue from Out/last
+	Workers    int               // Reader goroutines; NumCPU when ≤ 0
+	Noise      event.NoiseConfig // SNR distribution; DefaultNoise() when empty
+	Log        func(string)      // notices; may be nil
 	OnStep     func(s StepInfo)
 	SaveEvery  int // save last/ every this many steps as well as at epoch ends; 0: only at epoch ends
 	ValBatches int // validation batches per evaluation; 0: the whole validation source
@@ -69,7 +71,7 @@ type TrainResult struct {
 	ExamplesPS   float64 // training examples per second (this run, steps only)
 	Interrupted  bool    // stopped by ctx; last/ holds the state to resume from
 	Config       nn.ModelConfig
-	Standardizer Standardizer
+	Standardizer event.Standardizer
 }
 
 // Train trains a model on train, validating on val, and writes Out/best, Out/last, the CSV
@@ -91,7 +93,7 @@ type TrainResult struct {
 //
 // On ctx cancellation Train saves Out/last and returns the result with Interrupted set and
 // ctx's error.
-func Train(ctx context.Context, trainSrc, valSrc Source, cfg TrainConfig) (TrainResult, error) {
+func Train(ctx context.Context, trainSrc, valSrc dataset.Source, cfg TrainConfig) (TrainResult, error) {
 	var res TrainResult
 	logf := func(format string, args ...any) {
 		if cfg.Log != nil {
@@ -108,7 +110,7 @@ func Train(ctx context.Context, trainSrc, valSrc Source, cfg TrainConfig) (Train
 		cfg.ClipNorm = 5
 	}
 	if cfg.Noise.SNR.Family == "" {
-		cfg.Noise = DefaultNoise()
+		cfg.Noise = event.DefaultNoise()
 	}
 	if cfg.BatchSize < 1 {
 		return res, fmt.Errorf("batch size %d must be at least 1", cfg.BatchSize)
@@ -126,7 +128,7 @@ func Train(ctx context.Context, trainSrc, valSrc Source, cfg TrainConfig) (Train
 	if err := prior.Validate(); err != nil {
 		return res, fmt.Errorf("prior: %v", err)
 	}
-	st := NewStandardizer(prior)
+	st := event.NewStandardizer(prior)
 	stJSON, err := json.Marshal(st)
 	if err != nil {
 		return res, err
@@ -134,19 +136,18 @@ func Train(ctx context.Context, trainSrc, valSrc Source, cfg TrainConfig) (Train
 	var mc nn.ModelConfig
 	if cfg.Model != nil {
 		mc = *cfg.Model
-	} else if mc, err = nn.Preset(cfg.Preset); err != nil {
+	} else if mc, err = event.Preset(cfg.Preset); err != nil {
 		return res, err
 	}
 	mc.Flow.D = st.Dim()
-	mc.Standardizer = stJSON
-	if mc.InputLen != WindowPoints {
-		return res, fmt.Errorf("model input length %d, want the %d-point window", mc.InputLen, WindowPoints)
+	if mc.InputLen != event.WindowPoints {
+		return res, fmt.Errorf("model input length %d, want the %d-point window", mc.InputLen, event.WindowPoints)
 	}
 	model, err := nn.NewModel[float32](mc)
 	if err != nil {
 		return res, err
 	}
-	cfgJSON, err := json.MarshalIndent(mc, "", "  ")
+	cfgJSON, err := json.MarshalIndent(event.ModelConfig{ModelConfig: mc, Standardizer: &st}, "", "  ")
 	if err != nil {
 		return res, err
 	}
@@ -174,15 +175,14 @@ func Train(ctx context.Context, trainSrc, valSrc Source, cfg TrainConfig) (Train
 		if err != nil {
 			return res, fmt.Errorf("resume: %v", err)
 		}
-		if err := copyTensors(tensors, ck.Tensors, filepath.Join(cfg.Out, LastDir, nn.ModelFile)); err != nil {
+		if err := nn.CopyTensors(tensors, ck.Tensors, filepath.Join(cfg.Out, LastDir, nn.ModelFile)); err != nil {
 			return res, fmt.Errorf("resume: %v", err)
 		}
-		var saved nn.ModelConfig
-		if err := json.Unmarshal(ck.Config, &saved); err != nil {
-			return res, fmt.Errorf("resume: %s: %v", filepath.Join(cfg.Out, LastDir, nn.ConfigFile), err)
+		saved, err := event.ParseModelConfig(ck.Config, filepath.Join(cfg.Out, LastDir, nn.ConfigFile))
+		if err != nil {
+			return res, fmt.Errorf("resume: %v", err)
 		}
-		var compact bytes.Buffer
-		if json.Compact(&compact, saved.Standardizer) != nil || compact.String() != string(stJSON) {
+		if savedJSON, err := json.Marshal(saved.Standardizer); err != nil || string(savedJSON) != string(stJSON) {
 			return res, fmt.Errorf("resume: %s: the saved standardizer differs from the data's prior", filepath.Join(cfg.Out, LastDir, nn.ConfigFile))
 		}
 		if ck.Adam == nil || len(ck.Adam.M) != model.NumParams() {
@@ -228,10 +228,10 @@ func Train(ctx context.Context, trainSrc, valSrc Source, cfg TrainConfig) (Train
 	}
 
 	// Validation: fixed examples.
-	valSeed := DeriveSeed(cfg.Seed, "val")
+	valSeed := dataset.DeriveSeed(cfg.Seed, "val")
 	vb := min(cfg.BatchSize, valSrc.Len())
 	validate := func(withPrior bool) (nll, priorNLL float64, err error) {
-		r, err := NewReader(valSrc, ReaderConfig{BatchSize: vb, Seed: valSeed, Noise: cfg.Noise, Workers: cfg.Workers, Epochs: 1, Ordered: true})
+		r, err := dataset.NewReader(valSrc, dataset.ReaderConfig{BatchSize: vb, Seed: valSeed, Noise: cfg.Noise, Workers: cfg.Workers, Epochs: 1, Ordered: true})
 		if err != nil {
 			return 0, 0, fmt.Errorf("validation: %v", err)
 		}
@@ -316,7 +316,7 @@ func Train(ctx context.Context, trainSrc, valSrc Source, cfg TrainConfig) (Train
 	interrupted := false
 	for (total == 0 || step < total) && !interrupted {
 		epoch := step / perEpoch
-		r, err := NewReader(trainSrc, ReaderConfig{BatchSize: cfg.BatchSize, Seed: DeriveSeed(cfg.Seed, "epoch/"+strconv.Itoa(epoch)),
+		r, err := dataset.NewReader(trainSrc, dataset.ReaderConfig{BatchSize: cfg.BatchSize, Seed: dataset.DeriveSeed(cfg.Seed, "epoch/"+strconv.Itoa(epoch)),
 			Noise: cfg.Noise, Workers: cfg.Workers, Epochs: 1})
 		if err != nil {
 			return res, err
@@ -408,49 +408,25 @@ func Train(ctx context.Context, trainSrc, valSrc Source, cfg TrainConfig) (Train
 
 // prepare bins the batch's curves into x and standardises its θ into th; with withPrior it
 // returns the sum over the batch of −PriorLogDensity.
-func prepare(b *Batch, mc nn.ModelConfig, st Standardizer, x, th []float32, withPrior bool, prior Prior) float64 {
+func prepare(b *dataset.Batch, mc nn.ModelConfig, st event.Standardizer, x, th []float32, withPrior bool, prior event.Prior) float64 {
 	L, D := mc.Featurizer.L, mc.Flow.D
 	for i := range b.Size {
-		NetworkInput(x[i*L:(i+1)*L], b.X[i*WindowPoints:(i+1)*WindowPoints], mc.Bin)
+		event.NetworkInput(x[i*L:(i+1)*L], b.X[i*event.WindowPoints:(i+1)*event.WindowPoints], mc.Bin)
 	}
 	nll := 0.0
 	for i := range b.Size {
-		var v [NumParams]float64
-		v[NumParams-1] = 1
+		var v [event.NumParams]float64
+		v[event.NumParams-1] = 1
 		copy(v[:], b.Theta[i*b.Dim:(i+1)*b.Dim])
-		y := st.Forward(ParamsFromValues(v))
+		y := st.Forward(event.ParamsFromValues(v))
 		for j := range D {
 			th[i*D+j] = float32(y[j])
 		}
 		if withPrior {
-			nll -= PriorLogDensity(prior, st, y)
+			nll -= event.PriorLogDensity(prior, st, y)
 		}
 	}
 	return nll
-}
-
-// copyTensors copies saved tensors into the model's by name, checking names and shapes.
-func copyTensors(dst, src []nn.NamedTensor[float32], file string) error {
-	byName := map[string]nn.NamedTensor[float32]{}
-	for _, t := range src {
-		byName[t.Name] = t
-	}
-	if len(byName) != len(dst) {
-		return fmt.Errorf("%s: model of another shape: %d tensors, model has %d", file, len(byName), len(dst))
-	}
-	for _, t := range dst {
-		s, ok := byName[t.Name]
-		if !ok {
-			return fmt.Errorf("%s: model of another shape: tensor %q missing", file, t.Name)
-		}
-		if len(s.Data) != len(t.Data) || fmt.Sprint(s.Shape) != fmt.Sprint(t.Shape) {
-			return fmt.Errorf("%s: model of another shape: tensor %q has shape %v, model expects %v", file, t.Name, s.Shape, t.Shape)
-		}
-	}
-	for _, t := range dst {
-		copy(t.Data, byName[t.Name].Data)
-	}
-	return nil
 }
 
 // parseState reads the training state of last/ and checks it against cfg.
@@ -482,38 +458,4 @@ func parseState(s map[string]string, cfg TrainConfig) (step, total int, best flo
 		total = cfg.MaxSteps
 	}
 	return step, total, best, nil
-}
-
-// LoadModel loads a checkpoint directory written by Train (or a model directory holding
-// best/ or last/) for inference, with its Standardizer.
-func LoadModel(dir string) (*nn.Model[float32], Standardizer, error) {
-	for _, sub := range []string{BestDir, LastDir} {
-		if _, err := os.Stat(filepath.Join(dir, sub, nn.ModelFile)); err == nil {
-			dir = filepath.Join(dir, sub)
-			break
-		}
-	}
-	var st Standardizer
-	ck, err := nn.LoadCheckpoint[float32](dir)
-	if err != nil {
-		return nil, st, err
-	}
-	var mc nn.ModelConfig
-	if err := json.Unmarshal(ck.Config, &mc); err != nil {
-		return nil, st, fmt.Errorf("%s: %v", filepath.Join(dir, nn.ConfigFile), err)
-	}
-	if err := json.Unmarshal(mc.Standardizer, &st); err != nil {
-		return nil, st, fmt.Errorf("%s: standardizer: %v", filepath.Join(dir, nn.ConfigFile), err)
-	}
-	if st.Dim() != mc.Flow.D {
-		return nil, st, fmt.Errorf("%s: standardizer has %d coordinates, flow models %d", filepath.Join(dir, nn.ConfigFile), st.Dim(), mc.Flow.D)
-	}
-	m, err := nn.NewModel[float32](mc)
-	if err != nil {
-		return nil, st, fmt.Errorf("%s: %v", filepath.Join(dir, nn.ConfigFile), err)
-	}
-	if err := copyTensors(append(m.ParamTensors(), m.BufferTensors()...), ck.Tensors, filepath.Join(dir, nn.ModelFile)); err != nil {
-		return nil, st, err
-	}
-	return m, st, nil
 }

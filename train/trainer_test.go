@@ -9,6 +9,11 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/mlcu/mlcu/infer"
+
+	"github.com/mlcu/mlcu/dataset"
+	"github.com/mlcu/mlcu/event"
+
 	"github.com/mlcu/mlcu/internal/rng"
 	"github.com/mlcu/mlcu/nn"
 )
@@ -18,12 +23,12 @@ import (
 // a function of θ that a model can learn from), computed in microseconds.
 type fakeSource struct{ n int }
 
-func (f fakeSource) Len() int     { return f.n }
-func (f fakeSource) Prior() Prior { return DefaultPrior() }
-func (f fakeSource) Window(i, k int, dst []float32) (Params, error) {
-	p := DefaultPrior().Sample(rng.New(99, uint64(i)))
+func (f fakeSource) Len() int           { return f.n }
+func (f fakeSource) Prior() event.Prior { return event.DefaultPrior() }
+func (f fakeSource) Window(i, k int, dst []float32) (event.Params, error) {
+	p := event.DefaultPrior().Sample(rng.New(99, uint64(i)))
 	for j := range dst {
-		t := float64(k+j-CentreIndex) * Cadence
+		t := float64(k+j-event.CentreIndex) * event.Cadence
 		u2 := p.U0*p.U0 + (t/p.TE)*(t/p.TE)
 		dst[j] = float32(1 + 1/math.Sqrt(u2+0.01))
 	}
@@ -33,7 +38,7 @@ func (f fakeSource) Window(i, k int, dst []float32) (Params, error) {
 // tinyTrainModel is a model small enough to train in milliseconds.
 func tinyTrainModel() *nn.ModelConfig {
 	return &nn.ModelConfig{
-		InputLen: WindowPoints, Bin: 450,
+		InputLen: event.WindowPoints, Bin: 450,
 		Featurizer: nn.FeaturizerShape{L: 16, C0: 2, Cmax: 4, K: 3, Blocks: 2, PoolEvery: 1,
 			GRUHidden: 6, GRULayers: 1, Context: 6},
 		Flow: nn.MAFShape{D: 7, C: 6, H: 14, L: 1, NB: 2, K: 3, OrderSeed: 3},
@@ -101,16 +106,16 @@ func TestTrainResumeBitForBit(t *testing.T) {
 		}
 	}
 	// The saved model loads for inference with its standardizer.
-	m, st, err := LoadModel(dirA)
-	if err != nil || st.Dim() != 7 || m.Config.Flow.D != 7 {
-		t.Fatalf("LoadModel: %v", err)
+	m, err := infer.LoadModel(dirA)
+	if err != nil || m.Standardizer.Dim() != 7 || m.Net.Config.Flow.D != 7 {
+		t.Fatalf("infer.LoadModel: %v", err)
 	}
 }
 
 // TestTrainLossDecreasesOnFixedBatch: Adam steps on one fixed batch (the trainer's
 // prepare: binning and standardisation) must lower its loss.
 func TestTrainLossDecreasesOnFixedBatch(t *testing.T) {
-	r, err := NewReader(fakeSource{8}, ReaderConfig{BatchSize: 8, Seed: 1, Workers: 1, Epochs: 1})
+	r, err := dataset.NewReader(fakeSource{8}, dataset.ReaderConfig{BatchSize: 8, Seed: 1, Workers: 1, Epochs: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,14 +125,14 @@ func TestTrainLossDecreasesOnFixedBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	mc := *tinyTrainModel()
-	st := NewStandardizer(DefaultPrior())
+	st := event.NewStandardizer(event.DefaultPrior())
 	m, err := nn.NewModel[float32](mc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.Init(3)
 	x, th := make([]float32, 8*mc.Featurizer.L), make([]float32, 8*7)
-	prepare(b, mc, st, x, th, false, DefaultPrior())
+	prepare(b, mc, st, x, th, false, event.DefaultPrior())
 	adam := nn.NewAdam[float32](m.NumParams())
 	first, last := 0.0, 0.0
 	for i := range 40 {
@@ -149,16 +154,16 @@ func TestTrainLossDecreasesOnFixedBatch(t *testing.T) {
 // TestPriorLogDensity: uniform and log-uniform coordinates have density 1/2 on [−1, 1];
 // the truncated log-normal tE integrates to 1 over its standardised range (midpoint rule).
 func TestPriorLogDensity(t *testing.T) {
-	p := DefaultPrior()
-	st := NewStandardizer(p)
+	p := event.DefaultPrior()
+	st := event.NewStandardizer(p)
 	y := make([]float64, 7)
 	// Product of six factors 1/2 and tE's density at y = 0.
-	tE := PriorLogDensity(p, st, y) + 6*math.Ln2
+	tE := event.PriorLogDensity(p, st, y) + 6*math.Ln2
 	// tE's factor alone: integrate over y_tE (index 5).
 	n, s := 4000, 0.0
 	for i := range n {
 		y[5] = -1 + (float64(i)+0.5)*2/float64(n)
-		s += math.Exp(PriorLogDensity(p, st, y)+6*math.Ln2) * 2 / float64(n)
+		s += math.Exp(event.PriorLogDensity(p, st, y)+6*math.Ln2) * 2 / float64(n)
 	}
 	if math.Abs(s-1) > 1e-6 {
 		t.Fatalf("tE density integrates to %v, want 1", s)
@@ -167,7 +172,7 @@ func TestPriorLogDensity(t *testing.T) {
 		t.Fatal("density at the centre is not finite")
 	}
 	y[0] = 1.5
-	if !math.IsInf(PriorLogDensity(p, st, y), -1) {
+	if !math.IsInf(event.PriorLogDensity(p, st, y), -1) {
 		t.Fatal("outside the support: want −Inf")
 	}
 	// LogJacobian: Σ log((hi−lo)/2) for the default prior's s coordinate etc.

@@ -1,4 +1,4 @@
-package train
+package dataset
 
 import (
 	"crypto/sha256"
@@ -7,6 +7,8 @@ import (
 	"math"
 	"strconv"
 	"sync"
+
+	"github.com/mlcu/mlcu/event"
 
 	"github.com/mlcu/mlcu/internal/rng"
 	"github.com/mlcu/mlcu/lens"
@@ -43,7 +45,7 @@ func SplitSeed(seed uint64, split string) (uint64, error) {
 }
 
 // storedTimes holds StoredTimes(), shared read-only by the simulators.
-var storedTimes = sync.OnceValue(StoredTimes)
+var storedTimes = sync.OnceValue(event.StoredTimes)
 
 // CurveBackend computes the noise-free magnification curves of the events: the forward model
 // behind a Simulator. CPUCurves (lens.LightCurve, one event per call) is the default;
@@ -78,7 +80,7 @@ func (CPUCurves) BatchSize() int { return 1 }
 // (lens.LightCurve when nil) at relative accuracy Tol. A Simulator is safe for concurrent
 // use.
 type Simulator struct {
-	Prior Prior
+	Prior event.Prior
 	Seed  uint64  // seed of the event streams (a dataset's SplitSeed)
 	Tol   float64 // relative accuracy goal of the magnifications; lens.DefaultTol when 0
 	// Curves is the forward model's backend; CPUCurves when nil. The CUDA backend gives the
@@ -88,15 +90,15 @@ type Simulator struct {
 }
 
 // Params returns the parameters of event i (t0 is the prior draw).
-func (s Simulator) Params(i int) Params { return s.Prior.Sample(rng.New(s.Seed, uint64(i))) }
+func (s Simulator) Params(i int) event.Params { return s.Prior.Sample(rng.New(s.Seed, uint64(i))) }
 
 // Event computes event i: its parameters and, in dst (length StoredPoints), its magnification
 // at the StoredPoints times t0 + τ_j, computed as the light curve of Params.CentredEvent at
 // the times τ_j of StoredTimes and rounded to float32. The curve is centred on the
 // event whatever its t0; CropOffset cuts the window that places it at t0.
-func (s Simulator) Event(i int, dst []float32) (Params, error) {
-	if len(dst) != StoredPoints {
-		panic(fmt.Sprintf("train: Simulator.Event: dst has length %d, want %d", len(dst), StoredPoints))
+func (s Simulator) Event(i int, dst []float32) (event.Params, error) {
+	if len(dst) != event.StoredPoints {
+		panic(fmt.Sprintf("train: Simulator.Event: dst has length %d, want %d", len(dst), event.StoredPoints))
 	}
 	return s.Window(i, 0, dst)
 }
@@ -104,9 +106,9 @@ func (s Simulator) Event(i int, dst []float32) (Params, error) {
 // Events computes the events lo, lo+1, …, lo+len(ps)−1 in one call of the backend: ps[k]
 // and dst[k·StoredPoints : (k+1)·StoredPoints] are what Event(lo+k, ·) returns and writes.
 // It panics when len(dst) ≠ len(ps)·StoredPoints.
-func (s Simulator) Events(lo int, ps []Params, dst []float32) error {
-	if len(dst) != len(ps)*StoredPoints {
-		panic(fmt.Sprintf("train: Simulator.Events: dst has length %d, want %d·%d", len(dst), len(ps), StoredPoints))
+func (s Simulator) Events(lo int, ps []event.Params, dst []float32) error {
+	if len(dst) != len(ps)*event.StoredPoints {
+		panic(fmt.Sprintf("train: Simulator.Events: dst has length %d, want %d·%d", len(dst), len(ps), event.StoredPoints))
 	}
 	for k := range ps {
 		ps[k] = s.Params(lo + k)
@@ -120,11 +122,11 @@ func (s Simulator) Events(lo int, ps []Params, dst []float32) error {
 // curve's root finder is warm-started from point to point, a window may differ from the same
 // samples of the full curve in the last float32 bit where the solver's accuracy goal allows
 // it. It panics when the samples are not within [0, StoredPoints).
-func (s Simulator) Window(i, k int, dst []float32) (Params, error) {
-	if k < 0 || k+len(dst) > StoredPoints || len(dst) == 0 {
-		panic(fmt.Sprintf("train: Simulator.Window: samples [%d, %d) outside [0, %d)", k, k+len(dst), StoredPoints))
+func (s Simulator) Window(i, k int, dst []float32) (event.Params, error) {
+	if k < 0 || k+len(dst) > event.StoredPoints || len(dst) == 0 {
+		panic(fmt.Sprintf("train: Simulator.Window: samples [%d, %d) outside [0, %d)", k, k+len(dst), event.StoredPoints))
 	}
-	ps := []Params{s.Params(i)}
+	ps := []event.Params{s.Params(i)}
 	err := s.magnify(i, ps, storedTimes()[k:k+len(dst)], dst)
 	return ps[0], err
 }
@@ -144,13 +146,13 @@ func (s Simulator) backend() CurveBackend {
 }
 
 // scratch holds float64 light-curve buffers of StoredPoints values.
-var scratch = sync.Pool{New: func() any { b := make([]float64, StoredPoints); return &b }}
+var scratch = sync.Pool{New: func() any { b := make([]float64, event.StoredPoints); return &b }}
 
 // magnify computes the magnification of the events lo, lo+1, … (parameters ps) at times ts
 // (days from t0) into dst (len(ps) rows of len(ts)), as float32. A panic of the lens solver,
 // an error of the backend, or a magnification that is not a positive finite number, is
 // returned as an error naming the event (or the events of the call).
-func (s Simulator) magnify(lo int, ps []Params, ts []float64, dst []float32) (err error) {
+func (s Simulator) magnify(lo int, ps []event.Params, ts []float64, dst []float32) (err error) {
 	events := make([]lens.Event, len(ps))
 	out := make([][]float64, len(ps))
 	for k, p := range ps {
@@ -186,14 +188,14 @@ func (s Simulator) magnify(lo int, ps []Params, ts []float64, dst []float32) (er
 }
 
 // formatParams formats p for error messages, with every digit needed to reproduce it.
-func formatParams(p Params) string {
+func formatParams(p event.Params) string {
 	v := p.Values()
 	s := ""
 	for i, x := range v {
 		if i > 0 {
 			s += " "
 		}
-		s += ParamNames[i] + "=" + strconv.FormatFloat(x, 'g', -1, 64)
+		s += event.ParamNames[i] + "=" + strconv.FormatFloat(x, 'g', -1, 64)
 	}
 	return s
 }

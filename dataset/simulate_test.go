@@ -1,8 +1,10 @@
-package train
+package dataset
 
 import (
 	"math"
 	"testing"
+
+	"github.com/mlcu/mlcu/event"
 
 	"github.com/mlcu/mlcu/internal/rng"
 	"github.com/mlcu/mlcu/lens"
@@ -33,13 +35,13 @@ func TestDeriveSeedGolden(t *testing.T) {
 
 // TestSplitsDoNotOverlap: the events of the train, val and test splits of one seed differ.
 func TestSplitsDoNotOverlap(t *testing.T) {
-	seen := map[Params]string{}
+	seen := map[event.Params]string{}
 	for _, split := range Splits {
 		ss, err := SplitSeed(7, split)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sim := Simulator{Prior: DefaultPrior(), Seed: ss}
+		sim := Simulator{Prior: event.DefaultPrior(), Seed: ss}
 		for i := range 200 {
 			p := sim.Params(i)
 			if other, ok := seen[p]; ok {
@@ -54,20 +56,20 @@ func TestSplitsDoNotOverlap(t *testing.T) {
 // t0 + (j − 7200)·0.01 d, checked point by point against Binary.FiniteMag (the cold,
 // per-point solver, not the warm-started light curve) at its default accuracy goal.
 func TestSimulatorEventCentred(t *testing.T) {
-	sim := Simulator{Prior: DefaultPrior(), Seed: 11}
-	curve := make([]float32, StoredPoints)
+	sim := Simulator{Prior: event.DefaultPrior(), Seed: 11}
+	curve := make([]float32, event.StoredPoints)
 	for i := range 3 {
 		p, err := sim.Event(i, curve)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p != sim.Params(i) || p != DefaultPrior().Sample(rng.New(11, uint64(i))) {
+		if p != sim.Params(i) || p != event.DefaultPrior().Sample(rng.New(11, uint64(i))) {
 			t.Fatalf("event %d: parameters %+v are not the prior's draw from stream (11, %d)", i, p, i)
 		}
 		b := lens.NewBinary(p.S, p.Q)
 		e := p.Event() // t0 as drawn: absolute times t0 + τ_j give the same positions
-		for _, j := range []int{0, 1, 3600, WindowPoints - 1, WindowPoints, WindowPoints + 1, 10000, StoredPoints - 1} {
-			tj := p.T0 + float64(j-WindowPoints)*0.01
+		for _, j := range []int{0, 1, 3600, event.WindowPoints - 1, event.WindowPoints, event.WindowPoints + 1, 10000, event.StoredPoints - 1} {
+			tj := p.T0 + float64(j-event.WindowPoints)*0.01
 			y1, y2 := e.SourcePos(tj)
 			want := b.FiniteMag(y1, y2, p.Rho, lens.DefaultTol)
 			// Both sides meet the relative goal 1e-4; float32 rounding adds 6e-8.
@@ -81,13 +83,13 @@ func TestSimulatorEventCentred(t *testing.T) {
 // TestSimulatorWindow: a window equals the same samples of the full curve to the solver's
 // accuracy (the warm starts differ).
 func TestSimulatorWindow(t *testing.T) {
-	sim := Simulator{Prior: DefaultPrior(), Seed: 3}
-	full := make([]float32, StoredPoints)
+	sim := Simulator{Prior: event.DefaultPrior(), Seed: 3}
+	full := make([]float32, event.StoredPoints)
 	if _, err := sim.Event(1, full); err != nil {
 		t.Fatal(err)
 	}
 	k := 2345
-	win := make([]float32, WindowPoints)
+	win := make([]float32, event.WindowPoints)
 	if _, err := sim.Window(1, k, win); err != nil {
 		t.Fatal(err)
 	}
@@ -101,8 +103,8 @@ func TestSimulatorWindow(t *testing.T) {
 // BenchmarkSimulatorEvent: one stored event (prior draw and 14,400-point curve) of the
 // default prior, cycling over 64 events.
 func BenchmarkSimulatorEvent(b *testing.B) {
-	sim := Simulator{Prior: DefaultPrior(), Seed: 1}
-	curve := make([]float32, StoredPoints)
+	sim := Simulator{Prior: event.DefaultPrior(), Seed: 1}
+	curve := make([]float32, event.StoredPoints)
 	for i := 0; b.Loop(); i++ {
 		if _, err := sim.Event(i%64, curve); err != nil {
 			b.Fatal(err)

@@ -1,10 +1,11 @@
-package train
+package event
 
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/mlcu/mlcu/nn"
 	"math"
+
+	"github.com/mlcu/mlcu/nn"
 
 	"github.com/mlcu/mlcu/internal/rng"
 	"github.com/mlcu/mlcu/lens"
@@ -144,7 +145,7 @@ type NoiseConfig struct {
 	SNR Dist `json:"snr"`
 }
 
-// DefaultNoise returns the reference system's noise configuration: SNR ~ U(23, 200).
+// DefaultNoise returns the noise configuration of Zhang et al. (2021): SNR ~ U(23, 200).
 func DefaultNoise() NoiseConfig { return NoiseConfig{SNR: Uniform(23, 200)} }
 
 // Validate reports why c is not a usable noise configuration, or nil: the SNR distribution

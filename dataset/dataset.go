@@ -1,4 +1,4 @@
-package train
+package dataset
 
 import (
 	"bytes"
@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mlcu/mlcu/event"
+
 	"github.com/mlcu/mlcu/internal/atomicfile"
 	"github.com/mlcu/mlcu/internal/npy"
 	"github.com/mlcu/mlcu/lens"
@@ -34,8 +36,8 @@ const (
 	TimeConvention    = "centred: curve sample j is at t = t0 + (j - 7200) * 0.01 d; window [k, k+7200) places the event at t0 = (7200 - k) * 0.01 d"
 	curvesKind        = "curves"
 	paramsKind        = "params"
-	curveBytesPerRow  = StoredPoints * 4
-	paramsBytesPerRow = NumParams * 8
+	curveBytesPerRow  = event.StoredPoints * 4
+	paramsBytesPerRow = event.NumParams * 8
 )
 
 // Manifest describes a dataset directory; it is written as manifest.json. Every run that
@@ -80,29 +82,29 @@ const (
 // method's error (below Tol·A), the same freedom that Simulator.Window has. Recording the device would forbid the mixing: a manifest
 // is the same bytes from every run of a dataset.
 type Manifest struct {
-	Format         string   `json:"format"`          // ManifestFormat
-	FormatVersion  int      `json:"format_version"`  // FormatVersion
-	MlcuVersion    string   `json:"mlcu_version"`    // version of the mlcu that wrote it
-	Split          string   `json:"split"`           // "train", "val" or "test"
-	Seed           uint64   `json:"seed"`            // the user's seed
-	SplitSeed      uint64   `json:"split_seed"`      // SplitSeed(Seed, Split): event i uses rng.New(SplitSeed, i)
-	Events         int      `json:"events"`          // N, events in all shards
-	Shards         int      `json:"shards"`          // K
-	CadenceDays    float64  `json:"cadence_days"`    // Cadence
-	StoredPoints   int      `json:"stored_points"`   // samples per stored curve
-	WindowPoints   int      `json:"window_points"`   // samples per training window
-	TimeConvention string   `json:"time_convention"` // TimeConvention
-	CurveDtype     string   `json:"curve_dtype"`     // CurveDtype
-	ParamsDtype    string   `json:"params_dtype"`    // ParamsDtype
-	ParamColumns   []string `json:"param_columns"`   // ParamNames
-	Tol            float64  `json:"tol"`             // relative accuracy goal of the magnifications
-	Prior          Prior    `json:"prior"`           // the prior, in the prior file format
+	Format         string      `json:"format"`          // ManifestFormat
+	FormatVersion  int         `json:"format_version"`  // FormatVersion
+	MlcuVersion    string      `json:"mlcu_version"`    // version of the mlcu that wrote it
+	Split          string      `json:"split"`           // "train", "val" or "test"
+	Seed           uint64      `json:"seed"`            // the user's seed
+	SplitSeed      uint64      `json:"split_seed"`      // SplitSeed(Seed, Split): event i uses rng.New(SplitSeed, i)
+	Events         int         `json:"events"`          // N, events in all shards
+	Shards         int         `json:"shards"`          // K
+	CadenceDays    float64     `json:"cadence_days"`    // Cadence
+	StoredPoints   int         `json:"stored_points"`   // samples per stored curve
+	WindowPoints   int         `json:"window_points"`   // samples per training window
+	TimeConvention string      `json:"time_convention"` // TimeConvention
+	CurveDtype     string      `json:"curve_dtype"`     // CurveDtype
+	ParamsDtype    string      `json:"params_dtype"`    // ParamsDtype
+	ParamColumns   []string    `json:"param_columns"`   // ParamNames
+	Tol            float64     `json:"tol"`             // relative accuracy goal of the magnifications
+	Prior          event.Prior `json:"prior"`           // the prior, in the prior file format
 }
 
 // NewManifest returns the manifest of the dataset of n events of prior p drawn with the
 // user seed seed for split, in k shards (k = 0: DefaultShards(n)), magnifications at
 // relative accuracy tol (0: lens.DefaultTol), written by mlcu version version.
-func NewManifest(p Prior, seed uint64, split string, n, k int, tol float64, version string) (*Manifest, error) {
+func NewManifest(p event.Prior, seed uint64, split string, n, k int, tol float64, version string) (*Manifest, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("the number of events %d must be at least 1", n)
 	}
@@ -131,9 +133,9 @@ func NewManifest(p Prior, seed uint64, split string, n, k int, tol float64, vers
 	return &Manifest{
 		Format: ManifestFormat, FormatVersion: FormatVersion, MlcuVersion: version,
 		Split: split, Seed: seed, SplitSeed: ss, Events: n, Shards: k,
-		CadenceDays: Cadence, StoredPoints: StoredPoints, WindowPoints: WindowPoints,
+		CadenceDays: event.Cadence, StoredPoints: event.StoredPoints, WindowPoints: event.WindowPoints,
 		TimeConvention: TimeConvention, CurveDtype: CurveDtype, ParamsDtype: ParamsDtype,
-		ParamColumns: ParamNames[:], Tol: tol, Prior: p,
+		ParamColumns: event.ParamNames[:], Tol: tol, Prior: p,
 	}, nil
 }
 
@@ -179,13 +181,13 @@ func (m *Manifest) validate() error {
 		return fmt.Errorf("format_version %d: this mlcu reads version %d", m.FormatVersion, FormatVersion)
 	case m.Events < 1 || m.Shards < 1 || m.Shards > min(m.Events, MaxShards):
 		return fmt.Errorf("events %d and shards %d: need 1 ≤ shards ≤ min(events, %d)", m.Events, m.Shards, MaxShards)
-	case m.CadenceDays != Cadence || m.StoredPoints != StoredPoints || m.WindowPoints != WindowPoints:
+	case m.CadenceDays != event.Cadence || m.StoredPoints != event.StoredPoints || m.WindowPoints != event.WindowPoints:
 		return fmt.Errorf("cadence %g d, %d stored and %d window points: this mlcu uses %g d, %d and %d",
-			m.CadenceDays, m.StoredPoints, m.WindowPoints, float64(Cadence), StoredPoints, WindowPoints)
+			m.CadenceDays, m.StoredPoints, m.WindowPoints, float64(event.Cadence), event.StoredPoints, event.WindowPoints)
 	case m.CurveDtype != CurveDtype || m.ParamsDtype != ParamsDtype:
 		return fmt.Errorf("dtypes %q and %q: want %q and %q", m.CurveDtype, m.ParamsDtype, CurveDtype, ParamsDtype)
-	case strings.Join(m.ParamColumns, ",") != strings.Join(ParamNames[:], ","):
-		return fmt.Errorf("param_columns %q: want %q", m.ParamColumns, ParamNames)
+	case strings.Join(m.ParamColumns, ",") != strings.Join(event.ParamNames[:], ","):
+		return fmt.Errorf("param_columns %q: want %q", m.ParamColumns, event.ParamNames)
 	case m.TimeConvention != TimeConvention:
 		return fmt.Errorf("time_convention %q: want %q", m.TimeConvention, TimeConvention)
 	}
@@ -260,7 +262,7 @@ func ReadManifest(dir string) (*Manifest, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(m); err != nil {
-		return nil, fmt.Errorf("%s: not a dataset manifest: %v", path, cleanJSONError(err))
+		return nil, fmt.Errorf("%s: not a dataset manifest: %v", path, event.CleanJSONError(err))
 	}
 	if err := m.validate(); err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
@@ -431,9 +433,9 @@ func shardComplete(dir string, m *Manifest, i int) (bool, error) {
 // shard file of the given kind with n rows, and that its size is exactly the header plus the
 // data, and returns its header. Errors name the file.
 func checkShardFile(f *os.File, path, kind string, n int) (npy.HeaderInfo, error) {
-	descr, cols, rowBytes := CurveDtype, StoredPoints, curveBytesPerRow
+	descr, cols, rowBytes := CurveDtype, event.StoredPoints, curveBytesPerRow
 	if kind == paramsKind {
-		descr, cols, rowBytes = ParamsDtype, NumParams, paramsBytesPerRow
+		descr, cols, rowBytes = ParamsDtype, event.NumParams, paramsBytesPerRow
 	}
 	st, err := f.Stat()
 	if err != nil {
@@ -470,9 +472,9 @@ func removeLeftovers(dir string, m *Manifest, i int, notice func(string)) {
 func writeShard(ctx context.Context, dir string, m *Manifest, sim Simulator, i, workers int, progress func()) error {
 	lo, hi := m.ShardRange(i)
 	n := hi - lo
-	params := make([]float64, 0, n*NumParams)
+	params := make([]float64, 0, n*event.NumParams)
 	err := atomicfile.WriteFile(filepath.Join(dir, m.ShardFile(i, curvesKind)), 0o644, func(w io.Writer) error {
-		h, err := npy.Header(CurveDtype, []int{n, StoredPoints})
+		h, err := npy.Header(CurveDtype, []int{n, event.StoredPoints})
 		if err != nil {
 			return err
 		}
@@ -480,7 +482,7 @@ func writeShard(ctx context.Context, dir string, m *Manifest, sim Simulator, i, 
 			return err
 		}
 		row := make([]byte, curveBytesPerRow)
-		return simulateOrdered(ctx, sim, lo, hi, workers, func(_ int, p Params, curve []float32) error {
+		return simulateOrdered(ctx, sim, lo, hi, workers, func(_ int, p event.Params, curve []float32) error {
 			for j, a := range curve {
 				binary.LittleEndian.PutUint32(row[4*j:], math.Float32bits(a))
 			}
@@ -497,7 +499,7 @@ func writeShard(ctx context.Context, dir string, m *Manifest, sim Simulator, i, 
 		return err
 	}
 	// The curves are in place: finish the shard even if ctx was cancelled meanwhile.
-	return npy.WriteFile(filepath.Join(dir, m.ShardFile(i, paramsKind)), params, n, NumParams)
+	return npy.WriteFile(filepath.Join(dir, m.ShardFile(i, paramsKind)), params, n, event.NumParams)
 }
 
 // simulateOrdered computes the events [lo, hi) of sim on workers goroutines and calls emit
@@ -508,16 +510,16 @@ func writeShard(ctx context.Context, dir string, m *Manifest, sim Simulator, i, 
 // to emit is reused after emit returns. It stops at the first error of an event or of emit,
 // or when ctx is cancelled (returning ctx.Err()), and returns only after every goroutine it
 // started has finished.
-func simulateOrdered(ctx context.Context, sim Simulator, lo, hi, workers int, emit func(i int, p Params, curve []float32) error) error {
+func simulateOrdered(ctx context.Context, sim Simulator, lo, hi, workers int, emit func(i int, p event.Params, curve []float32) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	bs := max(1, sim.backend().BatchSize())
 	nb := (hi - lo + bs - 1) / bs // batches
 	window := 2*workers + 2
 	type job struct {
-		i      int       // first event
-		ps     []Params  // the batch's parameters (len: its events)
-		curves []float32 // its curves, len(ps)·StoredPoints
+		i      int            // first event
+		ps     []event.Params // the batch's parameters (len: its events)
+		curves []float32      // its curves, len(ps)·StoredPoints
 	}
 	type result struct {
 		job
@@ -525,7 +527,7 @@ func simulateOrdered(ctx context.Context, sim Simulator, lo, hi, workers int, em
 	}
 	free := make(chan job, window)
 	for range min(window, nb) {
-		free <- job{ps: make([]Params, bs), curves: make([]float32, bs*StoredPoints)}
+		free <- job{ps: make([]event.Params, bs), curves: make([]float32, bs*event.StoredPoints)}
 	}
 	jobs := make(chan job)
 	results := make(chan result, window)
@@ -539,7 +541,7 @@ func simulateOrdered(ctx context.Context, sim Simulator, lo, hi, workers int, em
 				return
 			}
 			n := min(bs, hi-i)
-			j.i, j.ps, j.curves = i, j.ps[:n], j.curves[:n*StoredPoints]
+			j.i, j.ps, j.curves = i, j.ps[:n], j.curves[:n*event.StoredPoints]
 			select {
 			case jobs <- j:
 			case <-ctx.Done():
@@ -585,7 +587,7 @@ func simulateOrdered(ctx context.Context, sim Simulator, lo, hi, workers int, em
 			}
 			delete(pending, next)
 			for k, p := range r.ps {
-				if err := emit(next+k, p, r.curves[k*StoredPoints:(k+1)*StoredPoints]); err != nil {
+				if err := emit(next+k, p, r.curves[k*event.StoredPoints:(k+1)*event.StoredPoints]); err != nil {
 					return err
 				}
 			}

@@ -1,4 +1,4 @@
-package train
+package dataset
 
 import (
 	"bytes"
@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mlcu/mlcu/event"
+
 	"github.com/mlcu/mlcu/internal/npy"
 	"github.com/mlcu/mlcu/lens"
 )
@@ -21,7 +23,7 @@ import (
 // newManifest returns the manifest of n default-prior events in k shards (train split).
 func newManifest(t *testing.T, seed uint64, n, k int) *Manifest {
 	t.Helper()
-	m, err := NewManifest(DefaultPrior(), seed, "train", n, k, 0, "test")
+	m, err := NewManifest(event.DefaultPrior(), seed, "train", n, k, 0, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +118,7 @@ func TestShardsAndWorkersDeterministic(t *testing.T) {
 	// The rows are the simulator's events, in order.
 	curves, params := concat(t, one, m1, curvesKind), concat(t, one, m1, paramsKind)
 	sim := m1.Simulator()
-	want := make([]float32, StoredPoints)
+	want := make([]float32, event.StoredPoints)
 	for _, i := range []int{0, 7} {
 		p, err := sim.Event(i, want)
 		if err != nil {
@@ -150,8 +152,8 @@ func TestNpyLayout(t *testing.T) {
 		kind, dict string
 		elem, cols int
 	}{
-		{curvesKind, "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 14400), }", 4, StoredPoints},
-		{paramsKind, "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 8), }", 8, NumParams},
+		{curvesKind, "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 14400), }", 4, event.StoredPoints},
+		{paramsKind, "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 8), }", 8, event.NumParams},
 	} {
 		path := filepath.Join(dir, m.ShardFile(0, c.kind))
 		b, err := os.ReadFile(path)
@@ -255,9 +257,9 @@ func TestManifestConflict(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, newManifest(t, 1, 4, 2), 2, []int{0})
 	before := snapshot(t, dir)
-	other := DefaultPrior()
-	other.U0 = Uniform(0, 1)
-	val, err := NewManifest(DefaultPrior(), 1, "val", 4, 2, 0, "test")
+	other := event.DefaultPrior()
+	other.U0 = event.Uniform(0, 1)
+	val, err := NewManifest(event.DefaultPrior(), 1, "val", 4, 2, 0, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,12 +318,12 @@ func TestWriteCancelled(t *testing.T) {
 }
 
 func TestNewManifestErrors(t *testing.T) {
-	bad := DefaultPrior()
-	bad.S = LogUniform(5, 0.2) // inverted bounds
+	bad := event.DefaultPrior()
+	bad.S = event.LogUniform(5, 0.2) // inverted bounds
 	for name, f := range map[string]func() error{
-		"zero events":    func() error { _, err := NewManifest(DefaultPrior(), 1, "train", 0, 0, 0, "v"); return err },
-		"more shards":    func() error { _, err := NewManifest(DefaultPrior(), 1, "train", 3, 4, 0, "v"); return err },
-		"bad split":      func() error { _, err := NewManifest(DefaultPrior(), 1, "dev", 3, 1, 0, "v"); return err },
+		"zero events":    func() error { _, err := NewManifest(event.DefaultPrior(), 1, "train", 0, 0, 0, "v"); return err },
+		"more shards":    func() error { _, err := NewManifest(event.DefaultPrior(), 1, "train", 3, 4, 0, "v"); return err },
+		"bad split":      func() error { _, err := NewManifest(event.DefaultPrior(), 1, "dev", 3, 1, 0, "v"); return err },
 		"inverted prior": func() error { _, err := NewManifest(bad, 1, "train", 3, 1, 0, "v"); return err },
 	} {
 		if err := f(); err == nil {

@@ -1,4 +1,4 @@
-package train
+package event
 
 import (
 	"bufio"
@@ -115,7 +115,7 @@ func TestDistKS(t *testing.T) {
 	}
 }
 
-// The default prior's seven marginals, against the definitions, drawn together by
+// The default prior's seven marginals, against their definitions, drawn together by
 // Prior.Sample.
 func TestDefaultPriorKS(t *testing.T) {
 	p := DefaultPrior()

@@ -1,4 +1,4 @@
-package train
+package dataset
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/mlcu/mlcu/event"
+
 	"github.com/mlcu/mlcu/internal/npy"
 	"github.com/mlcu/mlcu/internal/rng"
 )
@@ -25,10 +27,10 @@ type Source interface {
 	// Len returns the number of events, indexed 0 … Len()−1.
 	Len() int
 	// Prior returns the prior the events were drawn from.
-	Prior() Prior
+	Prior() event.Prior
 	// Window writes the magnification of event i at the stored samples k … k+len(dst)−1
 	// (see StoredTimes) to dst and returns the event's parameters (t0: the prior's draw).
-	Window(i, k int, dst []float32) (Params, error)
+	Window(i, k int, dst []float32) (event.Params, error)
 }
 
 // Dataset is a dataset directory opened for reading. OpenDataset checks the manifest and
@@ -100,14 +102,14 @@ func openShard(dir string, m *Manifest, i int) (datasetShard, error) {
 		return sh, err
 	}
 	for r := 0; r < hi-lo; r++ {
-		var v [NumParams]float64
-		copy(v[:], data[r*NumParams:])
+		var v [event.NumParams]float64
+		copy(v[:], data[r*event.NumParams:])
 		for _, x := range v {
 			if math.IsNaN(x) || math.IsInf(x, 0) {
 				return sh, fmt.Errorf("%s: row %d holds a non-finite parameter (%v)", ppath, r, v)
 			}
 		}
-		if err := ParamsFromValues(v).Event().Validate(); err != nil {
+		if err := event.ParamsFromValues(v).Event().Validate(); err != nil {
 			return sh, fmt.Errorf("%s: row %d: %v", ppath, r, err)
 		}
 	}
@@ -144,7 +146,7 @@ func (d *Dataset) Close() error {
 func (d *Dataset) Len() int { return d.Manifest.Events }
 
 // Prior returns the prior recorded in the manifest.
-func (d *Dataset) Prior() Prior { return d.Manifest.Prior }
+func (d *Dataset) Prior() event.Prior { return d.Manifest.Prior }
 
 // shard returns the shard holding event i and i's row in it. It panics when i is out of
 // range.
@@ -158,24 +160,24 @@ func (d *Dataset) shard(i int) (*datasetShard, int) {
 
 // Params returns the stored parameters of event i (t0: the prior's draw). It panics when i
 // is out of range.
-func (d *Dataset) Params(i int) Params {
+func (d *Dataset) Params(i int) event.Params {
 	sh, r := d.shard(i)
-	var v [NumParams]float64
-	copy(v[:], sh.params[r*NumParams:])
-	return ParamsFromValues(v)
+	var v [event.NumParams]float64
+	copy(v[:], sh.params[r*event.NumParams:])
+	return event.ParamsFromValues(v)
 }
 
 // Window reads the stored magnification of event i at samples k … k+len(dst)−1 into dst and
 // returns its parameters; see Source. It panics when i or the samples are out of range.
-func (d *Dataset) Window(i, k int, dst []float32) (Params, error) {
-	if k < 0 || k+len(dst) > StoredPoints {
-		panic(fmt.Sprintf("train: Dataset.Window: samples [%d, %d) outside [0, %d)", k, k+len(dst), StoredPoints))
+func (d *Dataset) Window(i, k int, dst []float32) (event.Params, error) {
+	if k < 0 || k+len(dst) > event.StoredPoints {
+		panic(fmt.Sprintf("train: Dataset.Window: samples [%d, %d) outside [0, %d)", k, k+len(dst), event.StoredPoints))
 	}
 	sh, r := d.shard(i)
 	buf := make([]byte, 4*len(dst))
 	off := sh.dataOff + int64(r)*curveBytesPerRow + int64(4*k)
 	if _, err := sh.curves.ReadAt(buf, off); err != nil {
-		return Params{}, fmt.Errorf("%s: reading event %d: %v", sh.path, i, err)
+		return event.Params{}, fmt.Errorf("%s: reading event %d: %v", sh.path, i, err)
 	}
 	for j := range dst {
 		dst[j] = math.Float32frombits(binary.LittleEndian.Uint32(buf[4*j:]))
@@ -196,10 +198,12 @@ type OnTheFly struct {
 func (o OnTheFly) Len() int { return o.N }
 
 // Prior returns the simulator's prior.
-func (o OnTheFly) Prior() Prior { return o.Sim.Prior }
+func (o OnTheFly) Prior() event.Prior { return o.Sim.Prior }
 
 // Window simulates the samples [k, k+len(dst)) of event i; see Source.
-func (o OnTheFly) Window(i, k int, dst []float32) (Params, error) { return o.Sim.Window(i, k, dst) }
+func (o OnTheFly) Window(i, k int, dst []float32) (event.Params, error) {
+	return o.Sim.Window(i, k, dst)
+}
 
 // Example draws one training example of event i of src with the randomness of rs, in this
 // order: the crop's t0 from the prior's t0 distribution (one raw output; CropOffset gives
@@ -209,31 +213,31 @@ func (o OnTheFly) Window(i, k int, dst []float32) (Params, error) { return o.Sim
 // normalised flux x (AddNoise, WindowPoints raw outputs). The returned parameters are the
 // event's with T0 = t0q, the time of the event in the window. mag and x have length
 // WindowPoints; x may be mag.
-func Example(src Source, noise NoiseConfig, i int, rs *rng.Source, mag, x []float32) (Params, Observation, error) {
-	if len(mag) != WindowPoints || len(x) != WindowPoints {
-		panic(fmt.Sprintf("train: Example: buffers of %d and %d samples, want %d", len(mag), len(x), WindowPoints))
+func Example(src Source, noise event.NoiseConfig, i int, rs *rng.Source, mag, x []float32) (event.Params, event.Observation, error) {
+	if len(mag) != event.WindowPoints || len(x) != event.WindowPoints {
+		panic(fmt.Sprintf("train: Example: buffers of %d and %d samples, want %d", len(mag), len(x), event.WindowPoints))
 	}
 	prior := src.Prior()
-	k, t0q := CropOffset(prior.T0.Sample(rs))
+	k, t0q := event.CropOffset(prior.T0.Sample(rs))
 	p, err := src.Window(i, k, mag)
 	if err != nil {
-		return Params{}, Observation{}, err
+		return event.Params{}, event.Observation{}, err
 	}
 	p.T0 = t0q
 	obs := noise.Draw(p, rs)
-	AddNoise(x, mag, obs, rs)
+	event.AddNoise(x, mag, obs, rs)
 	return p, obs, nil
 }
 
 // ReaderConfig configures a Reader.
 type ReaderConfig struct {
-	BatchSize int         // examples per batch, ≥ 1
-	Seed      uint64      // seed of the shuffles, crops and noise
-	Noise     NoiseConfig // SNR distribution; DefaultNoise() when its family is empty
-	Workers   int         // goroutines assembling batches; runtime.NumCPU() when ≤ 0
-	Prefetch  int         // batches assembled ahead of the consumer; 2·Workers when ≤ 0
-	Epochs    int         // passes over the events; 0: without end
-	Ordered   bool        // no shuffle: every epoch takes the events in index order
+	BatchSize int               // examples per batch, ≥ 1
+	Seed      uint64            // seed of the shuffles, crops and noise
+	Noise     event.NoiseConfig // SNR distribution; DefaultNoise() when its family is empty
+	Workers   int               // goroutines assembling batches; runtime.NumCPU() when ≤ 0
+	Prefetch  int               // batches assembled ahead of the consumer; 2·Workers when ≤ 0
+	Epochs    int               // passes over the events; 0: without end
+	Ordered   bool              // no shuffle: every epoch takes the events in index order
 }
 
 // Batch is a batch of training examples in the layout of package nn.
@@ -307,7 +311,7 @@ func NewReader(src Source, cfg ReaderConfig) (*Reader, error) {
 		return nil, fmt.Errorf("epochs %d must not be negative", cfg.Epochs)
 	}
 	if cfg.Noise.SNR.Family == "" {
-		cfg.Noise = DefaultNoise()
+		cfg.Noise = event.DefaultNoise()
 	}
 	if err := cfg.Noise.Validate(); err != nil {
 		return nil, err
@@ -322,14 +326,14 @@ func NewReader(src Source, cfg ReaderConfig) (*Reader, error) {
 		cfg.Prefetch = 2 * cfg.Workers
 	}
 	r := &Reader{
-		src: src, cfg: cfg, dim: NumParams - 1,
+		src: src, cfg: cfg, dim: event.NumParams - 1,
 		perEpoch: src.Len() / cfg.BatchSize,
 		exSeed:   DeriveSeed(cfg.Seed, "reader/examples"),
 		shufSeed: DeriveSeed(cfg.Seed, "reader/shuffle"),
 		order:    make(chan chan batchResult, cfg.Prefetch),
 	}
 	if src.Prior().Blending() {
-		r.dim = NumParams
+		r.dim = event.NumParams
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	jobs := make(chan batchJob)
@@ -394,7 +398,7 @@ func (r *Reader) newBatch() *Batch {
 	bs := r.cfg.BatchSize
 	return &Batch{
 		Size: bs, Dim: r.dim,
-		X:     make([]float32, bs*WindowPoints),
+		X:     make([]float32, bs*event.WindowPoints),
 		Theta: make([]float64, bs*r.dim),
 		Index: make([]int, bs),
 		SNR:   make([]float64, bs),
@@ -403,14 +407,14 @@ func (r *Reader) newBatch() *Batch {
 
 // fill makes the examples of batch b from the events.
 func (r *Reader) fill(b *Batch, events []int) error {
-	mag := make([]float32, WindowPoints)
+	mag := make([]float32, event.WindowPoints)
 	n, bs := uint64(r.src.Len()), r.cfg.BatchSize
 	for k, i := range events {
 		if r.ctx.Err() != nil {
 			return r.ctx.Err()
 		}
 		stream := uint64(b.Epoch)*n + uint64(b.Step*bs+k)
-		x := b.X[k*WindowPoints : (k+1)*WindowPoints]
+		x := b.X[k*event.WindowPoints : (k+1)*event.WindowPoints]
 		p, obs, err := Example(r.src, r.cfg.Noise, i, rng.New(r.exSeed, stream), mag, x)
 		if err != nil {
 			return err

@@ -1,4 +1,4 @@
-package train
+package dataset
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/mlcu/mlcu/event"
 
 	"github.com/mlcu/mlcu/internal/rng"
 )
@@ -58,8 +60,8 @@ func argmax(a []float32) int {
 func TestDatasetReadsWhatWasWritten(t *testing.T) {
 	d := openTestDataset(t, 5, 2)
 	sim := d.Manifest.Simulator()
-	want := make([]float32, StoredPoints)
-	got := make([]float32, WindowPoints)
+	want := make([]float32, event.StoredPoints)
+	got := make([]float32, event.WindowPoints)
 	for _, i := range []int{0, 2, 4} { // both shards
 		p, err := sim.Event(i, want)
 		if err != nil {
@@ -72,7 +74,7 @@ func TestDatasetReadsWhatWasWritten(t *testing.T) {
 		if q != p || d.Params(i) != p {
 			t.Errorf("event %d: params %+v, want %+v", i, q, p)
 		}
-		if !slices.Equal(got, want[1234:1234+WindowPoints]) {
+		if !slices.Equal(got, want[1234:1234+event.WindowPoints]) {
 			t.Errorf("event %d: window differs from the simulated curve", i)
 		}
 	}
@@ -83,8 +85,8 @@ func TestDatasetReadsWhatWasWritten(t *testing.T) {
 // t0q + (jp − 7200)·0.01: the event sits at t0q in the window.
 func TestExampleCropPlacement(t *testing.T) {
 	d := openTestDataset(t, 4, 1)
-	full := make([]float32, StoredPoints)
-	mag, x := make([]float32, WindowPoints), make([]float32, WindowPoints)
+	full := make([]float32, event.StoredPoints)
+	mag, x := make([]float32, event.WindowPoints), make([]float32, event.WindowPoints)
 	checked := 0
 	for i := range d.Len() {
 		if _, err := d.Window(i, 0, full); err != nil {
@@ -92,18 +94,18 @@ func TestExampleCropPlacement(t *testing.T) {
 		}
 		jp := argmax(full)
 		for s := range 20 {
-			p, obs, err := Example(d, DefaultNoise(), i, rng.New(99, uint64(100*i+s)), mag, x)
+			p, obs, err := Example(d, event.DefaultNoise(), i, rng.New(99, uint64(100*i+s)), mag, x)
 			if err != nil {
 				t.Fatal(err)
 			}
-			k := WindowPoints - int(math.Round(p.T0/Cadence))
-			if p.T0 < 0 || p.T0 > WindowDays || math.Abs(p.T0-float64(WindowPoints-k)*Cadence) > 1e-9 {
+			k := event.WindowPoints - int(math.Round(p.T0/event.Cadence))
+			if p.T0 < 0 || p.T0 > event.WindowDays || math.Abs(p.T0-float64(event.WindowPoints-k)*event.Cadence) > 1e-9 {
 				t.Fatalf("crop t0 %v is not on the cadence grid in [0, 72]", p.T0)
 			}
-			if !slices.Equal(mag, full[k:k+WindowPoints]) {
-				t.Fatalf("event %d: the window is not stored samples [%d, %d)", i, k, k+WindowPoints)
+			if !slices.Equal(mag, full[k:k+event.WindowPoints]) {
+				t.Fatalf("event %d: the window is not stored samples [%d, %d)", i, k, k+event.WindowPoints)
 			}
-			if w := jp - k; w >= 0 && w < WindowPoints {
+			if w := jp - k; w >= 0 && w < event.WindowPoints {
 				if argmax(mag) != w {
 					t.Errorf("event %d, t0 %v: peak at window index %d, want %d", i, p.T0, argmax(mag), w)
 				}
@@ -119,7 +121,7 @@ func TestExampleCropPlacement(t *testing.T) {
 				r := (float64(x[j]) - obs.Mean(float64(mag[j]))) / obs.SD(float64(mag[j]))
 				ss += r * r
 			}
-			if v := ss / WindowPoints; math.Abs(v-1) > 5*0.017 {
+			if v := ss / event.WindowPoints; math.Abs(v-1) > 5*0.017 {
 				t.Errorf("normalised residual variance %v, want 1", v)
 			}
 		}
@@ -144,7 +146,7 @@ func TestReaderBatches(t *testing.T) {
 	}
 	for n, b := range bs {
 		if b.Epoch != n/2 || b.Step != n%2 || b.Size != 4 || b.Dim != 7 ||
-			len(b.X) != 4*WindowPoints || len(b.Theta) != 4*7 || len(b.Index) != 4 || len(b.SNR) != 4 {
+			len(b.X) != 4*event.WindowPoints || len(b.Theta) != 4*7 || len(b.Index) != 4 || len(b.SNR) != 4 {
 			t.Fatalf("batch %d: epoch %d step %d, size %d dim %d, %d x, %d theta", n, b.Epoch, b.Step, b.Size, b.Dim, len(b.X), len(b.Theta))
 		}
 		for k, i := range b.Index {
@@ -156,7 +158,7 @@ func TestReaderBatches(t *testing.T) {
 					t.Errorf("batch %d example %d: θ[%d] = %v, stored %v", n, k, c, th[c], v[c])
 				}
 			}
-			if th[4] < 0 || th[4] > WindowDays {
+			if th[4] < 0 || th[4] > event.WindowDays {
 				t.Errorf("crop t0 %v outside the window", th[4])
 			}
 		}
@@ -230,7 +232,7 @@ func TestReaderCropUniform(t *testing.T) {
 	n := float64(len(t0s))
 	dmax := 0.0
 	for i, v := range t0s {
-		f := v / WindowDays
+		f := v / event.WindowDays
 		dmax = max(dmax, math.Abs(f-float64(i)/n), math.Abs(f-float64(i+1)/n))
 	}
 	if dmax > 1.95/math.Sqrt(n) {
@@ -317,7 +319,7 @@ func TestReaderSourceError(t *testing.T) {
 // with the default number of workers; ns/op is the consumer's time per batch.
 func BenchmarkReaderBatch(b *testing.B) {
 	dir := b.TempDir()
-	m, err := NewManifest(DefaultPrior(), 1, "train", 64, 1, 0, "bench")
+	m, err := NewManifest(event.DefaultPrior(), 1, "train", 64, 1, 0, "bench")
 	if err != nil {
 		b.Fatal(err)
 	}

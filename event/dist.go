@@ -1,4 +1,4 @@
-package train
+package event
 
 import (
 	"fmt"

@@ -1,26 +1,30 @@
-package nn
+package event
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/mlcu/mlcu/nn"
 )
 
 // PresetOrderSeed is the seed of the flow's block orderings in every preset.
 const PresetOrderSeed = 20240601
 
 // presets maps a name to its configuration.
-var presets = map[string]ModelConfig{
-	// paper: the reference system as far as it is known. 7200 input points, one channel;
+var presets = map[string]nn.ModelConfig{
+	// paper: the estimator of Zhang et al. 2021 (AJ 161, 262) as far as its shape is
+	// reproduced here. 7200 input points, one channel;
 	// 9 residual blocks of two kernel-3 convolutions (18 convolutions), 32 channels at
 	// first, a MaxPool1d(2) after every block and the channels doubling with it up to 256
 	// (32, 64, 128, 256, 256, …; length 7200 → 14); a 2-layer GRU of 256 over the 14
 	// steps; context 256; 20 MADE blocks of 2 hidden layers of 256; 8 base components.
 	"paper": {
 		Preset: "paper", InputLen: 7200, Bin: 1,
-		Featurizer: FeaturizerShape{L: 7200, C0: 32, Cmax: 256, K: 3, Blocks: 9, PoolEvery: 1,
+		Featurizer: nn.FeaturizerShape{L: 7200, C0: 32, Cmax: 256, K: 3, Blocks: 9, PoolEvery: 1,
 			GRUHidden: 256, GRULayers: 2, Context: 256},
-		Flow: MAFShape{D: 7, C: 256, H: 256, L: 2, NB: 20, K: 8, OrderSeed: PresetOrderSeed},
+		Flow: nn.MAFShape{D: 7, C: 256, H: 256, L: 2, NB: 20, K: 8, OrderSeed: PresetOrderSeed},
 	},
 	// small: the same architecture for a 2-core CPU. The 7200-point window is mean-binned
 	// 8× to 900 points; 4 blocks, 16 channels doubling after every pool up to 64 (length
@@ -32,9 +36,9 @@ var presets = map[string]ModelConfig{
 	// blocks of 2×128 141/s. The featurizer dominates the cost; the flow is nearly free.
 	"small": {
 		Preset: "small", InputLen: 7200, Bin: 8,
-		Featurizer: FeaturizerShape{L: 900, C0: 16, Cmax: 64, K: 3, Blocks: 4, PoolEvery: 1,
+		Featurizer: nn.FeaturizerShape{L: 900, C0: 16, Cmax: 64, K: 3, Blocks: 4, PoolEvery: 1,
 			GRUHidden: 64, GRULayers: 1, Context: 64},
-		Flow: MAFShape{D: 7, C: 64, H: 64, L: 2, NB: 5, K: 8, OrderSeed: PresetOrderSeed},
+		Flow: nn.MAFShape{D: 7, C: 64, H: 64, L: 2, NB: 5, K: 8, OrderSeed: PresetOrderSeed},
 	},
 }
 
@@ -51,10 +55,34 @@ func PresetNames() []string {
 // Preset returns the model configuration called name ("paper" or "small"; see the
 // comments in preset.go), for θ of dimension 7. An unknown name is an error that lists the
 // presets.
-func Preset(name string) (ModelConfig, error) {
+func Preset(name string) (nn.ModelConfig, error) {
 	c, ok := presets[name]
 	if !ok {
-		return ModelConfig{}, fmt.Errorf("nn: unknown model preset %q (presets: %s)", name, strings.Join(PresetNames(), ", "))
+		return nn.ModelConfig{}, fmt.Errorf("nn: unknown model preset %q (presets: %s)", name, strings.Join(PresetNames(), ", "))
 	}
 	return c, nil
+}
+
+// ModelConfig is a model's config.json: the network's shape and the standardisation of θ
+// it was trained with (Standardizer, the map between physical parameters and the flow's
+// coordinates). The JSON keys are nn.ModelConfig's and "standardizer" at one level.
+type ModelConfig struct {
+	nn.ModelConfig
+	Standardizer *Standardizer `json:"standardizer,omitempty"`
+}
+
+// ParseModelConfig reads a config.json document (name is the file, for errors) and checks
+// that the standardizer is present and matches the flow's dimension.
+func ParseModelConfig(data []byte, name string) (ModelConfig, error) {
+	var mc ModelConfig
+	if err := json.Unmarshal(data, &mc); err != nil {
+		return mc, fmt.Errorf("%s: %v", name, err)
+	}
+	if mc.Standardizer == nil {
+		return mc, fmt.Errorf("%s: no standardizer (not a model trained by mlcu train)", name)
+	}
+	if mc.Standardizer.Dim() != mc.Flow.D {
+		return mc, fmt.Errorf("%s: standardizer has %d coordinates, flow models %d", name, mc.Standardizer.Dim(), mc.Flow.D)
+	}
+	return mc, nil
 }

@@ -1,25 +1,25 @@
-package train_test
+package event_test
 
 import (
 	"fmt"
 	"math"
 
-	"github.com/mlcu/mlcu/train"
+	"github.com/mlcu/mlcu/event"
 )
 
 func ExampleCropOffset() {
 	// An event 12.3456 days after the window's start: the window starts at stored sample
 	// 5965 and the event is labelled with t0 rounded to the 0.01-day cadence.
-	k, t0q := train.CropOffset(12.3456)
-	fmt.Printf("k = %d, t0 = %.2f d, window = stored samples [%d, %d)\n", k, t0q, k, k+train.WindowPoints)
+	k, t0q := event.CropOffset(12.3456)
+	fmt.Printf("k = %d, t0 = %.2f d, window = stored samples [%d, %d)\n", k, t0q, k, k+event.WindowPoints)
 	// Output: k = 5965, t0 = 12.35 d, window = stored samples [5965, 13165)
 }
 
 func ExampleNewStandardizer() {
 	// The default prior's ranges map to [-1, 1]: s = 5 and ρ = 1e-2 are upper ends, q = 1e-3
 	// a lower end, tE = 10 d the middle of log10 tE in [0, 2].
-	st := train.NewStandardizer(train.DefaultPrior())
-	pp := train.Params{S: 5, Q: 1e-3, Alpha: math.Pi / 2, U0: 1.5, T0: 18, TE: 10, Rho: 1e-2, Fs: 1}
+	st := event.NewStandardizer(event.DefaultPrior())
+	pp := event.Params{S: 5, Q: 1e-3, Alpha: math.Pi / 2, U0: 1.5, T0: 18, TE: 10, Rho: 1e-2, Fs: 1}
 	y := st.Forward(pp)
 	for i, name := range st.Names() {
 		fmt.Printf("%-9s %+.2f\n", name, y[i])

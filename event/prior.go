@@ -1,4 +1,4 @@
-package train
+package event
 
 import (
 	"bytes"
@@ -62,7 +62,7 @@ type Prior struct {
 	Fs                           *Dist
 }
 
-// DefaultPrior returns the reference system's prior (see the package documentation):
+// DefaultPrior returns the prior of Zhang et al. (2021, AJ 161, 262) (see the package documentation):
 //
 //	s     log-uniform on [0.2, 5]        (log10 s ~ U(log10 0.2, log10 5))
 //	q     log-uniform on [1e-3, 1]       (log10 q ~ U(−3, 0))
@@ -277,7 +277,7 @@ func strictDecode(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return cleanJSONError(err)
+		return CleanJSONError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return errors.New("unexpected data after the JSON value")
@@ -285,8 +285,8 @@ func strictDecode(data []byte, v any) error {
 	return nil
 }
 
-// cleanJSONError rewrites encoding/json's errors for a person who never saw the Go types.
-func cleanJSONError(err error) error {
+// CleanJSONError rewrites encoding/json's errors (of the prior, noise and manifest files) for a person who never saw the Go types.
+func CleanJSONError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		if te.Field == "" {
@@ -422,7 +422,7 @@ func positionError(data []byte, err error) error {
 	if !errors.As(err, &se) {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return cleanJSONError(err)
+			return CleanJSONError(err)
 		}
 		return err
 	}

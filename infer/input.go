@@ -1,0 +1,160 @@
+package infer
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/mlcu/mlcu/dataset"
+	"github.com/mlcu/mlcu/event"
+	"github.com/mlcu/mlcu/internal/rng"
+)
+
+// MinLightCurvePoints is the fewest observed points inside the 72-day window that
+// LightCurveInput accepts.
+const MinLightCurvePoints = 100
+
+// LightCurve is photometry of one event: times [d], fluxes (any linear unit) and their
+// errors (same unit), times strictly increasing.
+type LightCurve struct {
+	T, Flux, Err []float64
+}
+
+// DatasetInput returns the model input of event i of ds and its true parameters: the
+// 72-day window placed so that the event peaks its drawn t0 after the window's start
+// (event.CropOffset; t0 quantised to the 0.01-d cadence, and the returned parameters carry
+// that t0), with noise drawn from the default SNR distribution (event.DefaultNoise) by a
+// stream of seed and i.
+func DatasetInput(ds *dataset.Dataset, i int, seed uint64) ([]float32, event.Params, error) {
+	p := ds.Params(i)
+	k, t0q := event.CropOffset(p.T0)
+	mag := make([]float32, event.WindowPoints)
+	if _, err := ds.Window(i, k, mag); err != nil {
+		return nil, p, err
+	}
+	p.T0 = t0q
+	rs := rng.New(dataset.DeriveSeed(seed, "sample/noise"), uint64(i))
+	obs := event.DefaultNoise().Draw(p, rs)
+	x := make([]float32, event.WindowPoints)
+	event.AddNoise(x, mag, obs, rs)
+	return x, p, nil
+}
+
+// ReadLightCurve reads time, flux and flux error columns (CSV or whitespace text, '#'
+// comments, an optional non-numeric header line), checking that every value is finite,
+// every error positive and the times strictly increasing. Errors name the file (name) and
+// line.
+func ReadLightCurve(r io.Reader, name string) (LightCurve, error) {
+	ts, flux, ferr, err := readColumns(r, name)
+	return LightCurve{T: ts, Flux: flux, Err: ferr}, err
+}
+
+func readColumns(r io.Reader, name string) (ts, flux, ferr []float64, err error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	line, rows := 0, 0
+	for sc.Scan() {
+		line++
+		s := sc.Text()
+		if i := strings.IndexByte(s, '#'); i >= 0 {
+			s = s[:i]
+		}
+		fields := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == ';' })
+		if len(fields) == 0 {
+			continue
+		}
+		rows++
+		if len(fields) < 3 {
+			return nil, nil, nil, fmt.Errorf("%s:%d: want 3 columns (time, flux, error), got %d", name, line, len(fields))
+		}
+		var v [3]float64
+		for j := range v {
+			v[j], err = strconv.ParseFloat(fields[j], 64)
+			if err != nil {
+				if rows == 1 && j == 0 {
+					break // header
+				}
+				return nil, nil, nil, fmt.Errorf("%s:%d: column %d: %q is not a number", name, line, j+1, fields[j])
+			}
+		}
+		if err != nil {
+			err = nil
+			continue
+		}
+		if math.IsNaN(v[0]+v[1]+v[2]) || math.IsInf(v[0]+v[1]+v[2], 0) {
+			return nil, nil, nil, fmt.Errorf("%s:%d: non-finite value", name, line)
+		}
+		if !(v[2] > 0) {
+			return nil, nil, nil, fmt.Errorf("%s:%d: flux error %g must be positive", name, line, v[2])
+		}
+		if len(ts) > 0 && !(v[0] > ts[len(ts)-1]) {
+			return nil, nil, nil, fmt.Errorf("%s:%d: time %g does not increase (previous %g): sort the file and remove duplicates", name, line, v[0], ts[len(ts)-1])
+		}
+		ts, flux, ferr = append(ts, v[0]), append(flux, v[1]), append(ferr, v[2])
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %v", name, err)
+	}
+	if len(ts) == 0 {
+		return nil, nil, nil, fmt.Errorf("%s: no data rows", name)
+	}
+	return ts, flux, ferr, nil
+}
+
+// LightCurveInput maps a light curve to the model's input window: the grid t_first + 0.01 j
+// d (j < 7200, event.WindowPoints), the flux interpolated linearly onto it (the first point
+// after the window included, so that the grid's last times lie between observations) and
+// divided by the baseline, the median of the faintest 20% of the points in the window
+// (event.Normalise). The curve must span the window and hold at least MinLightCurvePoints
+// points in it; points after it are ignored. The window starts at lc.T[0]: add it to the
+// samples' t0 for the file's time.
+func LightCurveInput(lc LightCurve) ([]float32, error) {
+	ts, flux, ferr := lc.T, lc.Flux, lc.Err
+	if len(ts) == 0 || len(flux) != len(ts) || len(ferr) != len(ts) {
+		return nil, fmt.Errorf("light curve of %d times, %d fluxes and %d errors: want equal, non-zero lengths", len(ts), len(flux), len(ferr))
+	}
+	span := float64(event.WindowPoints-1) * event.Cadence
+	t0 := ts[0]
+	if last := ts[len(ts)-1]; last < t0+span-1e-9 {
+		return nil, fmt.Errorf("the light curve spans %.4g d (from %g to %g); the model needs %.2f d (72 d at %.2g d cadence)", last-t0, t0, last, span, event.Cadence)
+	}
+	end := sort.SearchFloat64s(ts, t0+span+1e-9)
+	if end < MinLightCurvePoints {
+		return nil, fmt.Errorf("%d points in the 72-day window from t = %g: need at least %d", end, t0, MinLightCurvePoints)
+	}
+	in := append([]float64(nil), flux[:end]...)
+	sorted := append([]float64(nil), in...)
+	sort.Float64s(sorted)
+	faint := sorted[:max(1, len(sorted)/5)]
+	base := faint[len(faint)/2]
+	if len(faint)%2 == 0 {
+		base = 0.5 * (faint[len(faint)/2-1] + faint[len(faint)/2])
+	}
+	// Interpolate with the first point after the window too, so that the grid's last
+	// times lie between two observations.
+	end = min(end+1, len(ts))
+	xn, _, err := event.Normalise(flux[:end], ferr[:end], base)
+	if err != nil {
+		return nil, fmt.Errorf("baseline (median of the faintest 20%%): %v", err)
+	}
+	x := make([]float32, event.WindowPoints)
+	k := 0
+	for j := range x {
+		t := t0 + float64(j)*event.Cadence
+		for k+1 < end-1 && ts[k+1] <= t {
+			k++
+		}
+		if k+1 >= end {
+			x[j] = float32(xn[end-1])
+			continue
+		}
+		f := (t - ts[k]) / (ts[k+1] - ts[k])
+		f = math.Min(math.Max(f, 0), 1)
+		x[j] = float32(xn[k] + f*(xn[k+1]-xn[k]))
+	}
+	return x, nil
+}
