@@ -180,3 +180,46 @@ func TestReadHeader(t *testing.T) {
 		t.Error("truncated header accepted")
 	}
 }
+
+// preamble builds a .npy preamble of the given major version around dict (no padding).
+func preamble(major byte, dict string) []byte {
+	b := append([]byte(Magic), major, 0)
+	if major == 1 {
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(dict)))
+	} else {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(dict)))
+	}
+	return append(b, dict...)
+}
+
+// TestReadHeaderVariants pins the reader behaviours that made codeberg.org/sbinet/npyio
+// v0.14.0 unfit as a replacement (see doc.go): a dict without the trailing ", " must give the
+// full shape, format 3.0 must read, Fortran order and negative dimensions must be rejected,
+// and malformed dicts must fail with an error, not a panic.
+func TestReadHeaderVariants(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		b     []byte
+		shape []int // nil: must fail
+	}{
+		{"no trailer", preamble(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3)}\n"), []int{2, 3}},
+		{"version 2.0", preamble(2, "{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }\n"), []int{4}},
+		{"version 3.0", preamble(3, "{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }\n"), []int{4}},
+		{"fortran order", preamble(1, "{'descr': '<f8', 'fortran_order': True, 'shape': (1, 1), }\n"), nil},
+		{"negative dim", preamble(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (-3,), }\n"), nil},
+		{"no newline", preamble(1, "{'shape': (3,)}"), nil},
+		{"version 4.0", preamble(4, "{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }\n"), nil},
+	} {
+		h, err := ReadHeader(bytes.NewReader(tc.b))
+		switch {
+		case tc.shape == nil && err == nil:
+			t.Errorf("%s: accepted, shape %v", tc.name, h.Shape)
+		case tc.shape != nil && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.shape != nil && (!reflect.DeepEqual(h.Shape, tc.shape) || h.DataOff != int64(len(tc.b))):
+			t.Errorf("%s: shape %v at %d, want %v at %d", tc.name, h.Shape, h.DataOff, tc.shape, len(tc.b))
+		}
+	}
+	// npyio panics (slice bounds) on a '}' before the keys; here it must just return.
+	ReadHeader(bytes.NewReader(preamble(1, "{}'descr': '<f8', 'fortran_order': False, 'shape': (3,), }\n")))
+}

@@ -260,3 +260,20 @@ func TestZeroSizedNeighbours(t *testing.T) {
 		t.Errorf("read %d tensors, want 3", len(got))
 	}
 }
+
+// TestReadAllDTypes: every dtype of the reference (Sub-byte ones aside) reads and writes,
+// including C64 and the F8 types that github.com/nlpodyssey/safetensors rejects (doc.go).
+func TestReadAllDTypes(t *testing.T) {
+	for _, d := range dtypes {
+		in := []Tensor{{Name: "x", DType: d.name, Shape: []int{2}, Data: bytes.Repeat([]byte{7}, 2*d.size)}}
+		b, err := Encode(in, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", d.name, err)
+		}
+		got, _, err := Parse(b)
+		if err != nil {
+			t.Fatalf("%s: %v", d.name, err)
+		}
+		checkTensors(t, got, in)
+	}
+}
