@@ -112,6 +112,7 @@ torch-check: build
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReadPoints$$' -fuzztime $(FUZZTIME) ./cli/
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./internal/npy/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadLightCurve$$' -fuzztime $(FUZZTIME) ./infer/
 	$(GO) test -run '^$$' -fuzz '^FuzzMagnification$$' -fuzztime $(FUZZTIME) ./lens/
 
 # ---- CUDA ----

@@ -378,8 +378,15 @@ func TestMapBadFlags(t *testing.T) {
 		{[]string{"--rays", "0"}, "--rays"},
 		{[]string{"--rays", "1e7"}, "--rays"},
 		{[]string{"--region", "0.1,0.1000000000001,0,1e-13", "--rays", "1e6"}, "image-plane grid"},
+		{[]string{"--out", "m.txt"}, "ending in .png"}, // the last --out counts
+		{[]string{"--npy", "m.txt"}, "ending in .npy"},
 	} {
 		dir := t.TempDir()
+		for i, a := range tc.args {
+			if strings.HasSuffix(a, ".txt") {
+				tc.args[i] = filepath.Join(dir, a)
+			}
+		}
 		args := append([]string{"map", "--s", "1", "--q", "0.5", "--out", filepath.Join(dir, "m.png")}, tc.args...)
 		_, err := run(t, args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

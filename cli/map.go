@@ -74,9 +74,15 @@ func runMap(c *ucli.Context) error {
 		return err
 	}
 	out := c.String("out")
+	if !strings.EqualFold(filepath.Ext(out), ".png") {
+		return fail(cmd, "--out %s: the map is a PNG image: give a FILE ending in .png", out)
+	}
 	npyPath := c.String("npy")
 	if npyPath == "" {
 		npyPath = strings.TrimSuffix(out, filepath.Ext(out)) + ".npy"
+	}
+	if !strings.EqualFold(filepath.Ext(npyPath), ".npy") {
+		return fail(cmd, "--npy %s: give a FILE ending in .npy", npyPath)
 	}
 	if npyPath == out {
 		return fail(cmd, "--npy and --out are the same file %s", out)

@@ -40,7 +40,9 @@ gradient-norm clipping at 5.
 
 --out MODEL receives best/ (lowest validation NLL) and last/ (the resumable state: weights,
 Adam moments, step), train_log.csv and loss.png. Ctrl-C saves last/; --resume continues from
-it, bit for bit the same as an uninterrupted run on the same backend.
+it, bit for bit the same as an uninterrupted run on the same backend. A MODEL directory that
+already holds a run is refused unless --resume continues it or --force deletes it and starts
+over.
 
 The NLLs printed are of the standardised θ (nats); the NLL in coordinate units (log10 s,
 log10 q, alpha, u0, t0 [d], log10 tE, log10 rho) is that plus a constant log-Jacobian,
@@ -66,6 +68,7 @@ Examples:
 		&ucli.Float64Flag{Name: "lr", Usage: "peak learning rate `LR`", Value: 1e-3, EnvVars: []string{"MLCU_TRAIN_LR"}},
 		&ucli.Uint64Flag{Name: "seed", Usage: "`SEED` of initialisation, shuffles and noise", Value: 1, EnvVars: []string{"MLCU_TRAIN_SEED"}},
 		&ucli.BoolFlag{Name: "resume", Usage: "continue from MODEL/last", EnvVars: []string{"MLCU_TRAIN_RESUME"}},
+		&ucli.BoolFlag{Name: "force", Usage: "delete the run in MODEL (last/, best/, log) and start over", EnvVars: []string{"MLCU_TRAIN_FORCE"}},
 		deviceFlag(),
 		workersFlag(),
 		&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar or log lines", EnvVars: []string{"MLCU_QUIET"}},
@@ -77,6 +80,12 @@ func runTrain(c *ucli.Context) error {
 	const cmd = "train"
 	if err := noArgs(c, cmd); err != nil {
 		return err
+	}
+	if c.Bool("resume") && c.Bool("force") {
+		return fail(cmd, "give --resume or --force, not both")
+	}
+	if err := train.CheckOut(c.String("out"), c.Bool("resume"), c.Bool("force")); err != nil {
+		return fail(cmd, "--out: %v: give --resume to continue it or --force to delete it and start over", err)
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -162,7 +171,7 @@ func runTrain(c *ucli.Context) error {
 	}
 	cfg := train.TrainConfig{
 		Out: c.String("out"), Preset: c.String("preset"), BatchSize: batch, LR: c.Float64("lr"),
-		Seed: c.Uint64("seed"), Resume: c.Bool("resume"), Workers: c.Int("workers"),
+		Seed: c.Uint64("seed"), Resume: c.Bool("resume"), Overwrite: c.Bool("force"), Workers: c.Int("workers"),
 		Log: func(s string) { prog.Printf("%s", s) },
 		OnStep: func(s train.StepInfo) {
 			prog.Update(s.Step, max(s.Total, s.Step))

@@ -29,9 +29,13 @@ func TestTrainSampleRoundTrip(t *testing.T) {
 	if _, _, err := runCtx(t, context.Background(), "simulate", "--n", "4", "--seed", "3", "--quiet", "--out", data); err != nil {
 		t.Fatal(err)
 	}
-	out, err := run(t, "train", "--data", data, "--val-events", "2", "--batch", "2", "--epochs", "1", "--device", "cpu", "--quiet", "--out", model)
+	trainArgs := []string{"train", "--data", data, "--val-events", "2", "--batch", "2", "--epochs", "1", "--device", "cpu", "--quiet", "--out", model}
+	out, stderr, err := runCtx(t, context.Background(), trainArgs...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if stderr != "" { // --quiet: not even the device line
+		t.Errorf("train --quiet wrote to stderr:\n%s", stderr)
 	}
 	if !strings.Contains(out, "prior NLL") || !strings.Contains(out, "model in "+model) {
 		t.Fatalf("train output:\n%s", out)
@@ -139,8 +143,10 @@ func TestTrainSampleRoundTrip(t *testing.T) {
 			errCase{[]string{"sample", "--model", model, "--lc", lcp, "--device", "cuda", "--out", sp}, "built without CUDA"})
 	}
 	for _, tc := range append([]errCase{
-		{[]string{"train", "--data", filepath.Join(dir, "nope"), "--out", model}, "not a dataset directory"},
-		{[]string{"train", "--data", data, "--preset", "huge", "--out", model}, "unknown model preset"},
+		{[]string{"train", "--data", filepath.Join(dir, "nope"), "--out", filepath.Join(dir, "fresh")}, "not a dataset directory"},
+		{[]string{"train", "--data", data, "--preset", "huge", "--out", filepath.Join(dir, "fresh")}, "unknown model preset"},
+		{[]string{"train", "--data", data, "--out", model}, "give --resume to continue it or --force"},
+		{[]string{"train", "--data", data, "--out", model, "--resume", "--force"}, "not both"},
 		{[]string{"train", "--data", data, "--batch", "2", "--val-events", "2", "--resume", "--out", corrupt}, "corrupt"},
 		{[]string{"train", "--data", data, "--device", "gpu"}, "--device"},
 		{[]string{"sample", "--model", model, "--lc", bad, "--out", sp}, "spans"},

@@ -152,7 +152,7 @@ func (d *Dataset) Prior() event.Prior { return d.Manifest.Prior }
 // range.
 func (d *Dataset) shard(i int) (*datasetShard, int) {
 	if i < 0 || i >= d.Len() {
-		panic(fmt.Sprintf("train: Dataset: event %d out of range [0, %d)", i, d.Len()))
+		panic(fmt.Sprintf("dataset: Dataset: event %d out of range [0, %d)", i, d.Len()))
 	}
 	s := sort.Search(len(d.shards), func(s int) bool { return d.shards[s].hi > i })
 	return &d.shards[s], i - d.shards[s].lo
@@ -171,7 +171,7 @@ func (d *Dataset) Params(i int) event.Params {
 // returns its parameters; see Source. It panics when i or the samples are out of range.
 func (d *Dataset) Window(i, k int, dst []float32) (event.Params, error) {
 	if k < 0 || k+len(dst) > event.StoredPoints {
-		panic(fmt.Sprintf("train: Dataset.Window: samples [%d, %d) outside [0, %d)", k, k+len(dst), event.StoredPoints))
+		panic(fmt.Sprintf("dataset: Dataset.Window: samples [%d, %d) outside [0, %d)", k, k+len(dst), event.StoredPoints))
 	}
 	sh, r := d.shard(i)
 	buf := make([]byte, 4*len(dst))
@@ -215,7 +215,7 @@ func (o OnTheFly) Window(i, k int, dst []float32) (event.Params, error) {
 // WindowPoints; x may be mag.
 func Example(src Source, noise event.NoiseConfig, i int, rs *rng.Source, mag, x []float32) (event.Params, event.Observation, error) {
 	if len(mag) != event.WindowPoints || len(x) != event.WindowPoints {
-		panic(fmt.Sprintf("train: Example: buffers of %d and %d samples, want %d", len(mag), len(x), event.WindowPoints))
+		panic(fmt.Sprintf("dataset: Example: buffers of %d and %d samples, want %d", len(mag), len(x), event.WindowPoints))
 	}
 	prior := src.Prior()
 	k, t0q := event.CropOffset(prior.T0.Sample(rs))
@@ -427,7 +427,7 @@ func (r *Reader) fill(b *Batch, events []int) error {
 }
 
 // ErrReaderClosed is returned by Next after Close.
-var ErrReaderClosed = errors.New("train: reader closed")
+var ErrReaderClosed = errors.New("dataset: reader closed")
 
 // Next returns the next batch, in order (epoch 0 step 0, epoch 0 step 1, …), waiting for it
 // when the workers are behind. After the last epoch it returns io.EOF; after an error of

@@ -98,7 +98,7 @@ func (s Simulator) Params(i int) event.Params { return s.Prior.Sample(rng.New(s.
 // event whatever its t0; CropOffset cuts the window that places it at t0.
 func (s Simulator) Event(i int, dst []float32) (event.Params, error) {
 	if len(dst) != event.StoredPoints {
-		panic(fmt.Sprintf("train: Simulator.Event: dst has length %d, want %d", len(dst), event.StoredPoints))
+		panic(fmt.Sprintf("dataset: Simulator.Event: dst has length %d, want %d", len(dst), event.StoredPoints))
 	}
 	return s.Window(i, 0, dst)
 }
@@ -108,7 +108,7 @@ func (s Simulator) Event(i int, dst []float32) (event.Params, error) {
 // It panics when len(dst) ≠ len(ps)·StoredPoints.
 func (s Simulator) Events(lo int, ps []event.Params, dst []float32) error {
 	if len(dst) != len(ps)*event.StoredPoints {
-		panic(fmt.Sprintf("train: Simulator.Events: dst has length %d, want %d·%d", len(dst), len(ps), event.StoredPoints))
+		panic(fmt.Sprintf("dataset: Simulator.Events: dst has length %d, want %d·%d", len(dst), len(ps), event.StoredPoints))
 	}
 	for k := range ps {
 		ps[k] = s.Params(lo + k)
@@ -124,7 +124,7 @@ func (s Simulator) Events(lo int, ps []event.Params, dst []float32) error {
 // it. It panics when the samples are not within [0, StoredPoints).
 func (s Simulator) Window(i, k int, dst []float32) (event.Params, error) {
 	if k < 0 || k+len(dst) > event.StoredPoints || len(dst) == 0 {
-		panic(fmt.Sprintf("train: Simulator.Window: samples [%d, %d) outside [0, %d)", k, k+len(dst), event.StoredPoints))
+		panic(fmt.Sprintf("dataset: Simulator.Window: samples [%d, %d) outside [0, %d)", k, k+len(dst), event.StoredPoints))
 	}
 	ps := []event.Params{s.Params(i)}
 	err := s.magnify(i, ps, storedTimes()[k:k+len(dst)], dst)

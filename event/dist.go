@@ -201,7 +201,7 @@ func (d Dist) Quantile(u float64) float64 {
 			x = math.Pow(10, x)
 		}
 	default:
-		panic(fmt.Sprintf("train: Quantile of unknown family %q", d.Family))
+		panic(fmt.Sprintf("event: Quantile of unknown family %q", d.Family))
 	}
 	if d.hasBounds() {
 		x = math.Min(math.Max(x, d.Min), d.Max)
@@ -241,7 +241,7 @@ func (d Dist) CDF(x float64) float64 {
 		a, b := d.zBounds()
 		return truncStdCDF(a, b, (x-d.Mean)/d.SD)
 	}
-	panic(fmt.Sprintf("train: CDF of unknown family %q", d.Family))
+	panic(fmt.Sprintf("event: CDF of unknown family %q", d.Family))
 }
 
 // Sample draws one value from d by the inverse-CDF transform Quantile(u) of one open uniform

@@ -54,7 +54,7 @@ func (pp Params) CentredEvent() lens.Event {
 // Use t0q, not t0, as the event's label. It panics when t0 is NaN.
 func CropOffset(t0 float64) (k int, t0q float64) {
 	if math.IsNaN(t0) {
-		panic("train: CropOffset(NaN)")
+		panic("event: CropOffset(NaN)")
 	}
 	p := int(math.Round(math.Min(math.Max(t0/Cadence, 0), WindowPoints)))
 	return CentreIndex - p, float64(p) * Cadence
@@ -86,7 +86,7 @@ func (o Observation) SD(a float64) float64 { return math.Sqrt(o.Mean(a)) / o.SNR
 // check panics unless o is a usable observation.
 func (o Observation) check(fn string) {
 	if !(o.SNR > 0) || math.IsInf(o.SNR, 0) || !(o.Fs > 0 && o.Fs <= 1) {
-		panic(fmt.Sprintf("train: %s: observation %+v needs SNR > 0 finite and fs in (0, 1]", fn, o))
+		panic(fmt.Sprintf("event: %s: observation %+v needs SNR > 0 finite and fs in (0, 1]", fn, o))
 	}
 }
 
@@ -98,7 +98,7 @@ func (o Observation) check(fn string) {
 // fs outside (0, 1]).
 func AddNoise(dst, mags []float32, o Observation, src *rng.Source) {
 	if len(dst) != len(mags) {
-		panic(fmt.Sprintf("train: AddNoise: %d outputs for %d magnifications", len(dst), len(mags)))
+		panic(fmt.Sprintf("event: AddNoise: %d outputs for %d magnifications", len(dst), len(mags)))
 	}
 	o.check("AddNoise")
 	inv := 1 / o.SNR

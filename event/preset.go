@@ -58,7 +58,7 @@ func PresetNames() []string {
 func Preset(name string) (nn.ModelConfig, error) {
 	c, ok := presets[name]
 	if !ok {
-		return nn.ModelConfig{}, fmt.Errorf("nn: unknown model preset %q (presets: %s)", name, strings.Join(PresetNames(), ", "))
+		return nn.ModelConfig{}, fmt.Errorf("unknown model preset %q (presets: %s)", name, strings.Join(PresetNames(), ", "))
 	}
 	return c, nil
 }

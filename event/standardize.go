@@ -42,7 +42,7 @@ type Standardizer struct {
 // (Prior.Validate), which LoadPrior and Prior.UnmarshalJSON ensure.
 func NewStandardizer(p Prior) Standardizer {
 	if err := p.Validate(); err != nil {
-		panic("train: NewStandardizer: " + err.Error())
+		panic("event: NewStandardizer: " + err.Error())
 	}
 	st := Standardizer{Fixed: map[string]float64{}}
 	for i, d := range p.dists() {
@@ -127,7 +127,7 @@ func (st Standardizer) Forward(pp Params) []float64 {
 // range. It panics when len(y) != st.Dim().
 func (st Standardizer) Inverse(y []float64) Params {
 	if len(y) != len(st.Coords) {
-		panic(fmt.Sprintf("train: Standardizer.Inverse: %d coordinates, want %d", len(y), len(st.Coords)))
+		panic(fmt.Sprintf("event: Standardizer.Inverse: %d coordinates, want %d", len(y), len(st.Coords)))
 	}
 	var v [NumParams]float64
 	for name, x := range st.Fixed {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mlcu/mlcu/dataset"
@@ -26,6 +27,34 @@ const (
 	LossPNGFile = "loss.png"      // loss curves
 )
 
+// modelFiles are what a run writes into its model directory.
+var modelFiles = []string{LastDir, BestDir, LogFile, LossPNGFile}
+
+// ErrModelExists is returned (wrapped, naming the directory) by CheckOut and Train when the
+// model directory already holds a run's checkpoints or log and neither Resume nor Overwrite
+// was asked for: a new run would replace them.
+var ErrModelExists = errors.New("holds a trained model")
+
+// CheckOut reports whether a run may write into the model directory out: always when
+// resume (the run continues what is there; Train then requires out/last) or overwrite (the
+// run deletes it first), otherwise only when out holds none of last/, best/, the log and
+// the loss plot. The error wraps ErrModelExists and names what was found.
+func CheckOut(out string, resume, overwrite bool) error {
+	if resume || overwrite {
+		return nil
+	}
+	var found []string
+	for _, f := range modelFiles {
+		if _, err := os.Lstat(filepath.Join(out, f)); err == nil {
+			found = append(found, f)
+		}
+	}
+	if len(found) > 0 {
+		return fmt.Errorf("%s %w (%s)", out, ErrModelExists, strings.Join(found, ", "))
+	}
+	return nil
+}
+
 // TrainConfig configures Train.
 type TrainConfig struct {
 	Out        string            // model directory (created)
@@ -41,6 +70,7 @@ type TrainConfig struct {
 	ClipNorm   float64           // gradient-norm clip; 5 when 0, none when < 0
 	Seed       uint64            // initialisation, shuffles, crops and noise
 	Resume     bool              // continue from Out/last
+	Overwrite  bool              // start over in an Out that holds a model, deleting it (see CheckOut)
 	Workers    int               // Reader goroutines; NumCPU when ≤ 0
 	Noise      event.NoiseConfig // SNR distribution; DefaultNoise() when empty
 	Log        func(string)      // notices; may be nil
@@ -155,6 +185,16 @@ func Train(ctx context.Context, trainSrc, valSrc dataset.Source, cfg TrainConfig
 	adam := nn.NewAdam[float32](model.NumParams())
 	adam.LR = cfg.LR
 	perEpoch := trainSrc.Len() / cfg.BatchSize
+	if err := CheckOut(cfg.Out, cfg.Resume, cfg.Overwrite); err != nil {
+		return res, err
+	}
+	if cfg.Overwrite && !cfg.Resume {
+		for _, f := range modelFiles {
+			if err := os.RemoveAll(filepath.Join(cfg.Out, f)); err != nil {
+				return res, err
+			}
+		}
+	}
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return res, err
 	}

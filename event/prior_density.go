@@ -17,7 +17,7 @@ import (
 // −PriorLogDensity over a validation set is the NLL of a model that ignores the data.
 func PriorLogDensity(p Prior, st Standardizer, y []float64) float64 {
 	if len(y) != st.Dim() {
-		panic(fmt.Sprintf("train: PriorLogDensity: %d coordinates, want %d", len(y), st.Dim()))
+		panic(fmt.Sprintf("event: PriorLogDensity: %d coordinates, want %d", len(y), st.Dim()))
 	}
 	ds := p.dists()
 	lp := 0.0
