@@ -2,11 +2,6 @@
 
 package cuda
 
-/*
-#include "mlcu_cuda.h"
-*/
-import "C"
-
 import (
 	"fmt"
 	"math"
@@ -44,7 +39,7 @@ func NewFlowSampler(f *nn.MAF[float32]) (*FlowSampler, error) {
 	if fs.eff, err = Alloc[float32](s.NumParams()); err != nil {
 		return nil, err
 	}
-	fs.packed = MustAlloc[float32](int(C.mlcu_maf_packed_size(C.int(s.D), C.int(s.H), C.int(s.L), C.int(s.NB))))
+	fs.packed = MustAlloc[float32](mlcuMAFPackedSize(s.D, s.H, s.L, s.NB))
 	fs.order = MustAlloc[int32](s.NB * s.D)
 	fs.mix = MustAlloc[float32](3 * s.D * s.K)
 	ord := make([]int32, 0, s.NB*s.D)
@@ -86,7 +81,7 @@ func (fs *FlowSampler) Refresh() error {
 	if err := fs.eff.Upload(fs.hEff); err != nil {
 		return err
 	}
-	if err := check("maf pack", C.mlcu_maf_pack(ptrF32(fs.packed), ptrF32(fs.eff), C.int(s.D), C.int(s.C), C.int(s.H), C.int(s.L), C.int(s.NB))); err != nil {
+	if err := mlcuMAFPack(fs.packed, fs.eff, s.D, s.C, s.H, s.L, s.NB); err != nil {
 		return err
 	}
 	D, K := s.D, s.K
@@ -193,9 +188,8 @@ func (fs *FlowSampler) launch(out, uIn, uOut *Buffer[float32], E, S int, seed ui
 		(uIn != nil && uIn.Len() < E*S*s.D) || (uOut != nil && uOut.Len() < E*S*s.D) {
 		panic(fmt.Sprintf("cuda: FlowSampler: E = %d, S = %d, out %d: want E, S ≥ 1 and E·S·%d values", E, S, out.Len(), s.D))
 	}
-	return check("maf sample", C.mlcu_maf_sample(ptrF32(out), ptrF32(uOut), ptrF32(uIn), ptrF32(fs.packed), ptrI32(fs.order),
-		ptrF32(fs.cterm), ptrF32(fs.mix), C.int(s.D), C.int(s.C), C.int(s.H), C.int(s.L), C.int(s.NB), C.int(s.K),
-		C.long(E), C.int(S), C.uint64_t(seed), C.long(row0), C.int(fs.TileRows), C.int(fs.Threads)))
+	return mlcuMAFSample(out, uOut, uIn, fs.packed, fs.order, fs.cterm, fs.mix, s.D, s.C, s.H, s.L, s.NB, s.K,
+		E, S, seed, row0, fs.TileRows, fs.Threads)
 }
 
 // Sample draws S samples for each of the E contexts ctx (E, C) into out (E, S, D) on the

@@ -2,11 +2,6 @@
 
 package cuda
 
-/*
-#include "mlcu_cuda.h"
-*/
-import "C"
-
 import (
 	"fmt"
 	"math"
@@ -33,7 +28,7 @@ func BinaryPointMagBuf(out, y1, y2 *Buffer[float64], s, q float64) error {
 	if err := lens.ValidateBinary(s, q); err != nil {
 		return err
 	}
-	return check("binary point mag", C.mlcu_binary_point_mag(ptrF64(out), ptrF64(y1), ptrF64(y2), C.long(out.Len()), C.double(s), C.double(q)))
+	return mlcuBinaryPointMag(out, y1, y2, out.Len(), s, q)
 }
 
 // BinaryPointMag is BinaryPointMagBuf on host slices.
@@ -92,7 +87,7 @@ func PointLightCurvesBuf(out, params, ts *Buffer[float64]) error {
 	if params.Len()%6 != 0 || out.Len() != params.Len()/6*ts.Len() {
 		panic(fmt.Sprintf("cuda: PointLightCurvesBuf: params %d (want E·6), times %d, out %d (want E·N)", params.Len(), ts.Len(), out.Len()))
 	}
-	return check("binary point light curves", C.mlcu_binary_point_light_curves(ptrF64(out), ptrF64(params), ptrF64(ts), C.long(params.Len()/6), C.long(ts.Len())))
+	return mlcuBinaryPointLightCurves(out, params, ts, params.Len()/6, ts.Len())
 }
 
 // PointLightCurves returns the point-source light curves of the events at the times ts
@@ -147,7 +142,7 @@ func BinaryPointMagManyBuf(out, s, q, y1, y2 *Buffer[float64]) error {
 	if s.Len() != n || q.Len() != n || y1.Len() != n || y2.Len() != n {
 		panic(fmt.Sprintf("cuda: BinaryPointMagManyBuf: out %d, s %d, q %d, y1 %d, y2 %d", n, s.Len(), q.Len(), y1.Len(), y2.Len()))
 	}
-	return check("binary point mag many", C.mlcu_binary_point_mag_many(ptrF64(out), ptrF64(s), ptrF64(q), ptrF64(y1), ptrF64(y2), C.long(n)))
+	return mlcuBinaryPointMagMany(out, s, q, y1, y2, n)
 }
 
 // RayShootCountsBuf runs inverse ray shooting for the binary b over the source rectangle
@@ -172,10 +167,7 @@ func RayShootCountsBuf(counts *Buffer[uint32], b lens.Binary, x0, x1, y0, y1 flo
 		panic(fmt.Sprintf("cuda: RayShootCountsBuf: counts %d, want nx·ny = %d", counts.Len(), nx*ny))
 	}
 	h, level, origin := g.H, g.Level, g.Origin
-	var nTiles C.long
-	err := check("binary ray map", C.mlcu_binary_ray_map(ptrU32(counts), C.double(b.M1), C.double(b.M2), C.double(b.X1), C.double(b.X2),
-		C.double(x0), C.double(x1), C.double(y0), C.double(y1), C.int(nx), C.int(ny), C.double(h), C.double(origin), C.int(level), &nTiles))
-	return int(nTiles), err
+	return mlcuBinaryRayMap(counts, b.M1, b.M2, b.X1, b.X2, x0, x1, y0, y1, nx, ny, h, origin, level)
 }
 
 // RayShootMap is lens.Binary.RayShootMap on the device: the magnification map of b over
@@ -267,8 +259,7 @@ func FiniteLightCurvesBuf(out *Buffer[float64], status *Buffer[int32], params, b
 	if tol <= 0 {
 		tol = lens.DefaultTol
 	}
-	return check("binary finite light curves", C.mlcu_binary_finite_light_curves(ptrF64(out), ptrI32(status), ptrF64(params), ptrF64(boxes), ptrF64(ts),
-		C.long(ne), C.long(ts.Len()), C.double(tol)))
+	return mlcuBinaryFiniteLightCurves(out, status, params, boxes, ts, ne, ts.Len(), tol)
 }
 
 // ContourWork is the device scratch of FiniteContourLightCurvesBuf: a work list of up to
@@ -328,7 +319,7 @@ func (w *ContourWork) grow(points int) error {
 	}
 	if w.scratch == nil {
 		w.blocks = contourBlocks()
-		if w.scratch, err = Alloc[float64](int(C.mlcu_binary_contour_scratch_len(C.int(w.blocks)))); err != nil {
+		if w.scratch, err = Alloc[float64](mlcuBinaryContourScratchLen(w.blocks)); err != nil {
 			return err
 		}
 	}
@@ -360,8 +351,8 @@ func FiniteContourLightCurvesBuf(out *Buffer[float64], status *Buffer[int32], pa
 	if tol <= 0 {
 		tol = lens.DefaultTol
 	}
-	return check("binary finite light curves with contours", C.mlcu_binary_finite_light_curves_contour(ptrF64(out), ptrI32(status), ptrF64(params), ptrF64(boxes), ptrF64(ts),
-		C.long(ne), C.long(ts.Len()), C.double(tol), ptrI32(work.list), ptrU32(work.count), ptrF64(work.scratch), C.int(work.blocks)))
+	return mlcuBinaryFiniteLightCurvesContour(out, status, params, boxes, ts, ne, ts.Len(), tol,
+		work.list, work.count, work.scratch, work.blocks)
 }
 
 // FiniteLightCurves returns the uniform finite-source light curves of the events at the

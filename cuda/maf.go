@@ -2,11 +2,6 @@
 
 package cuda
 
-/*
-#include "mlcu_cuda.h"
-*/
-import "C"
-
 import (
 	"fmt"
 
@@ -134,7 +129,7 @@ func (m *MAF) LogProb(logp, params, theta, ctx *F32, B int) error {
 	if B > m.B || logp.n != B || theta.n != B*D || params.n != s.NumParams() || (C > 0 && ctx.n != B*C) {
 		panic(fmt.Sprintf("cuda: MAF.LogProb: B = %d (workspace %d), len logp %d theta %d params %d", B, m.B, logp.n, theta.n, params.n))
 	}
-	if err := check("mask", C.mlcu_mul_f32(ptrF32(m.eff), ptrF32(params), ptrF32(m.mask), C.long(params.n))); err != nil {
+	if err := mlcuMulF32(m.eff, params, m.mask, params.n); err != nil {
 		return err
 	}
 	if err := m.X[0].Slice(0, B*D).CopyFrom(theta); err != nil {
@@ -177,7 +172,7 @@ func (m *MAF) LogProb(logp, params, theta, ctx *F32, B int) error {
 		if err := LinearForward(o, m.rows(m.H[b][s.L-1], B, H), at(lo.Wo, 2*D*H), at(lo.Bo, 2*D), B, H, 2*D); err != nil {
 			return err
 		}
-		if err := check("made affine", C.mlcu_made_affine_forward_f32(ptrF32(y), ptrF32(m.logdet.Slice(b*B, (b+1)*B)), ptrF32(o), ptrF32(x), C.int(B), C.int(D))); err != nil {
+		if err := mlcuMADEAffineForwardF32(y, m.logdet.Slice(b*B, (b+1)*B), o, x, B, D); err != nil {
 			return err
 		}
 	}
@@ -186,7 +181,7 @@ func (m *MAF) LogProb(logp, params, theta, ctx *F32, B int) error {
 		return err
 	}
 	// Block b's logdet is at [b·B, (b+1)·B) for this call's B.
-	return check("flow logp", C.mlcu_flow_logp_f32(ptrF32(logp), ptrF32(m.baseLP), ptrF32(m.logdet), C.int(s.NB), C.int(B)))
+	return mlcuFlowLogpF32(logp, m.baseLP, m.logdet, s.NB, B)
 }
 
 // Backward adds the gradients of LogProb into dparams (NumParams), dtheta (B, D) and dctx
@@ -217,13 +212,12 @@ func (m *MAF) Backward(dparams, dtheta, dctx, dlogp, params, ctx *F32, B int) er
 			if err := Gemm(true, false, OUT, IN, B, 1, dout, OUT, inp, IN, 0, tmp, IN); err != nil {
 				return err
 			}
-			return check("add masked", C.mlcu_add_masked_f32(ptrF32(at(gw, off, OUT*IN)), ptrF32(tmp), ptrF32(at(mk, off, OUT*IN)), C.long(OUT*IN)))
+			return mlcuAddMaskedF32(at(gw, off, OUT*IN), tmp, at(mk, off, OUT*IN), OUT*IN)
 		}
 		if err := dx.Zero(); err != nil {
 			return err
 		}
-		if err := check("made affine backward", C.mlcu_made_affine_backward_f32(ptrF32(dx), ptrF32(dO), ptrF32(du), ptrF32(dlogp),
-			ptrF32(m.rows(m.X[b+1], B, D)), ptrF32(m.rows(m.O[b], B, 2*D)), C.int(B), C.int(D))); err != nil {
+		if err := mlcuMADEAffineBackwardF32(dx, dO, du, dlogp, m.rows(m.X[b+1], B, D), m.rows(m.O[b], B, 2*D), B, D); err != nil {
 			return err
 		}
 		hL := m.rows(m.H[b][s.L-1], B, H)
@@ -280,7 +274,7 @@ func (m *MAF) Backward(dparams, dtheta, dctx, dlogp, params, ctx *F32, B int) er
 		du, dx = dx, du
 	}
 	if dtheta != nil {
-		return check("add", C.mlcu_add_f32(ptrF32(dtheta), ptrF32(du), C.long(B*D)))
+		return mlcuAddF32(dtheta, du, B*D)
 	}
 	return nil
 }

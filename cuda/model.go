@@ -2,11 +2,6 @@
 
 package cuda
 
-/*
-#include "mlcu_cuda.h"
-*/
-import "C"
-
 import (
 	"fmt"
 
@@ -76,7 +71,11 @@ func NewModel(host *nn.Model[float32]) (*Model, error) {
 		m.Free()
 		return nil, err
 	}
-	return m, m.Grads.Zero()
+	if err := m.Grads.Zero(); err != nil {
+		m.Free()
+		return nil, err
+	}
+	return m, nil
 }
 
 // Upload copies the host model's parameters and running statistics to the device.
@@ -354,7 +353,7 @@ func (m *Model) featurize(a *modelActs, x *F32, train bool) error {
 }
 
 func transpose(dst, src *F32, B, M, N int) error {
-	return check("transpose", C.mlcu_transpose_last2_f32(ptrF32(dst), ptrF32(src), C.int(B), C.int(M), C.int(N)))
+	return mlcuTransposeLast2F32(dst, src, B, M, N)
 }
 
 // blockForward is nn.ResBlockForward on the device.
@@ -396,7 +395,7 @@ func (m *Model) blockForward(ba *blockActs, i int, train bool) error {
 			return err
 		}
 	}
-	if err := check("add", C.mlcu_add_f32(ptrF32(ba.out), ptrF32(skip), C.long(ba.out.n))); err != nil {
+	if err := mlcuAddF32(ba.out, skip, ba.out.n); err != nil {
 		return err
 	}
 	return ReLUForward(ba.out, ba.out)
@@ -498,7 +497,7 @@ func (m *Model) blockBackward(dinp *F32, ba *blockActs, i int) error {
 			},
 			func() error { return Conv1dBackward(dinp, dwp, nil, ba.work, dh, ba.inp, wp, B, Cn, L, OC, 1) })
 	} else if dinp != nil {
-		steps = append(steps, func() error { return check("add", C.mlcu_add_f32(ptrF32(dinp), ptrF32(dz), C.long(dz.n))) })
+		steps = append(steps, func() error { return mlcuAddF32(dinp, dz, dz.n) })
 	}
 	da := dz
 	steps = append(steps, dh.Zero,

@@ -2,11 +2,6 @@
 
 package cuda
 
-/*
-#include "mlcu_cuda.h"
-*/
-import "C"
-
 // Philox4x32 runs the Philox4x32-10 generator of the kernels (kernels/rng.cuh) on n counters
 // ctr (n, 4) with key (k0, k1), returning (n, 4) words: the known-answer test's entry point.
 func Philox4x32(ctr []uint32, k0, k1 uint32) ([]uint32, error) {
@@ -18,7 +13,7 @@ func Philox4x32(ctr []uint32, k0, k1 uint32) ([]uint32, error) {
 	defer in.Free()
 	out := MustAlloc[uint32](4 * n)
 	defer out.Free()
-	if err := check("philox", C.mlcu_philox4x32_10(ptrU32(out), ptrU32(in), C.long(n), C.uint32_t(k0), C.uint32_t(k1))); err != nil {
+	if err := mlcuPhilox4x32x10(out, in, n, k0, k1); err != nil {
 		return nil, err
 	}
 	return out.Host()
@@ -27,5 +22,5 @@ func Philox4x32(ctr []uint32, k0, k1 uint32) ([]uint32, error) {
 // Uniform fills b with uniforms on [0, 1) (24 bits) from stream key: element i depends on
 // (key, counterHi, i) only.
 func Uniform(b *Buffer[float32], key uint64, counterHi uint32) error {
-	return check("uniform", C.mlcu_rng_uniform_f32(ptrF32(b), C.long(b.n), C.uint64_t(key), C.uint32_t(counterHi)))
+	return mlcuRngUniformF32(b, b.n, key, counterHi)
 }

@@ -1,0 +1,15 @@
+package cuda
+
+// Device describes one CUDA device as the runtime sees it (Devices; the build without CUDA
+// has none).
+type Device struct {
+	Index      int
+	Name       string
+	TotalMem   uint64 // bytes
+	CCMajor    int    // compute capability
+	CCMinor    int
+	SMs        int
+	SmemOptin  uint64 // bytes of shared memory one block may use
+	RuntimeVer int    // CUDA runtime version (1000·major + 10·minor; 0 in emulation)
+	DriverVer  int    // the driver's CUDA version (0 in emulation)
+}
