@@ -36,12 +36,17 @@ func NewFlowSampler(f *nn.MAF[float32]) (*FlowSampler, error) {
 	s := f.Shape
 	fs := &FlowSampler{Shape: s, TileRows: 32, Threads: 256, host: f, lo: madeLayout(s.MADE())}
 	var err error
-	if fs.eff, err = Alloc[float32](s.NumParams()); err != nil {
+	if fs.eff, err = Alloc[float32](s.NumParams()); err == nil {
+		if fs.packed, err = Alloc[float32](mlcuMAFPackedSize(s.D, s.H, s.L, s.NB)); err == nil {
+			if fs.order, err = Alloc[int32](s.NB * s.D); err == nil {
+				fs.mix, err = Alloc[float32](3 * s.D * s.K)
+			}
+		}
+	}
+	if err != nil {
+		fs.Free()
 		return nil, err
 	}
-	fs.packed = MustAlloc[float32](mlcuMAFPackedSize(s.D, s.H, s.L, s.NB))
-	fs.order = MustAlloc[int32](s.NB * s.D)
-	fs.mix = MustAlloc[float32](3 * s.D * s.K)
 	ord := make([]int32, 0, s.NB*s.D)
 	for _, m := range f.Made {
 		for _, i := range m.Order {

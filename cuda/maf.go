@@ -57,13 +57,16 @@ func madeLayout(s nn.MADEShape) madeOffsets {
 func NewMAF(f *nn.MAF[float32], B int) (*MAF, error) {
 	s := f.Shape
 	m := &MAF{Shape: s, B: B, lo: madeLayout(s.MADE())}
+	// alloc records the first error and returns nil from then on; NewMAF checks it once
+	// every buffer is asked for (nothing is launched before).
+	var err error
 	alloc := func(n int) *F32 {
-		if n == 0 {
-			n = 1
-		}
-		b, err := Alloc[float32](n)
 		if err != nil {
-			panic(err)
+			return nil
+		}
+		var b *F32
+		if b, err = Alloc[float32](max(n, 1)); err != nil {
+			return nil
 		}
 		m.all = append(m.all, b)
 		return b
@@ -89,6 +92,10 @@ func NewMAF(f *nn.MAF[float32], B int) (*MAF, error) {
 	m.dX = [2]*F32{alloc(B * D), alloc(B * D)}
 	m.dA, m.dB, m.dO = alloc(B*H), alloc(B*H), alloc(B*2*D)
 	m.tmp = alloc(max(H*H, 2*D*H, H*D))
+	if err != nil {
+		m.Free()
+		return nil, err
+	}
 	// The mask vector: ones, with each block's M0, Mh and Mo over its masked weights.
 	mask := make([]float32, s.NumParams())
 	for i := range mask {

@@ -62,11 +62,17 @@ func NewModel(host *nn.Model[float32]) (*Model, error) {
 	}
 	m := &Model{Config: host.Config, host: host, acts: map[int]*modelActs{}}
 	var err error
-	if m.Params, err = Alloc[float32](len(host.Params)); err != nil {
+	if m.Params, err = Alloc[float32](len(host.Params)); err == nil {
+		if m.Grads, err = Alloc[float32](len(host.Grads)); err == nil {
+			m.Buffers, err = Alloc[float32](max(len(host.Buffers), 1))
+		}
+	}
+	if err != nil {
+		m.Free()
 		return nil, err
 	}
-	m.Grads = MustAlloc[float32](len(host.Grads))
-	m.Buffers = MustAlloc[float32](max(len(host.Buffers), 1)).Slice(0, len(host.Buffers))
+	// A model without running statistics still allocates one element (its view is empty).
+	m.Buffers = m.Buffers.Slice(0, len(host.Buffers))
 	if err := m.Upload(); err != nil {
 		m.Free()
 		return nil, err

@@ -11,7 +11,10 @@ func Philox4x32(ctr []uint32, k0, k1 uint32) ([]uint32, error) {
 		return nil, err
 	}
 	defer in.Free()
-	out := MustAlloc[uint32](4 * n)
+	out, err := Alloc[uint32](4 * n)
+	if err != nil {
+		return nil, err
+	}
 	defer out.Free()
 	if err := mlcuPhilox4x32x10(out, in, n, k0, k1); err != nil {
 		return nil, err

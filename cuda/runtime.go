@@ -5,6 +5,7 @@ package cuda
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -87,6 +88,9 @@ func Alloc[T Elem](n int) (*Buffer[T], error) {
 	if err := Init(); err != nil {
 		return nil, err
 	}
+	if allocFault.Load() > 0 && allocFault.Add(-1) == 0 {
+		return nil, &Error{Op: "malloc", Func: "mlcu_malloc", Code: 2} // cudaErrorMemoryAllocation
+	}
 	var zero T
 	bytes := n * int(unsafe.Sizeof(zero))
 	p, err := mlcuMalloc(bytes)
@@ -96,6 +100,11 @@ func Alloc[T Elem](n int) (*Buffer[T], error) {
 	trackAlloc(p, bytes)
 	return &Buffer[T]{ptr: p, n: n}, nil
 }
+
+// allocFault, when k > 0, makes the k-th Alloc from now fail as out of device memory
+// (cudaErrorMemoryAllocation) and is 0 again after it: the tests' way to reach every
+// allocation's error path (TestConstructorsOutOfMemory).
+var allocFault atomic.Int64
 
 // MustAlloc is Alloc that panics on error.
 func MustAlloc[T Elem](n int) *Buffer[T] {
