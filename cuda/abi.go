@@ -23,8 +23,10 @@ import (
 // A wrapper takes Go values (device buffers, ints, floats), converts them for the call and
 // turns the C status into an *Error naming the C function (call); the rest of the package
 // calls the wrappers, never C directly. The wrappers check no sizes: their callers do.
-// Not wrapped (no Go caller): mlcu_sgemm, mlcu_sgemm_batched (gemmBatched uses
-// mlcu_sgemm_batched_tile) and mlcu_maf_sample_smem.
+// Some wrappers serve only the tests' entry points (export_test.go: point-source
+// magnification and light curves, the finite-source pass without contours, Philox, fill),
+// since a test file cannot use cgo. Not wrapped (no Go caller): mlcu_sgemm,
+// mlcu_sgemm_batched (gemmBatched uses mlcu_sgemm_batched_tile) and mlcu_maf_sample_smem.
 
 // sumsqPartials is MLCU_SUMSQ_PARTIALS: the partial sums mlcu_sumsq's scratch holds.
 const sumsqPartials = C.MLCU_SUMSQ_PARTIALS

@@ -94,11 +94,6 @@ func gemmBatched(transA, transB bool, m, n, k int, alpha float32, a *F32, lda, s
 	return mlcuSgemmBatchedTile(transA, transB, m, n, k, alpha, a, lda, sA, b, ldb, sB, beta, c, ldc, sC, batch, tile)
 }
 
-// Fill sets every element of x to v.
-func Fill(x *F32, v float32) error {
-	return mlcuFillF32(x, x.n, v)
-}
-
 // gemmTileFor returns the tile code gemmBatched's automatic choice (tile 0) takes for a batch
 // of m×n products.
 func gemmTileFor(m, n, batch int) int {

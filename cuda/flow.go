@@ -104,29 +104,6 @@ func (fs *FlowSampler) Refresh() error {
 	return fs.mix.Upload(mix)
 }
 
-// contextTerms computes on the host and uploads each block's context term ctx·Wcᵀ + b0 for
-// the E contexts ctx (E, C) (nn.MADEContext; a few hundred kFLOP per event).
-func (fs *FlowSampler) contextTerms(ctx []float32, E int) error {
-	s := fs.Shape
-	f := fs.host
-	n := s.NB * E * s.H
-	if cap(fs.hCt) < n {
-		fs.hCt = make([]float32, n)
-	}
-	fs.hCt = fs.hCt[:n]
-	for b, m := range f.Made {
-		nn.MADEContext(fs.hCt[b*E*s.H:(b+1)*E*s.H], ctx, f.P[b], m, E)
-	}
-	if fs.cterm == nil || fs.cterm.Len() < n {
-		fs.cterm.Free()
-		var err error
-		if fs.cterm, err = Alloc[float32](n); err != nil {
-			return err
-		}
-	}
-	return fs.cterm.Upload(fs.hCt)
-}
-
 // contextTermsDevice computes each block's context term ctx·Wcᵀ + b0 on the device for the
 // E contexts ctx (E, C) already in device memory (the device featurizer's output).
 func (fs *FlowSampler) contextTermsDevice(ctx *Buffer[float32], E int) error {
@@ -160,22 +137,12 @@ func (fs *FlowSampler) contextTermsDevice(ctx *Buffer[float32], E int) error {
 	return nil
 }
 
-// SampleDevice draws S samples for each of the E contexts ctx (E, C) into out (E·S, D) on
-// the device. uIn (E·S, D), when not nil, gives the base draws (the parity tests pass the
-// CPU's); otherwise they are drawn with Philox key seed, row r of this call using the
-// counters of global row row0 + r. uOut, when not nil, receives the base draws.
-func (fs *FlowSampler) SampleDevice(out, uIn, uOut *Buffer[float32], ctx []float32, E, S int, seed uint64, row0 int64) error {
-	if len(ctx) != E*fs.Shape.C {
-		panic(fmt.Sprintf("cuda: FlowSampler.SampleDevice: len(ctx) = %d, want E·%d = %d", len(ctx), fs.Shape.C, E*fs.Shape.C))
-	}
-	if err := fs.contextTerms(ctx, E); err != nil {
-		return err
-	}
-	return fs.launch(out, uIn, uOut, E, S, seed, row0)
-}
-
-// SampleDeviceCtx is SampleDevice with the contexts (E, C) in device memory (the device
-// featurizer's output): the context terms are computed on the device.
+// SampleDeviceCtx draws S samples for each of the E contexts ctx (E, C), in device memory
+// (the device featurizer's output), into out (E·S, D) on the device; the context terms are
+// computed on the device. uIn (E·S, D), when not nil, gives the base draws (the parity tests
+// pass the CPU's); otherwise they are drawn with Philox key seed, row r of this call using the
+// counters of global row row0 + r. uOut, when not nil, receives the base draws. (The tests'
+// SampleDevice takes host contexts.)
 func (fs *FlowSampler) SampleDeviceCtx(out, uIn, uOut, ctx *Buffer[float32], E, S int, seed uint64, row0 int64) error {
 	if fs.Shape.C > 0 && ctx.Len() != E*fs.Shape.C {
 		panic(fmt.Sprintf("cuda: FlowSampler.SampleDeviceCtx: %d context values, want E·%d = %d", ctx.Len(), fs.Shape.C, E*fs.Shape.C))
@@ -195,18 +162,4 @@ func (fs *FlowSampler) launch(out, uIn, uOut *Buffer[float32], E, S int, seed ui
 	}
 	return mlcuMAFSample(out, uOut, uIn, fs.packed, fs.order, fs.cterm, fs.mix, s.D, s.C, s.H, s.L, s.NB, s.K,
 		E, S, seed, row0, fs.TileRows, fs.Threads)
-}
-
-// Sample draws S samples for each of the E contexts ctx (E, C) into out (E, S, D) on the
-// host, base draws from Philox with key seed.
-func (fs *FlowSampler) Sample(out, ctx []float32, E, S int, seed uint64) error {
-	d, err := Alloc[float32](len(out))
-	if err != nil {
-		return err
-	}
-	defer d.Free()
-	if err := fs.SampleDevice(d, nil, nil, ctx, E, S, seed, 0); err != nil {
-		return err
-	}
-	return d.Download(out)
 }

@@ -46,14 +46,6 @@ func (g *GRU) Free() {
 	g.scratch.Free()
 }
 
-// LayerActs returns views of layer l's saved activations: gates (B, T, 3H) holding r, z, n,
-// hn (B, T, H) and h (B, T, H), the fields of nn.GRULayerActs.
-func (g *GRU) LayerActs(l int) (gates, hn, h *Buffer[float32]) {
-	bth := g.Shape.B * g.Shape.T * g.Shape.H
-	a := g.Acts.Slice(l*5*bth, (l+1)*5*bth)
-	return a.Slice(0, 3*bth), a.Slice(3*bth, 4*bth), a.Slice(4*bth, 5*bth)
-}
-
 // checkLens panics unless the buffers have the lengths of the GRU's shape.
 func (g *GRU) checkLens(op string, out, params, inp *Buffer[float32]) {
 	s := g.Shape

@@ -100,9 +100,6 @@ func (m *Model) Download() error {
 	return m.Buffers.Download(m.host.Buffers)
 }
 
-// DownloadGrads copies the device's gradients into the host model's Grads.
-func (m *Model) DownloadGrads() error { return m.Grads.Download(m.host.Grads) }
-
 // Free releases the device memory.
 func (m *Model) Free() {
 	for _, a := range m.acts {

@@ -106,33 +106,6 @@ func Alloc[T Elem](n int) (*Buffer[T], error) {
 // allocation's error path (TestConstructorsOutOfMemory).
 var allocFault atomic.Int64
 
-// MustAlloc is Alloc that panics on error.
-func MustAlloc[T Elem](n int) *Buffer[T] {
-	b, err := Alloc[T](n)
-	must(err)
-	return b
-}
-
-// FromHost returns a new buffer holding a copy of h.
-func FromHost[T Elem](h []T) (*Buffer[T], error) {
-	b, err := Alloc[T](len(h))
-	if err != nil {
-		return nil, err
-	}
-	if err := b.Upload(h); err != nil {
-		b.Free()
-		return nil, err
-	}
-	return b, nil
-}
-
-// MustFromHost is FromHost that panics on error.
-func MustFromHost[T Elem](h []T) *Buffer[T] {
-	b, err := FromHost(h)
-	must(err)
-	return b
-}
-
 // Len returns the number of elements.
 func (b *Buffer[T]) Len() int { return b.n }
 
