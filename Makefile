@@ -32,7 +32,7 @@ tags_with = -tags $(subst $() $(),$(comma),$(strip $(blas_tag) $(1)))
 blas_env = $(if $(filter auto,$(BLAS_CORETYPE)),env -u OPENBLAS_CORETYPE,env OPENBLAS_CORETYPE=$(BLAS_CORETYPE))
 
 .PHONY: all help build build-openblas test test-openblas vet run demo bench bench-blas peer torch-check fuzz clean \
-	cuda-lib cudaemu-lib cuda cudaemu test-cudaemu gpu-bundle \
+	cuda-lib cudaemu-lib cuda cudaemu test-cudaemu gpu-bundle test-gpu-check-script \
 	cudaemu-asan-lib cudaemu-tsan-lib test-cudaemu-asan test-cudaemu-tsan
 
 all: build
@@ -58,6 +58,7 @@ help:
 	@echo "make test-cudaemu-asan  the CUDA tests with the kernels under ASan + UBSan (memcheck without a GPU)"
 	@echo "make test-cudaemu-tsan  the CUDA tests with the kernels under ThreadSanitizer (racecheck without a GPU)"
 	@echo "make gpu-bundle      $(GPU_BUNDLE)/: cuda-tagged mlcu and test binaries + run-gpu-check.sh, for a GPU machine without Go"
+	@echo "make test-gpu-check-script  run-gpu-check.sh's verdicts on canned output and a fake bundle (no GPU)"
 	@echo "make clean   remove build outputs and the demo directory"
 
 # Always run go build: its cache makes an up-to-date build cheap, and make cannot see
@@ -213,6 +214,12 @@ gpu-bundle: cuda-lib
 	@# The device tool carries at most 64 MiB to the GPU machine: fail here, not there.
 	@mib=$$(du -sm $(GPU_BUNDLE) | cut -f1); if [ "$$mib" -gt 60 ]; then \
 		echo "$(GPU_BUNDLE) is $$mib MiB: the GPU machine can be sent at most 64 MiB" >&2; exit 1; fi
+
+# run-gpu-check.sh must fail a check that tested nothing or whose device dataset differs
+# from the CPU's: scripts/test-run-gpu-check.sh feeds it canned output and a fake bundle
+# (package cuda's TestGPUCheckScript runs it too, in go test ./...).
+test-gpu-check-script:
+	bash scripts/test-run-gpu-check.sh
 
 clean:
 	rm -rf bin build $(DEMO_DIR) $(GPU_BUNDLE) cpu.prof mem.prof *.test cuda/libhash_*.go

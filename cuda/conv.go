@@ -2,11 +2,6 @@
 
 package cuda
 
-/*
-#include "mlcu_cuda.h"
-*/
-import "C"
-
 import "fmt"
 
 // convCheckK panics unless K is a positive odd kernel size.
@@ -40,7 +35,7 @@ func Conv1dForward(out, col, inp, w, bias *F32, B, C, L, OC, K int) error {
 		col = inp
 	} else {
 		denseCheckLen(op, "col", col.n, B*CK*L)
-		if err := check("im2col", C.mlcu_conv1d_im2col(ptrF32(col), ptrF32(inp), C.int(B), C.int(C), C.long(L), C.int(K))); err != nil {
+		if err := mlcuConv1dIm2col(col, inp, B, C, L, K); err != nil {
 			return err
 		}
 	}
@@ -104,7 +99,7 @@ func Conv1dBackward(dinp, dw, dbias, work, dout, col, w *F32, B, C, L, OC, K int
 		if err := gemmBatched(false, true, OC, CK, L, 1, dout, L, OC*L, col, L, CK*L, 0, work, CK, OC*CK, B, 0); err != nil {
 			return err
 		}
-		if err := check("sum parts", C.mlcu_sum_parts_add(ptrF32(dw), ptrF32(work), C.long(OC*CK), C.int(B))); err != nil {
+		if err := mlcuSumPartsAdd(dw, work, OC*CK, B); err != nil {
 			return err
 		}
 	}
@@ -119,7 +114,7 @@ func Conv1dBackward(dinp, dw, dbias, work, dout, col, w *F32, B, C, L, OC, K int
 			if err := gemmBatched(true, false, CK, L, OC, 1, w, CK, 0, dout, L, OC*L, 0, work, L, CK*L, B, 0); err != nil {
 				return err
 			}
-			if err := check("col2im", C.mlcu_conv1d_col2im(ptrF32(dinp), ptrF32(work), C.int(B), C.int(C), C.long(L), C.int(K))); err != nil {
+			if err := mlcuConv1dCol2im(dinp, work, B, C, L, K); err != nil {
 				return err
 			}
 		}
@@ -151,7 +146,7 @@ func MaxPool1dForward(out *F32, idx *Buffer[int32], inp *F32, B, C, L int) error
 	if int64(L) > 1<<31-1 {
 		panic(fmt.Sprintf("cuda: %s: L = %d does not fit int32 indices", op, L))
 	}
-	return check("maxpool forward", C.mlcu_maxpool1d_forward(ptrF32(out), ptrI32(idx), ptrF32(inp), C.int(B), C.int(C), C.long(L)))
+	return mlcuMaxPool1dForward(out, idx, inp, B, C, L)
 }
 
 // MaxPool1dBackward adds dout into dinp at the saved positions (nn.MaxPool1dBackward):
@@ -162,5 +157,5 @@ func MaxPool1dBackward(dinp, dout *F32, idx *Buffer[int32], B, C, L int) error {
 	denseCheckLen(op, "dinp", dinp.n, B*C*L)
 	denseCheckLen(op, "dout", dout.n, B*C*Lo)
 	denseCheckLen(op, "idx", idx.n, B*C*Lo)
-	return check("maxpool backward", C.mlcu_maxpool1d_backward(ptrF32(dinp), ptrF32(dout), ptrI32(idx), C.int(B), C.int(C), C.long(L)))
+	return mlcuMaxPool1dBackward(dinp, dout, idx, B, C, L)
 }

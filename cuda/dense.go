@@ -2,11 +2,6 @@
 
 package cuda
 
-/*
-#include "mlcu_cuda.h"
-*/
-import "C"
-
 import "fmt"
 
 // The dense neural-network ops on the device, float32: the GPU counterparts of nn's
@@ -17,14 +12,6 @@ import "fmt"
 
 // F32 is a float32 device buffer.
 type F32 = Buffer[float32]
-
-// cbool converts a Go bool to the ABI's int flag.
-func cbool(b bool) C.int {
-	if b {
-		return 1
-	}
-	return 0
-}
 
 // denseCheckLen panics unless a buffer has exactly the length its shape gives.
 func denseCheckLen(op, name string, got, want int) {
@@ -104,27 +91,20 @@ func gemmBatched(transA, transB bool, m, n, k int, alpha float32, a *F32, lda, s
 	if k > 0 && overlaps(c, cEnd, b, (batch-1)*sB+(br-1)*ldb+bc) {
 		panic("cuda: Gemm: C overlaps B (in-place products are not supported)")
 	}
-	return check("sgemm", C.mlcu_sgemm_batched_tile(cbool(transA), cbool(transB), C.int(m), C.int(n), C.int(k), C.float(alpha),
-		ptrF32(a), C.long(lda), C.long(sA), ptrF32(b), C.long(ldb), C.long(sB), C.float(beta), ptrF32(c), C.long(ldc), C.long(sC),
-		C.int(batch), C.int(tile)))
-}
-
-// Fill sets every element of x to v.
-func Fill(x *F32, v float32) error {
-	return check("fill", C.mlcu_fill_f32(ptrF32(x), C.long(x.n), C.float(v)))
+	return mlcuSgemmBatchedTile(transA, transB, m, n, k, alpha, a, lda, sA, b, ldb, sB, beta, c, ldc, sC, batch, tile)
 }
 
 // gemmTileFor returns the tile code gemmBatched's automatic choice (tile 0) takes for a batch
 // of m×n products.
 func gemmTileFor(m, n, batch int) int {
-	return int(C.mlcu_sgemm_choose_tile(C.long(m), C.long(n), C.long(batch)))
+	return mlcuSgemmChooseTile(m, n, batch)
 }
 
 // ReLUForward sets out = max(inp, 0) elementwise (nn.ReLUForward); out and inp have the same
 // length and may be the same buffer. A NaN input gives NaN.
 func ReLUForward(out, inp *F32) error {
 	denseCheckLen("ReLUForward", "inp", inp.n, out.n)
-	return check("relu forward", C.mlcu_relu_forward(ptrF32(out), ptrF32(inp), C.long(out.n)))
+	return mlcuReLUForward(out, inp, out.n)
 }
 
 // ReLUBackward adds dout·1[out > 0] into dinp (nn.ReLUBackward), out being the forward
@@ -133,17 +113,17 @@ func ReLUForward(out, inp *F32) error {
 func ReLUBackward(dinp, dout, out *F32) error {
 	denseCheckLen("ReLUBackward", "dout", dout.n, dinp.n)
 	denseCheckLen("ReLUBackward", "out", out.n, dinp.n)
-	return check("relu backward", C.mlcu_relu_backward(ptrF32(dinp), ptrF32(dout), ptrF32(out), C.long(dinp.n)))
+	return mlcuReLUBackward(dinp, dout, out, dinp.n)
 }
 
 // addBias adds bias (C) to out (rows, C, L), broadcast over rows and L.
 func addBias(out, bias *F32, rows, Cn, L int) error {
-	return check("add bias", C.mlcu_add_bias(ptrF32(out), ptrF32(bias), C.long(rows), C.int(Cn), C.long(L)))
+	return mlcuAddBias(out, bias, rows, Cn, L)
 }
 
 // channelSumAdd adds Σ_{r,l} x[r, c, l] into dst[c]; x (rows, C, L), dst (C).
 func channelSumAdd(dst, x *F32, rows, Cn, L int) error {
-	return check("channel sum", C.mlcu_channel_sum_add(ptrF32(dst), ptrF32(x), C.long(rows), C.int(Cn), C.long(L)))
+	return mlcuChannelSumAdd(dst, x, rows, Cn, L)
 }
 
 // LinearForward computes out = inp·wᵀ + b on the device (nn.LinearForward):

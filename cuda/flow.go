@@ -2,11 +2,6 @@
 
 package cuda
 
-/*
-#include "mlcu_cuda.h"
-*/
-import "C"
-
 import (
 	"fmt"
 	"math"
@@ -41,12 +36,17 @@ func NewFlowSampler(f *nn.MAF[float32]) (*FlowSampler, error) {
 	s := f.Shape
 	fs := &FlowSampler{Shape: s, TileRows: 32, Threads: 256, host: f, lo: madeLayout(s.MADE())}
 	var err error
-	if fs.eff, err = Alloc[float32](s.NumParams()); err != nil {
+	if fs.eff, err = Alloc[float32](s.NumParams()); err == nil {
+		if fs.packed, err = Alloc[float32](mlcuMAFPackedSize(s.D, s.H, s.L, s.NB)); err == nil {
+			if fs.order, err = Alloc[int32](s.NB * s.D); err == nil {
+				fs.mix, err = Alloc[float32](3 * s.D * s.K)
+			}
+		}
+	}
+	if err != nil {
+		fs.Free()
 		return nil, err
 	}
-	fs.packed = MustAlloc[float32](int(C.mlcu_maf_packed_size(C.int(s.D), C.int(s.H), C.int(s.L), C.int(s.NB))))
-	fs.order = MustAlloc[int32](s.NB * s.D)
-	fs.mix = MustAlloc[float32](3 * s.D * s.K)
 	ord := make([]int32, 0, s.NB*s.D)
 	for _, m := range f.Made {
 		for _, i := range m.Order {
@@ -86,7 +86,7 @@ func (fs *FlowSampler) Refresh() error {
 	if err := fs.eff.Upload(fs.hEff); err != nil {
 		return err
 	}
-	if err := check("maf pack", C.mlcu_maf_pack(ptrF32(fs.packed), ptrF32(fs.eff), C.int(s.D), C.int(s.C), C.int(s.H), C.int(s.L), C.int(s.NB))); err != nil {
+	if err := mlcuMAFPack(fs.packed, fs.eff, s.D, s.C, s.H, s.L, s.NB); err != nil {
 		return err
 	}
 	D, K := s.D, s.K
@@ -102,29 +102,6 @@ func (fs *FlowSampler) Refresh() error {
 		mix[2*D*K+i*K+K-1] = 1
 	}
 	return fs.mix.Upload(mix)
-}
-
-// contextTerms computes on the host and uploads each block's context term ctx·Wcᵀ + b0 for
-// the E contexts ctx (E, C) (nn.MADEContext; a few hundred kFLOP per event).
-func (fs *FlowSampler) contextTerms(ctx []float32, E int) error {
-	s := fs.Shape
-	f := fs.host
-	n := s.NB * E * s.H
-	if cap(fs.hCt) < n {
-		fs.hCt = make([]float32, n)
-	}
-	fs.hCt = fs.hCt[:n]
-	for b, m := range f.Made {
-		nn.MADEContext(fs.hCt[b*E*s.H:(b+1)*E*s.H], ctx, f.P[b], m, E)
-	}
-	if fs.cterm == nil || fs.cterm.Len() < n {
-		fs.cterm.Free()
-		var err error
-		if fs.cterm, err = Alloc[float32](n); err != nil {
-			return err
-		}
-	}
-	return fs.cterm.Upload(fs.hCt)
 }
 
 // contextTermsDevice computes each block's context term ctx·Wcᵀ + b0 on the device for the
@@ -160,22 +137,12 @@ func (fs *FlowSampler) contextTermsDevice(ctx *Buffer[float32], E int) error {
 	return nil
 }
 
-// SampleDevice draws S samples for each of the E contexts ctx (E, C) into out (E·S, D) on
-// the device. uIn (E·S, D), when not nil, gives the base draws (the parity tests pass the
-// CPU's); otherwise they are drawn with Philox key seed, row r of this call using the
-// counters of global row row0 + r. uOut, when not nil, receives the base draws.
-func (fs *FlowSampler) SampleDevice(out, uIn, uOut *Buffer[float32], ctx []float32, E, S int, seed uint64, row0 int64) error {
-	if len(ctx) != E*fs.Shape.C {
-		panic(fmt.Sprintf("cuda: FlowSampler.SampleDevice: len(ctx) = %d, want E·%d = %d", len(ctx), fs.Shape.C, E*fs.Shape.C))
-	}
-	if err := fs.contextTerms(ctx, E); err != nil {
-		return err
-	}
-	return fs.launch(out, uIn, uOut, E, S, seed, row0)
-}
-
-// SampleDeviceCtx is SampleDevice with the contexts (E, C) in device memory (the device
-// featurizer's output): the context terms are computed on the device.
+// SampleDeviceCtx draws S samples for each of the E contexts ctx (E, C), in device memory
+// (the device featurizer's output), into out (E·S, D) on the device; the context terms are
+// computed on the device. uIn (E·S, D), when not nil, gives the base draws (the parity tests
+// pass the CPU's); otherwise they are drawn with Philox key seed, row r of this call using the
+// counters of global row row0 + r. uOut, when not nil, receives the base draws. (The tests'
+// SampleDevice takes host contexts.)
 func (fs *FlowSampler) SampleDeviceCtx(out, uIn, uOut, ctx *Buffer[float32], E, S int, seed uint64, row0 int64) error {
 	if fs.Shape.C > 0 && ctx.Len() != E*fs.Shape.C {
 		panic(fmt.Sprintf("cuda: FlowSampler.SampleDeviceCtx: %d context values, want E·%d = %d", ctx.Len(), fs.Shape.C, E*fs.Shape.C))
@@ -193,21 +160,6 @@ func (fs *FlowSampler) launch(out, uIn, uOut *Buffer[float32], E, S int, seed ui
 		(uIn != nil && uIn.Len() < E*S*s.D) || (uOut != nil && uOut.Len() < E*S*s.D) {
 		panic(fmt.Sprintf("cuda: FlowSampler: E = %d, S = %d, out %d: want E, S ≥ 1 and E·S·%d values", E, S, out.Len(), s.D))
 	}
-	return check("maf sample", C.mlcu_maf_sample(ptrF32(out), ptrF32(uOut), ptrF32(uIn), ptrF32(fs.packed), ptrI32(fs.order),
-		ptrF32(fs.cterm), ptrF32(fs.mix), C.int(s.D), C.int(s.C), C.int(s.H), C.int(s.L), C.int(s.NB), C.int(s.K),
-		C.long(E), C.int(S), C.uint64_t(seed), C.long(row0), C.int(fs.TileRows), C.int(fs.Threads)))
-}
-
-// Sample draws S samples for each of the E contexts ctx (E, C) into out (E, S, D) on the
-// host, base draws from Philox with key seed.
-func (fs *FlowSampler) Sample(out, ctx []float32, E, S int, seed uint64) error {
-	d, err := Alloc[float32](len(out))
-	if err != nil {
-		return err
-	}
-	defer d.Free()
-	if err := fs.SampleDevice(d, nil, nil, ctx, E, S, seed, 0); err != nil {
-		return err
-	}
-	return d.Download(out)
+	return mlcuMAFSample(out, uOut, uIn, fs.packed, fs.order, fs.cterm, fs.mix, s.D, s.C, s.H, s.L, s.NB, s.K,
+		E, S, seed, row0, fs.TileRows, fs.Threads)
 }

@@ -2,11 +2,6 @@
 
 package cuda
 
-/*
-#include "mlcu_cuda.h"
-*/
-import "C"
-
 import (
 	"fmt"
 
@@ -51,14 +46,6 @@ func (g *GRU) Free() {
 	g.scratch.Free()
 }
 
-// LayerActs returns views of layer l's saved activations: gates (B, T, 3H) holding r, z, n,
-// hn (B, T, H) and h (B, T, H), the fields of nn.GRULayerActs.
-func (g *GRU) LayerActs(l int) (gates, hn, h *Buffer[float32]) {
-	bth := g.Shape.B * g.Shape.T * g.Shape.H
-	a := g.Acts.Slice(l*5*bth, (l+1)*5*bth)
-	return a.Slice(0, 3*bth), a.Slice(3*bth, 4*bth), a.Slice(4*bth, 5*bth)
-}
-
 // checkLens panics unless the buffers have the lengths of the GRU's shape.
 func (g *GRU) checkLens(op string, out, params, inp *Buffer[float32]) {
 	s := g.Shape
@@ -88,8 +75,7 @@ func (g *GRU) checkLens(op string, out, params, inp *Buffer[float32]) {
 func (g *GRU) Forward(out, params, inp *Buffer[float32]) error {
 	g.checkLens("Forward", out, params, inp)
 	s := g.Shape
-	return check("gru forward", C.mlcu_gru_forward_f32(ptrF32(out), ptrF32(g.Acts), ptrF32(params), ptrF32(inp),
-		C.int(s.B), C.int(s.T), C.int(s.C), C.int(s.H), C.int(s.Layers)))
+	return mlcuGRUForwardF32(out, g.Acts, params, inp, s.B, s.T, s.C, s.H, s.Layers)
 }
 
 // Backward backpropagates dout through the GRU, ADDING the parameter gradients into grads
@@ -112,7 +98,5 @@ func (g *GRU) Backward(dinp, grads, dout, params, inp *Buffer[float32]) error {
 	if dinp != nil && dinp.Len() != inp.Len() {
 		panic(fmt.Sprintf("cuda: GRU.Backward: len(dinp) = %d, want B·T·C = %d", dinp.Len(), inp.Len()))
 	}
-	return check("gru backward", C.mlcu_gru_backward_f32(ptrF32(dinp), ptrF32(grads), ptrF32(dout), ptrF32(g.Acts),
-		ptrF32(params), ptrF32(inp), ptrF32(g.scratch), C.int(s.B), C.int(s.T), C.int(s.C), C.int(s.H),
-		C.int(s.Layers)))
+	return mlcuGRUBackwardF32(dinp, grads, dout, g.Acts, params, inp, g.scratch, s.B, s.T, s.C, s.H, s.Layers)
 }

@@ -2,11 +2,6 @@
 
 package cuda
 
-/*
-#include "mlcu_cuda.h"
-*/
-import "C"
-
 import (
 	"fmt"
 
@@ -62,13 +57,16 @@ func madeLayout(s nn.MADEShape) madeOffsets {
 func NewMAF(f *nn.MAF[float32], B int) (*MAF, error) {
 	s := f.Shape
 	m := &MAF{Shape: s, B: B, lo: madeLayout(s.MADE())}
+	// alloc records the first error and returns nil from then on; NewMAF checks it once
+	// every buffer is asked for (nothing is launched before).
+	var err error
 	alloc := func(n int) *F32 {
-		if n == 0 {
-			n = 1
-		}
-		b, err := Alloc[float32](n)
 		if err != nil {
-			panic(err)
+			return nil
+		}
+		var b *F32
+		if b, err = Alloc[float32](max(n, 1)); err != nil {
+			return nil
 		}
 		m.all = append(m.all, b)
 		return b
@@ -94,6 +92,10 @@ func NewMAF(f *nn.MAF[float32], B int) (*MAF, error) {
 	m.dX = [2]*F32{alloc(B * D), alloc(B * D)}
 	m.dA, m.dB, m.dO = alloc(B*H), alloc(B*H), alloc(B*2*D)
 	m.tmp = alloc(max(H*H, 2*D*H, H*D))
+	if err != nil {
+		m.Free()
+		return nil, err
+	}
 	// The mask vector: ones, with each block's M0, Mh and Mo over its masked weights.
 	mask := make([]float32, s.NumParams())
 	for i := range mask {
@@ -134,7 +136,7 @@ func (m *MAF) LogProb(logp, params, theta, ctx *F32, B int) error {
 	if B > m.B || logp.n != B || theta.n != B*D || params.n != s.NumParams() || (C > 0 && ctx.n != B*C) {
 		panic(fmt.Sprintf("cuda: MAF.LogProb: B = %d (workspace %d), len logp %d theta %d params %d", B, m.B, logp.n, theta.n, params.n))
 	}
-	if err := check("mask", C.mlcu_mul_f32(ptrF32(m.eff), ptrF32(params), ptrF32(m.mask), C.long(params.n))); err != nil {
+	if err := mlcuMulF32(m.eff, params, m.mask, params.n); err != nil {
 		return err
 	}
 	if err := m.X[0].Slice(0, B*D).CopyFrom(theta); err != nil {
@@ -177,7 +179,7 @@ func (m *MAF) LogProb(logp, params, theta, ctx *F32, B int) error {
 		if err := LinearForward(o, m.rows(m.H[b][s.L-1], B, H), at(lo.Wo, 2*D*H), at(lo.Bo, 2*D), B, H, 2*D); err != nil {
 			return err
 		}
-		if err := check("made affine", C.mlcu_made_affine_forward_f32(ptrF32(y), ptrF32(m.logdet.Slice(b*B, (b+1)*B)), ptrF32(o), ptrF32(x), C.int(B), C.int(D))); err != nil {
+		if err := mlcuMADEAffineForwardF32(y, m.logdet.Slice(b*B, (b+1)*B), o, x, B, D); err != nil {
 			return err
 		}
 	}
@@ -186,7 +188,7 @@ func (m *MAF) LogProb(logp, params, theta, ctx *F32, B int) error {
 		return err
 	}
 	// Block b's logdet is at [b·B, (b+1)·B) for this call's B.
-	return check("flow logp", C.mlcu_flow_logp_f32(ptrF32(logp), ptrF32(m.baseLP), ptrF32(m.logdet), C.int(s.NB), C.int(B)))
+	return mlcuFlowLogpF32(logp, m.baseLP, m.logdet, s.NB, B)
 }
 
 // Backward adds the gradients of LogProb into dparams (NumParams), dtheta (B, D) and dctx
@@ -217,13 +219,12 @@ func (m *MAF) Backward(dparams, dtheta, dctx, dlogp, params, ctx *F32, B int) er
 			if err := Gemm(true, false, OUT, IN, B, 1, dout, OUT, inp, IN, 0, tmp, IN); err != nil {
 				return err
 			}
-			return check("add masked", C.mlcu_add_masked_f32(ptrF32(at(gw, off, OUT*IN)), ptrF32(tmp), ptrF32(at(mk, off, OUT*IN)), C.long(OUT*IN)))
+			return mlcuAddMaskedF32(at(gw, off, OUT*IN), tmp, at(mk, off, OUT*IN), OUT*IN)
 		}
 		if err := dx.Zero(); err != nil {
 			return err
 		}
-		if err := check("made affine backward", C.mlcu_made_affine_backward_f32(ptrF32(dx), ptrF32(dO), ptrF32(du), ptrF32(dlogp),
-			ptrF32(m.rows(m.X[b+1], B, D)), ptrF32(m.rows(m.O[b], B, 2*D)), C.int(B), C.int(D))); err != nil {
+		if err := mlcuMADEAffineBackwardF32(dx, dO, du, dlogp, m.rows(m.X[b+1], B, D), m.rows(m.O[b], B, 2*D), B, D); err != nil {
 			return err
 		}
 		hL := m.rows(m.H[b][s.L-1], B, H)
@@ -280,7 +281,7 @@ func (m *MAF) Backward(dparams, dtheta, dctx, dlogp, params, ctx *F32, B int) er
 		du, dx = dx, du
 	}
 	if dtheta != nil {
-		return check("add", C.mlcu_add_f32(ptrF32(dtheta), ptrF32(du), C.long(B*D)))
+		return mlcuAddF32(dtheta, du, B*D)
 	}
 	return nil
 }

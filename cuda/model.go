@@ -2,11 +2,6 @@
 
 package cuda
 
-/*
-#include "mlcu_cuda.h"
-*/
-import "C"
-
 import (
 	"fmt"
 
@@ -67,16 +62,26 @@ func NewModel(host *nn.Model[float32]) (*Model, error) {
 	}
 	m := &Model{Config: host.Config, host: host, acts: map[int]*modelActs{}}
 	var err error
-	if m.Params, err = Alloc[float32](len(host.Params)); err != nil {
+	if m.Params, err = Alloc[float32](len(host.Params)); err == nil {
+		if m.Grads, err = Alloc[float32](len(host.Grads)); err == nil {
+			m.Buffers, err = Alloc[float32](max(len(host.Buffers), 1))
+		}
+	}
+	if err != nil {
+		m.Free()
 		return nil, err
 	}
-	m.Grads = MustAlloc[float32](len(host.Grads))
-	m.Buffers = MustAlloc[float32](max(len(host.Buffers), 1)).Slice(0, len(host.Buffers))
+	// A model without running statistics still allocates one element (its view is empty).
+	m.Buffers = m.Buffers.Slice(0, len(host.Buffers))
 	if err := m.Upload(); err != nil {
 		m.Free()
 		return nil, err
 	}
-	return m, m.Grads.Zero()
+	if err := m.Grads.Zero(); err != nil {
+		m.Free()
+		return nil, err
+	}
+	return m, nil
 }
 
 // Upload copies the host model's parameters and running statistics to the device.
@@ -94,9 +99,6 @@ func (m *Model) Download() error {
 	}
 	return m.Buffers.Download(m.host.Buffers)
 }
-
-// DownloadGrads copies the device's gradients into the host model's Grads.
-func (m *Model) DownloadGrads() error { return m.Grads.Download(m.host.Grads) }
 
 // Free releases the device memory.
 func (m *Model) Free() {
@@ -303,9 +305,24 @@ func (m *Model) flowGrads() *F32 {
 	return m.Grads.Slice(nf, m.Grads.Len())
 }
 
-// blockParams returns the device views of block i's parameters (or gradients with
-// grads = true; their running statistics are nil) and running statistics.
-func (m *Model) blockParams(i int, grads bool) (w1, g1, b1, rm1, rv1, w2, g2, b2, rm2, rv2, wp, gp, bp, rmp, rvp *F32) {
+// bnViews are the device views of one batch norm's parameters (or gradients) and running
+// statistics (nil for gradients, and for a batch norm that is absent).
+type bnViews struct {
+	gamma, beta     *F32
+	runMean, runVar *F32
+}
+
+// blockViews are the device views of one residual block's parameters, or of their
+// gradients: the two convolutions' weights and batch norms, and the projection's (nil
+// without projection).
+type blockViews struct {
+	w1, w2, wp    *F32
+	bn1, bn2, bnp bnViews
+}
+
+// blockParams returns the device views of block i's parameters and running statistics, or
+// with grads = true of its gradients (running statistics nil).
+func (m *Model) blockParams(i int, grads bool) blockViews {
 	h := m.host
 	flat, dev, p := h.Params, m.Params, h.Feat.Blocks[i]
 	if grads {
@@ -318,9 +335,15 @@ func (m *Model) blockParams(i int, grads bool) (w1, g1, b1, rm1, rv1, w2, g2, b2
 		return view(m.Buffers, h.Buffers, v)
 	}
 	hp := h.Feat.Blocks[i] // running statistics live with the parameters' views
-	return view(dev, flat, p.W1), view(dev, flat, p.BN1.Gamma), view(dev, flat, p.BN1.Beta), bv(hp.BN1.RunMean), bv(hp.BN1.RunVar),
-		view(dev, flat, p.W2), view(dev, flat, p.BN2.Gamma), view(dev, flat, p.BN2.Beta), bv(hp.BN2.RunMean), bv(hp.BN2.RunVar),
-		view(dev, flat, p.WProj), view(dev, flat, p.BNProj.Gamma), view(dev, flat, p.BNProj.Beta), bv(hp.BNProj.RunMean), bv(hp.BNProj.RunVar)
+	bn := func(gamma, beta, runMean, runVar []float32) bnViews {
+		return bnViews{gamma: view(dev, flat, gamma), beta: view(dev, flat, beta), runMean: bv(runMean), runVar: bv(runVar)}
+	}
+	return blockViews{
+		w1: view(dev, flat, p.W1), w2: view(dev, flat, p.W2), wp: view(dev, flat, p.WProj),
+		bn1: bn(p.BN1.Gamma, p.BN1.Beta, hp.BN1.RunMean, hp.BN1.RunVar),
+		bn2: bn(p.BN2.Gamma, p.BN2.Beta, hp.BN2.RunMean, hp.BN2.RunVar),
+		bnp: bn(p.BNProj.Gamma, p.BNProj.Beta, hp.BNProj.RunMean, hp.BNProj.RunVar),
+	}
 }
 
 // featurize runs nn.FeaturizerForward on the device: context vectors into a.ctx.
@@ -354,32 +377,32 @@ func (m *Model) featurize(a *modelActs, x *F32, train bool) error {
 }
 
 func transpose(dst, src *F32, B, M, N int) error {
-	return check("transpose", C.mlcu_transpose_last2_f32(ptrF32(dst), ptrF32(src), C.int(B), C.int(M), C.int(N)))
+	return mlcuTransposeLast2F32(dst, src, B, M, N)
 }
 
 // blockForward is nn.ResBlockForward on the device.
 func (m *Model) blockForward(ba *blockActs, i int, train bool) error {
 	s := ba.s
 	B, Cn, OC, L, K := s.B, s.C, s.OC, s.L, s.K
-	w1, g1, b1, rm1, rv1, w2, g2, b2, rm2, rv2, wp, gp, bp, rmp, rvp := m.blockParams(i, false)
-	bn := func(out, mean, rstd, x, gamma, beta, rm, rv *F32) error {
+	p := m.blockParams(i, false)
+	bn := func(out, mean, rstd, x *F32, v bnViews) error {
 		if train {
-			return BatchNorm1dForward(out, mean, rstd, x, gamma, beta, rm, rv, B, OC, L, nn.BatchNormMomentum, nn.BatchNormEps)
+			return BatchNorm1dForward(out, mean, rstd, x, v.gamma, v.beta, v.runMean, v.runVar, B, OC, L, nn.BatchNormMomentum, nn.BatchNormEps)
 		}
-		return BatchNorm1dEvalForward(out, x, gamma, beta, rm, rv, B, OC, L, nn.BatchNormEps)
+		return BatchNorm1dEvalForward(out, x, v.gamma, v.beta, v.runMean, v.runVar, B, OC, L, nn.BatchNormEps)
 	}
 	// BN1 → ReLU fused into one pass (BatchNorm1dReLUForward; the backward is unfused).
-	bnReLU := func(out, mean, rstd, x, gamma, beta, rm, rv *F32) error {
+	bnReLU := func(out, mean, rstd, x *F32, v bnViews) error {
 		if train {
-			return BatchNorm1dReLUForward(out, mean, rstd, x, gamma, beta, rm, rv, B, OC, L, nn.BatchNormMomentum, nn.BatchNormEps)
+			return BatchNorm1dReLUForward(out, mean, rstd, x, v.gamma, v.beta, v.runMean, v.runVar, B, OC, L, nn.BatchNormMomentum, nn.BatchNormEps)
 		}
-		return BatchNorm1dReLUEvalForward(out, x, gamma, beta, rm, rv, B, OC, L, nn.BatchNormEps)
+		return BatchNorm1dReLUEvalForward(out, x, v.gamma, v.beta, v.runMean, v.runVar, B, OC, L, nn.BatchNormEps)
 	}
 	steps := []func() error{
-		func() error { return Conv1dForward(ba.h1, ba.col1, ba.inp, w1, nil, B, Cn, L, OC, K) },
-		func() error { return bnReLU(ba.a1, ba.mean1, ba.rstd1, ba.h1, g1, b1, rm1, rv1) },
-		func() error { return Conv1dForward(ba.h2, ba.col2, ba.a1, w2, nil, B, OC, L, OC, K) },
-		func() error { return bn(ba.out, ba.mean2, ba.rstd2, ba.h2, g2, b2, rm2, rv2) },
+		func() error { return Conv1dForward(ba.h1, ba.col1, ba.inp, p.w1, nil, B, Cn, L, OC, K) },
+		func() error { return bnReLU(ba.a1, ba.mean1, ba.rstd1, ba.h1, p.bn1) },
+		func() error { return Conv1dForward(ba.h2, ba.col2, ba.a1, p.w2, nil, B, OC, L, OC, K) },
+		func() error { return bn(ba.out, ba.mean2, ba.rstd2, ba.h2, p.bn2) },
 	}
 	for _, f := range steps {
 		if err := f(); err != nil {
@@ -388,15 +411,15 @@ func (m *Model) blockForward(ba *blockActs, i int, train bool) error {
 	}
 	skip := ba.inp
 	if s.Proj() {
-		if err := Conv1dForward(ba.hp, nil, ba.inp, wp, nil, B, Cn, L, OC, 1); err != nil {
+		if err := Conv1dForward(ba.hp, nil, ba.inp, p.wp, nil, B, Cn, L, OC, 1); err != nil {
 			return err
 		}
 		skip = ba.s0
-		if err := bn(skip, ba.meanP, ba.rstdP, ba.hp, gp, bp, rmp, rvp); err != nil {
+		if err := bn(skip, ba.meanP, ba.rstdP, ba.hp, p.bnp); err != nil {
 			return err
 		}
 	}
-	if err := check("add", C.mlcu_add_f32(ptrF32(ba.out), ptrF32(skip), C.long(ba.out.n))); err != nil {
+	if err := mlcuAddF32(ba.out, skip, ba.out.n); err != nil {
 		return err
 	}
 	return ReLUForward(ba.out, ba.out)
@@ -484,8 +507,7 @@ func (m *Model) featurizerBackward(a *modelActs) error {
 func (m *Model) blockBackward(dinp *F32, ba *blockActs, i int) error {
 	s := ba.s
 	B, Cn, OC, L, K := s.B, s.C, s.OC, s.L, s.K
-	w1, g1, _, _, _, w2, g2, _, _, _, wp, gp, _, _, _ := m.blockParams(i, false)
-	dw1, dg1, db1, _, _, dw2, dg2, db2, _, _, dwp, dgp, dbp, _, _ := m.blockParams(i, true)
+	p, d := m.blockParams(i, false), m.blockParams(i, true)
 	dz, dh := ba.s0, ba.s1
 	steps := []func() error{
 		dz.Zero,
@@ -494,21 +516,25 @@ func (m *Model) blockBackward(dinp *F32, ba *blockActs, i int) error {
 	if s.Proj() {
 		steps = append(steps, dh.Zero,
 			func() error {
-				return BatchNorm1dBackward(dh, dgp, dbp, dz, ba.hp, ba.meanP, ba.rstdP, gp, B, OC, L)
+				return BatchNorm1dBackward(dh, d.bnp.gamma, d.bnp.beta, dz, ba.hp, ba.meanP, ba.rstdP, p.bnp.gamma, B, OC, L)
 			},
-			func() error { return Conv1dBackward(dinp, dwp, nil, ba.work, dh, ba.inp, wp, B, Cn, L, OC, 1) })
+			func() error { return Conv1dBackward(dinp, d.wp, nil, ba.work, dh, ba.inp, p.wp, B, Cn, L, OC, 1) })
 	} else if dinp != nil {
-		steps = append(steps, func() error { return check("add", C.mlcu_add_f32(ptrF32(dinp), ptrF32(dz), C.long(dz.n))) })
+		steps = append(steps, func() error { return mlcuAddF32(dinp, dz, dz.n) })
 	}
 	da := dz
 	steps = append(steps, dh.Zero,
-		func() error { return BatchNorm1dBackward(dh, dg2, db2, dz, ba.h2, ba.mean2, ba.rstd2, g2, B, OC, L) },
+		func() error {
+			return BatchNorm1dBackward(dh, d.bn2.gamma, d.bn2.beta, dz, ba.h2, ba.mean2, ba.rstd2, p.bn2.gamma, B, OC, L)
+		},
 		da.Zero,
-		func() error { return Conv1dBackward(da, dw2, nil, ba.work, dh, ba.col2, w2, B, OC, L, OC, K) },
+		func() error { return Conv1dBackward(da, d.w2, nil, ba.work, dh, ba.col2, p.w2, B, OC, L, OC, K) },
 		func() error { return ReLUBackward(da, da, ba.a1) },
 		dh.Zero,
-		func() error { return BatchNorm1dBackward(dh, dg1, db1, da, ba.h1, ba.mean1, ba.rstd1, g1, B, OC, L) },
-		func() error { return Conv1dBackward(dinp, dw1, nil, ba.work, dh, ba.col1, w1, B, Cn, L, OC, K) },
+		func() error {
+			return BatchNorm1dBackward(dh, d.bn1.gamma, d.bn1.beta, da, ba.h1, ba.mean1, ba.rstd1, p.bn1.gamma, B, OC, L)
+		},
+		func() error { return Conv1dBackward(dinp, d.w1, nil, ba.work, dh, ba.col1, p.w1, B, Cn, L, OC, K) },
 	)
 	for _, f := range steps {
 		if err := f(); err != nil {

@@ -13,19 +13,6 @@ func Available() bool { return false }
 // Emulated reports whether the library is the emulation build.
 func Emulated() bool { return false }
 
-// Device describes one CUDA device as the runtime sees it.
-type Device struct {
-	Index      int
-	Name       string
-	TotalMem   uint64
-	CCMajor    int
-	CCMinor    int
-	SMs        int
-	SmemOptin  uint64
-	RuntimeVer int
-	DriverVer  int
-}
-
 // Devices returns ErrNotBuilt.
 func Devices() ([]Device, error) { return nil, ErrNotBuilt }
 

@@ -2,11 +2,6 @@
 
 package cuda
 
-/*
-#include "mlcu_cuda.h"
-*/
-import "C"
-
 // BatchNorm1dForward is nn.BatchNorm1dForward on the device (training mode): each channel
 // normalised with its batch statistics (double, two passes; deterministic partial sums over
 // chunks of the batch, kernels/norm.cu), then out = x̂·gamma + beta;
@@ -39,9 +34,7 @@ func batchNormForward(out, mean, rstd, inp, gamma, beta, runMean, runVar *F32, B
 		denseCheckLen(op, "runMean", bufLen(runMean), C)
 		denseCheckLen(op, "runVar", bufLen(runVar), C)
 	}
-	return check("batchnorm forward", C.mlcu_batchnorm1d_forward(ptrF32(out), ptrF32(mean), ptrF32(rstd), ptrF32(inp),
-		ptrF32(gamma), ptrF32(beta), ptrF32(runMean), ptrF32(runVar), C.int(B), C.int(C), C.long(L), C.double(momentum), C.double(eps),
-		cbool(relu), C.int(chunks)))
+	return mlcuBatchNorm1dForward(out, mean, rstd, inp, gamma, beta, runMean, runVar, B, C, L, momentum, eps, relu, chunks)
 }
 
 // BatchNorm1dEvalForward is nn.BatchNorm1dEvalForward on the device: each channel
@@ -65,8 +58,7 @@ func batchNormEvalForward(out, inp, gamma, beta, runMean, runVar *F32, B, C, L i
 	denseCheckLen(op, "beta", beta.n, C)
 	denseCheckLen(op, "runMean", runMean.n, C)
 	denseCheckLen(op, "runVar", runVar.n, C)
-	return check("batchnorm eval", C.mlcu_batchnorm1d_eval_forward(ptrF32(out), ptrF32(inp), ptrF32(gamma), ptrF32(beta),
-		ptrF32(runMean), ptrF32(runVar), C.int(B), C.int(C), C.long(L), C.double(eps), cbool(relu)))
+	return mlcuBatchNorm1dEvalForward(out, inp, gamma, beta, runMean, runVar, B, C, L, eps, relu)
 }
 
 // BatchNorm1dBackward adds the gradients of the training-mode BatchNorm1dForward into dinp,
@@ -98,6 +90,5 @@ func batchNormBackward(dinp, dgamma, dbeta, dout, inp, mean, rstd, gamma *F32, B
 	if dbeta != nil {
 		denseCheckLen(op, "dbeta", dbeta.n, C)
 	}
-	return check("batchnorm backward", C.mlcu_batchnorm1d_backward(ptrF32(dinp), ptrF32(dgamma), ptrF32(dbeta), ptrF32(dout),
-		ptrF32(inp), ptrF32(mean), ptrF32(rstd), ptrF32(gamma), C.int(B), C.int(C), C.long(L), C.int(chunks)))
+	return mlcuBatchNorm1dBackward(dinp, dgamma, dbeta, dout, inp, mean, rstd, gamma, B, C, L, chunks)
 }

@@ -8,15 +8,6 @@ import (
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 )
 
-// GPU is one NVIDIA GPU as the driver's management library (NVML) describes it.
-type GPU struct {
-	Index    int
-	Name     string
-	TotalMem uint64 // bytes
-	CCMajor  int    // compute capability
-	CCMinor  int
-}
-
 // NVMLDevices lists the GPUs through NVML (github.com/NVIDIA/go-nvml, which loads
 // libnvidia-ml.so.1 at run time), with the driver's version and the CUDA version it
 // supports. It needs no CUDA build and no toolkit, only the driver; without one it returns

@@ -2,11 +2,6 @@
 
 package cuda
 
-/*
-#include "mlcu_cuda.h"
-*/
-import "C"
-
 import (
 	"fmt"
 	"math"
@@ -16,13 +11,13 @@ import (
 // device by a deterministic two-pass reduction: the same grads give the same bits on every
 // run.
 func GradNorm(grads *F32) (float64, error) {
-	scratch, err := Alloc[float64](C.MLCU_SUMSQ_PARTIALS + 1)
+	scratch, err := Alloc[float64](sumsqPartials + 1)
 	if err != nil {
 		return 0, err
 	}
 	defer scratch.Free()
 	out, partial := scratch.Slice(0, 1), scratch.Slice(1, scratch.n)
-	if err := check("sumsq", C.mlcu_sumsq(ptrF64(out), ptrF64(partial), ptrF32(grads), C.long(grads.n))); err != nil {
+	if err := mlcuSumsq(out, partial, grads, grads.n); err != nil {
 		return 0, err
 	}
 	var s [1]float64
@@ -40,7 +35,7 @@ func ClipGradNorm(grads *F32, maxNorm float64) (float64, error) {
 	if err != nil || maxNorm <= 0 || norm <= maxNorm || math.IsInf(norm, 0) || math.IsNaN(norm) {
 		return norm, err
 	}
-	return norm, check("scale", C.mlcu_scale_f32(ptrF32(grads), C.long(grads.n), C.double(maxNorm/norm)))
+	return norm, mlcuScaleF32(grads, grads.n, maxNorm/norm)
 }
 
 // Adam is nn.Adam with its moment estimates in device memory: the same fields, the same
@@ -97,6 +92,5 @@ func (a *Adam) Update(params, grads *F32, lr float64) error {
 	// The bias corrections exactly as nn computes them, on the host.
 	c1 := 1 - math.Pow(a.Beta1, float64(a.Step))
 	c2 := 1 - math.Pow(a.Beta2, float64(a.Step))
-	return check("adam", C.mlcu_adam_update(ptrF32(params), ptrF32(grads), ptrF32(a.M), ptrF32(a.V), C.long(n),
-		C.double(lr), C.double(a.Beta1), C.double(a.Beta2), C.double(a.Eps), C.double(a.WeightDecay), C.double(c1), C.double(c2)))
+	return mlcuAdamUpdate(params, grads, a.M, a.V, n, lr, a.Beta1, a.Beta2, a.Eps, a.WeightDecay, c1, c2)
 }

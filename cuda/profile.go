@@ -2,11 +2,6 @@
 
 package cuda
 
-/*
-#include "mlcu_cuda.h"
-*/
-import "C"
-
 import (
 	"sort"
 	"sync"
@@ -14,7 +9,7 @@ import (
 	"time"
 )
 
-// profiling is on between StartProfile and StopProfile: check then times every ABI call.
+// profiling is on between StartProfile and StopProfile: call then times every ABI call.
 var profiling atomic.Bool
 
 // prof holds the per-operation totals while profiling; last is when the previous timed call
@@ -89,7 +84,7 @@ func StopProfile() []OpTime {
 
 // profileOp waits for the device and adds the time since the previous timed call to op.
 func profileOp(op string) {
-	C.mlcu_synchronize()
+	profileSync()
 	now := time.Now()
 	prof.Lock()
 	defer prof.Unlock()

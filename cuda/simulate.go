@@ -11,11 +11,11 @@ import (
 )
 
 // LightCurver computes uniform finite-source light curves of batches of events on the device,
-// the forward model of `mlcu simulate --device cuda` (it satisfies dataset.CurveBackend): the
-// device part of FiniteLightCurves (point source, quadrupole, lens/'s contour decision and
+// the forward model of `mlcu simulate --device cuda` (it satisfies dataset.CurveBackend):
+// FiniteContourLightCurvesBuf (point source, quadrupole, lens/'s contour decision and
 // contour integration) and then, on the calling goroutine, lens.Binary.FiniteMag for the
 // points whose contour the device could not certify.
-// Unlike FiniteLightCurves it keeps its device buffers from call to call and does not start
+// Unlike the tests' FiniteLightCurves (export_test.go) it keeps its device buffers from call to call and does not start
 // goroutines of its own, so that the caller's workers share the host work (while one worker
 // waits for the device, the others integrate contours). It is safe for concurrent use: each
 // call in flight takes a buffer set of its own. Free it when done.

@@ -29,13 +29,16 @@ func NewTrainer(m *nn.Model[float32], a *nn.Adam[float32]) (*Trainer, error) {
 		return nil, err
 	}
 	da.LR, da.Beta1, da.Beta2, da.Eps, da.WeightDecay, da.Step = a.LR, a.Beta1, a.Beta2, a.Eps, a.WeightDecay, a.Step
+	t := &Trainer{m: dm, adam: da, host: a}
 	if err := da.M.Upload(a.M); err != nil {
+		t.Close()
 		return nil, err
 	}
 	if err := da.V.Upload(a.V); err != nil {
+		t.Close()
 		return nil, err
 	}
-	return &Trainer{m: dm, adam: da, host: a}, nil
+	return t, nil
 }
 
 // Name returns "cuda", or "cuda (emulated)" in the emulation build.

@@ -5,21 +5,19 @@
 # <package>-bench.log (the Go benchmarks of that package), bench-*.txt (mlcu bench runs, and
 # bench-torch-*.txt: the PyTorch twin's training throughput, torch/torch_train_bench.py, where
 # python3 has torch) and summary.md (pass/fail per package and the benchmark lines). Exits
-# non-zero when a test fails.
+# non-zero when a test fails, when a test binary runs no test (it is run with
+# MLCU_REQUIRE_GPU=1, so the cuda tests fail rather than pass with nothing to test when no
+# device initialises), or when the device's simulated dataset differs from the CPU's in its
+# parameters or manifest (or could not be made).
 #
 # The whole check keeps within MLCU_GPU_CHECK_SECONDS (default 540: a lent GPU machine gives
 # one command 600 s): each step's timeout is cut to what is left, a step that would get less
 # than 15 s is skipped and says so, and summary.md is written as the steps finish, so a run
 # stopped from outside still leaves what it measured. The steps run most important first:
 # parity tests, the headline benchmarks (sampling, simulation, training), then the rest.
+#
+# Sourced (scripts/test-run-gpu-check.sh does), it only defines its functions.
 set -uo pipefail
-budget="${MLCU_GPU_CHECK_SECONDS:-540}"
-case "$budget" in
-'' | *[!0-9]*)
-	echo "run-gpu-check.sh: MLCU_GPU_CHECK_SECONDS=$budget: want a whole number of seconds" >&2
-	exit 2
-	;;
-esac
 # limit SECONDS prints the timeout a step may use: SECONDS or what is left of the budget,
 # whichever is smaller; it fails when less than 15 s are left.
 limit() {
@@ -27,12 +25,6 @@ limit() {
 	[ "$left" -ge 15 ] || return 1
 	if [ "$1" -lt "$left" ]; then echo "$1"; else echo "$left"; fi
 }
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-out="${1:?usage: run-gpu-check.sh OUTDIR}"
-mkdir -p "$out"
-out="$(cd "$out" && pwd)"
-mlcu="$here/bin/mlcu"
-status=0
 # step LIMIT LOG CMD...: runs CMD (in the current directory) with its output in LOG, for at
 # most LIMIT seconds or what is left of the budget; returns CMD's status, or 124 on a
 # timeout, or 125 (and says so in LOG and summary.md) when the budget is spent.
@@ -55,6 +47,61 @@ bench() {
 	echo "mlcu $*:" >>"$out/summary.md"
 	tail -n "$lines" "$out/$name" >>"$out/summary.md"
 }
+# test_verdict LOG RC prints the tally of a test binary's verbose run (log LOG, exit status
+# RC) and fails unless it passed: RC is 0, at least one test passed, and the binary did not
+# say it had nothing to run (Go's "no tests to run"; the cuda tests' TestMain without a
+# device, "nothing to test") — a run can exit 0 and have tested nothing.
+test_verdict() {
+	local log="$1" rc="$2" pass fail why=""
+	pass=$(grep -c -- '^--- PASS' "$log")
+	fail=$(grep -c -- '^--- FAIL' "$log")
+	if [ "$rc" -ne 0 ]; then
+		why="exit $rc"
+	elif grep -qE 'no tests to run|nothing to test' "$log"; then
+		why="no tests ran"
+	elif [ "$pass" -eq 0 ]; then
+		why="0 tests passed"
+	fi
+	echo "exit $rc, $pass passed, $fail failed${why:+ (FAILED: $why)}"
+	[ -z "$why" ]
+}
+# compare_datasets CPU CUDA prints how the datasets in the folders CPU and CUDA (mlcu
+# simulate, the same seed) differ: the bytes of the curves (float32; within tolerance they
+# may differ) and whether the parameters and manifest are identical, which they must be. It
+# fails when they DIFFER or when either dataset is missing.
+compare_datasets() {
+	local cpu="$1" gpu="$2" shard="shard-00000-of-00001" same=identical
+	if [ ! -s "$gpu/$shard.curves.npy" ] || [ ! -s "$cpu/$shard.curves.npy" ]; then
+		echo "not compared (a run failed: no dataset) FAILED"
+		return 1
+	fi
+	if ! cmp -s "$cpu/$shard.params.npy" "$gpu/$shard.params.npy" || ! cmp -s "$cpu/manifest.json" "$gpu/manifest.json"; then
+		same=DIFFER
+	fi
+	echo "$(cmp -l "$cpu/$shard.curves.npy" "$gpu/$shard.curves.npy" 2>&1 | wc -l) curve bytes differ; params and manifest: $same"
+	[ "$same" = identical ]
+}
+# Sourced: the functions only.
+if [ "${BASH_SOURCE[0]}" != "$0" ]; then
+	return 0
+fi
+
+budget="${MLCU_GPU_CHECK_SECONDS:-540}"
+case "$budget" in
+'' | *[!0-9]*)
+	echo "run-gpu-check.sh: MLCU_GPU_CHECK_SECONDS=$budget: want a whole number of seconds" >&2
+	exit 2
+	;;
+esac
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+out="${1:?usage: run-gpu-check.sh OUTDIR}"
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+mlcu="$here/bin/mlcu"
+status=0
+# The test binaries must find a device: without one the cuda tests' TestMain fails (instead of
+# passing with nothing to test).
+export MLCU_REQUIRE_GPU=1
 {
 	echo "# mlcu GPU check, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo
@@ -74,11 +121,9 @@ while read -r pkg; do
 	log="$out/$name.log"
 	(cd "$here/$pkg" && step 300 "$log" "./$name.test" -test.v -test.count=1)
 	rc=$?
-	pass=$(grep -c -- '^--- PASS' "$log")
-	fail=$(grep -c -- '^--- FAIL' "$log")
-	echo "- $pkg: exit $rc, $pass passed, $fail failed ($SECONDS s into the check)" >>"$out/summary.md"
+	verdict="$(test_verdict "$log" "$rc")" || status=1
+	echo "- $pkg: $verdict ($SECONDS s into the check)" >>"$out/summary.md"
 	grep -- '^--- FAIL' "$log" | sed 's/^/  /' >>"$out/summary.md"
-	[ $rc -eq 0 ] || status=1
 done <"$here/packages.txt"
 echo >>"$out/summary.md"
 
@@ -113,16 +158,18 @@ fi
 bench 90 bench-samples-cpu.txt 5 bench --samples 100000 --device cpu
 bench 90 bench-simulate-cpu.txt 3 bench simulate --events 100 --device cpu
 # The device's dataset against the CPU's (the same forward model): differing bytes of the
-# curves (float32) and of everything else, which must be none.
+# curves (float32) and of everything else, which must be none. A difference, or a run that
+# failed, fails the check; a run skipped because the time budget is spent does not.
+skipped=0
 for dev in cpu cuda; do
 	step 60 "$out/simulate-$dev.log" "$mlcu" simulate --n 64 --seed 1 --device "$dev" --quiet --out "$out/sim-$dev"
+	[ $? -ne 125 ] || skipped=1
 done
-curves="shard-00000-of-00001.curves.npy"
-if [ ! -s "$out/sim-cuda/$curves" ] || [ ! -s "$out/sim-cpu/$curves" ]; then
-	echo "simulate --n 64 --seed 1, cuda vs cpu: not compared (a run failed or was skipped)" >>"$out/summary.md"
-else echo "simulate --n 64 --seed 1, cuda vs cpu: $(cmp -l "$out/sim-cpu/$curves" "$out/sim-cuda/$curves" 2>&1 | wc -l) curve bytes differ;" \
-	"params and manifest: $(cmp "$out/sim-cpu/shard-00000-of-00001.params.npy" "$out/sim-cuda/shard-00000-of-00001.params.npy" >/dev/null 2>&1 &&
-		cmp "$out/sim-cpu/manifest.json" "$out/sim-cuda/manifest.json" >/dev/null 2>&1 && echo identical || echo DIFFER)" >>"$out/summary.md"
+if [ $skipped = 1 ]; then
+	echo "simulate --n 64 --seed 1, cuda vs cpu: not compared (time budget spent)" >>"$out/summary.md"
+else
+	cmpline="$(compare_datasets "$out/sim-cpu" "$out/sim-cuda")" || status=1
+	echo "simulate --n 64 --seed 1, cuda vs cpu: $cmpline" >>"$out/summary.md"
 fi
 rm -rf "$out/sim-cpu" "$out/sim-cuda"
 echo "(check done in $SECONDS s)" >>"$out/summary.md"
