@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mlcu/mlcu/device"
 	"github.com/mlcu/mlcu/event"
 	"github.com/mlcu/mlcu/infer"
+	"github.com/mlcu/mlcu/train"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -158,19 +160,23 @@ func runBenchSamples(c *ucli.Context) error {
 		xb[i] = float32(1 + 0.01*src.Normal())
 	}
 	th := make([]float32, B*7)
-	adam := nn.NewAdam[float32](sm.NumParams())
-	step := func() {
-		sm.ZeroGrads()
-		sm.LossForward(xb, th, true)
-		sm.LossBackward(nil)
-		nn.ClipGradNorm(sm.Grads, 5)
-		adam.Update(sm.Params, sm.Grads, 1e-3)
+	be, err := train.NewCPUBackend(sm, nn.NewAdam[float32](sm.NumParams()))
+	if err != nil {
+		return fail(cmd, "%v", err)
 	}
-	step()
+	step := func() error {
+		_, _, err := be.Step(xb, th, 5, 1e-3)
+		return err
+	}
+	if err := step(); err != nil {
+		return fail(cmd, "%v", err)
+	}
 	k := max(1, c.Int("train-steps"))
 	start = time.Now()
 	for range k {
-		step()
+		if err := step(); err != nil {
+			return fail(cmd, "%v", err)
+		}
 	}
 	fmt.Fprintf(w, "%.4g examples/s\n", float64(k*B)/time.Since(start).Seconds())
 	fmt.Fprintf(w, "blas: %s\n", nn.BLASName())
@@ -187,7 +193,7 @@ func runBenchSamples(c *ucli.Context) error {
 			if err != nil {
 				return fail(cmd, "%v", err)
 			}
-			eps, ops, err := benchDeviceTraining(mc, tc.batch, k, c.Bool("profile"))
+			eps, ops, err := benchDeviceTraining(ch, mc, tc.batch, k, c.Bool("profile"))
 			if err != nil {
 				return fail(cmd, "training on cuda: %v", err)
 			}
@@ -205,13 +211,13 @@ func runBenchSamples(c *ucli.Context) error {
 // configuration with random weights on the device, after one warm-up step, in examples/s;
 // with profile, one more step is profiled per device operation (cuda.StartProfile) and its
 // table returned.
-func benchDeviceTraining(mc nn.ModelConfig, B, k int, profile bool) (float64, []cuda.OpTime, error) {
+func benchDeviceTraining(ch device.Backend, mc nn.ModelConfig, B, k int, profile bool) (float64, []cuda.OpTime, error) {
 	m, err := nn.NewModel[float32](mc)
 	if err != nil {
 		return 0, nil, err
 	}
 	m.Init(1)
-	tr, err := cuda.NewTrainer(m, nn.NewAdam[float32](m.NumParams()))
+	tr, err := ch.Trainer()(m, nn.NewAdam[float32](m.NumParams()))
 	if err != nil {
 		return 0, nil, err
 	}

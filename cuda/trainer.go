@@ -3,8 +3,6 @@
 package cuda
 
 import (
-	"math"
-
 	"github.com/mlcu/mlcu/nn"
 )
 
@@ -49,24 +47,27 @@ func (t *Trainer) Name() string {
 	return "cuda"
 }
 
-// Step is one training step (train.Backend.Step).
+// Step is one training step (train.Backend.Step): nn.TrainStep on the device.
 func (t *Trainer) Step(x, theta []float32, clip, lr float64) (float64, float64, error) {
-	if err := t.m.ZeroGrads(); err != nil {
-		return 0, 0, err
-	}
-	loss, err := t.m.LossForward(x, theta, true)
-	if err != nil {
-		return 0, 0, err
-	}
-	if err := t.m.LossBackward(); err != nil {
-		return 0, 0, err
-	}
-	norm, err := ClipGradNorm(t.m.Grads, clip)
-	if err != nil || math.IsNaN(norm) || math.IsInf(norm, 0) || math.IsNaN(loss) {
-		return loss, norm, err
-	}
-	return loss, norm, t.adam.Update(t.m.Params, t.m.Grads, lr)
+	return nn.TrainStep(devicePasses{t}, x, theta, clip, lr)
 }
+
+// devicePasses are the nn.StepPasses of the trainer's device model and Adam.
+type devicePasses struct{ t *Trainer }
+
+func (p devicePasses) ZeroGrads() error { return p.t.m.ZeroGrads() }
+
+func (p devicePasses) LossForward(x, theta []float32, train bool) (float64, error) {
+	return p.t.m.LossForward(x, theta, train)
+}
+
+func (p devicePasses) LossBackward() error { return p.t.m.LossBackward() }
+
+func (p devicePasses) ClipGradNorm(clip float64) (float64, error) {
+	return ClipGradNorm(p.t.m.Grads, clip)
+}
+
+func (p devicePasses) Update(lr float64) error { return p.t.adam.Update(p.t.m.Params, p.t.m.Grads, lr) }
 
 // Loss is the evaluation-mode loss of a batch.
 func (t *Trainer) Loss(x, theta []float32) (float64, error) { return t.m.LossForward(x, theta, false) }

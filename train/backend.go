@@ -1,8 +1,6 @@
 package train
 
 import (
-	"math"
-
 	"github.com/mlcu/mlcu/nn"
 )
 
@@ -12,9 +10,9 @@ import (
 type Backend interface {
 	// Name names the backend in logs: "cpu", "cuda".
 	Name() string
-	// Step runs one training step on the batch x (B, 1, L), theta (B, D): zero the
-	// gradients, forward in training mode, backward, clip the gradient norm to clip (none
-	// when ≤ 0), one Adam update at learning rate lr. It returns the batch loss and the
+	// Step runs one training step (nn.TrainStep) on the batch x (B, 1, L), theta (B, D):
+	// zero the gradients, forward in training mode, backward, clip the gradient norm to clip
+	// (none when ≤ 0), one Adam update at learning rate lr. It returns the batch loss and the
 	// gradient norm before clipping; with a non-finite loss or norm it returns them without
 	// updating.
 	Step(x, theta []float32, clip, lr float64) (loss, norm float64, err error)
@@ -44,16 +42,9 @@ func NewCPUBackend(m *nn.Model[float32], adam *nn.Adam[float32]) (Backend, error
 
 func (b *cpuBackend) Name() string { return "cpu" }
 
+// Step is nn.TrainStep on the CPU.
 func (b *cpuBackend) Step(x, theta []float32, clip, lr float64) (float64, float64, error) {
-	b.m.ZeroGrads()
-	loss := b.m.LossForward(x, theta, true)
-	b.m.LossBackward(nil)
-	norm := nn.ClipGradNorm(b.m.Grads, clip)
-	if math.IsNaN(norm) || math.IsInf(norm, 0) || math.IsNaN(loss) {
-		return loss, norm, nil
-	}
-	b.adam.Update(b.m.Params, b.m.Grads, lr)
-	return loss, norm, nil
+	return nn.TrainStep(nn.CPUPasses{M: b.m, Adam: b.adam}, x, theta, clip, lr)
 }
 
 func (b *cpuBackend) Loss(x, theta []float32) (float64, error) {

@@ -124,8 +124,50 @@ type TrainResult struct {
 // On ctx cancellation Train saves Out/last and returns the result with Interrupted set and
 // ctx's error.
 func Train(ctx context.Context, trainSrc, valSrc dataset.Source, cfg TrainConfig) (TrainResult, error) {
-	var res TrainResult
-	logf := func(format string, args ...any) {
+	r, err := newRun(trainSrc, valSrc, cfg)
+	if err != nil {
+		return r.res, err
+	}
+	if err := r.open(); err != nil {
+		return r.res, err
+	}
+	defer r.be.Close()
+	return r.train(ctx)
+}
+
+// run is one call of Train: the configuration with its defaults, the model, its optimizer
+// and backend, and the training state that last/ saves.
+type run struct {
+	cfg           TrainConfig
+	trainSrc, val dataset.Source
+	prior         event.Prior
+	st            event.Standardizer
+	mc            nn.ModelConfig
+	model         *nn.Model[float32]
+	adam          *nn.Adam[float32]
+	be            Backend
+	tensors       []nn.NamedTensor[float32] // parameters and buffers: what a checkpoint holds
+	cfgJSON       []byte                    // config.json (event.ModelConfig)
+	perEpoch      int                       // steps per epoch, ⌊N/B⌋
+	res           TrainResult
+	logf          func(format string, args ...any)
+	step, total   int     // global steps done and planned (0: not yet planned, Duration)
+	bestVal       float64 // lowest validation NLL so far
+	hist          []logRow
+	x, th         []float32 // the training batch's network input and standardised θ
+	start         time.Time
+	stepTime      time.Duration // time in steps of this run (not validation)
+	runSteps      int           // steps of this run
+	lossSum       float64       // training loss summed since the last log row
+	lossN         int
+	valSeed       uint64
+	vb            int // validation batch size
+}
+
+// newRun checks cfg, fills in its defaults and builds the model for trainSrc's prior.
+func newRun(trainSrc, valSrc dataset.Source, cfg TrainConfig) (*run, error) {
+	r := &run{trainSrc: trainSrc, val: valSrc, bestVal: math.Inf(1)}
+	r.logf = func(format string, args ...any) {
 		if cfg.Log != nil {
 			cfg.Log(fmt.Sprintf(format, args...))
 		}
@@ -142,308 +184,356 @@ func Train(ctx context.Context, trainSrc, valSrc dataset.Source, cfg TrainConfig
 	if cfg.Noise.SNR.Family == "" {
 		cfg.Noise = event.DefaultNoise()
 	}
+	r.cfg = cfg
 	if cfg.BatchSize < 1 {
-		return res, fmt.Errorf("batch size %d must be at least 1", cfg.BatchSize)
+		return r, fmt.Errorf("batch size %d must be at least 1", cfg.BatchSize)
 	}
 	if !(cfg.LR > 0) || math.IsInf(cfg.LR, 0) {
-		return res, fmt.Errorf("learning rate %g must be positive and finite", cfg.LR)
+		return r, fmt.Errorf("learning rate %g must be positive and finite", cfg.LR)
 	}
 	if cfg.MaxSteps <= 0 && cfg.Epochs <= 0 && cfg.Duration <= 0 {
-		return res, errors.New("give a number of epochs, a duration or a number of steps")
+		return r, errors.New("give a number of epochs, a duration or a number of steps")
 	}
 	if trainSrc.Len() < cfg.BatchSize {
-		return res, fmt.Errorf("%d training events are fewer than one batch of %d", trainSrc.Len(), cfg.BatchSize)
+		return r, fmt.Errorf("%d training events are fewer than one batch of %d", trainSrc.Len(), cfg.BatchSize)
 	}
-	prior := trainSrc.Prior()
-	if err := prior.Validate(); err != nil {
-		return res, fmt.Errorf("prior: %v", err)
+	r.prior = trainSrc.Prior()
+	if err := r.prior.Validate(); err != nil {
+		return r, fmt.Errorf("prior: %v", err)
 	}
-	st := event.NewStandardizer(prior)
-	stJSON, err := json.Marshal(st)
-	if err != nil {
-		return res, err
-	}
-	var mc nn.ModelConfig
+	r.st = event.NewStandardizer(r.prior)
+	var err error
 	if cfg.Model != nil {
-		mc = *cfg.Model
-	} else if mc, err = event.Preset(cfg.Preset); err != nil {
-		return res, err
+		r.mc = *cfg.Model
+	} else if r.mc, err = event.Preset(cfg.Preset); err != nil {
+		return r, err
 	}
-	mc.Flow.D = st.Dim()
-	if mc.InputLen != event.WindowPoints {
-		return res, fmt.Errorf("model input length %d, want the %d-point window", mc.InputLen, event.WindowPoints)
+	r.mc.Flow.D = r.st.Dim()
+	if r.mc.InputLen != event.WindowPoints {
+		return r, fmt.Errorf("model input length %d, want the %d-point window", r.mc.InputLen, event.WindowPoints)
 	}
-	model, err := nn.NewModel[float32](mc)
-	if err != nil {
-		return res, err
+	if r.model, err = nn.NewModel[float32](r.mc); err != nil {
+		return r, err
 	}
-	cfgJSON, err := json.MarshalIndent(event.ModelConfig{ModelConfig: mc, Standardizer: &st}, "", "  ")
-	if err != nil {
-		return res, err
+	if r.cfgJSON, err = json.MarshalIndent(event.ModelConfig{ModelConfig: r.mc, Standardizer: &r.st}, "", "  "); err != nil {
+		return r, err
 	}
-	res.Config, res.Standardizer, res.LogJacobian = mc, st, st.LogJacobian()
-	adam := nn.NewAdam[float32](model.NumParams())
-	adam.LR = cfg.LR
-	perEpoch := trainSrc.Len() / cfg.BatchSize
+	r.res.Config, r.res.Standardizer, r.res.LogJacobian = r.mc, r.st, r.st.LogJacobian()
+	r.adam = nn.NewAdam[float32](r.model.NumParams())
+	r.adam.LR = cfg.LR
+	r.perEpoch = trainSrc.Len() / cfg.BatchSize
+	r.tensors = append(r.model.ParamTensors(), r.model.BufferTensors()...)
+	switch {
+	case cfg.MaxSteps > 0:
+		r.total = cfg.MaxSteps
+	case cfg.Epochs > 0:
+		r.total = cfg.Epochs * r.perEpoch
+	}
+	r.valSeed = dataset.DeriveSeed(cfg.Seed, "val")
+	r.vb = min(cfg.BatchSize, valSrc.Len())
+	r.x = make([]float32, cfg.BatchSize*r.mc.Featurizer.L)
+	r.th = make([]float32, cfg.BatchSize*r.mc.Flow.D)
+	return r, nil
+}
+
+// open prepares the output directory, initialises the model or restores it from last/
+// (Resume), and creates the backend.
+func (r *run) open() error {
+	cfg := r.cfg
 	if err := CheckOut(cfg.Out, cfg.Resume, cfg.Overwrite); err != nil {
-		return res, err
+		return err
 	}
 	if cfg.Overwrite && !cfg.Resume {
 		for _, f := range modelFiles {
 			if err := os.RemoveAll(filepath.Join(cfg.Out, f)); err != nil {
-				return res, err
+				return err
 			}
 		}
 	}
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
-		return res, err
+		return err
 	}
-
-	// Training state, saved in last/.
-	step, total := 0, 0
-	bestVal := math.Inf(1)
-	var hist []logRow
-	switch {
-	case cfg.MaxSteps > 0:
-		total = cfg.MaxSteps
-	case cfg.Epochs > 0:
-		total = cfg.Epochs * perEpoch
-	}
-	tensors := append(model.ParamTensors(), model.BufferTensors()...)
 	if cfg.Resume {
-		ck, err := nn.LoadCheckpoint[float32](filepath.Join(cfg.Out, LastDir))
-		if err != nil {
-			return res, fmt.Errorf("resume: %v", err)
+		if err := r.restore(); err != nil {
+			return fmt.Errorf("resume: %v", err)
 		}
-		if err := nn.CopyTensors(tensors, ck.Tensors, filepath.Join(cfg.Out, LastDir, nn.ModelFile)); err != nil {
-			return res, fmt.Errorf("resume: %v", err)
-		}
-		saved, err := event.ParseModelConfig(ck.Config, filepath.Join(cfg.Out, LastDir, nn.ConfigFile))
-		if err != nil {
-			return res, fmt.Errorf("resume: %v", err)
-		}
-		if savedJSON, err := json.Marshal(saved.Standardizer); err != nil || string(savedJSON) != string(stJSON) {
-			return res, fmt.Errorf("resume: %s: the saved standardizer differs from the data's prior", filepath.Join(cfg.Out, LastDir, nn.ConfigFile))
-		}
-		if ck.Adam == nil || len(ck.Adam.M) != model.NumParams() {
-			return res, fmt.Errorf("resume: %s: no optimizer state for this model", filepath.Join(cfg.Out, LastDir, nn.OptimizerFile))
-		}
-		adam = ck.Adam
-		if step, total, bestVal, err = parseState(ck.State, cfg); err != nil {
-			return res, fmt.Errorf("resume: %s: %v", filepath.Join(cfg.Out, LastDir, nn.OptimizerFile), err)
-		}
-		if adam.Step != step {
-			return res, fmt.Errorf("resume: %s: optimizer step %d, training step %d", filepath.Join(cfg.Out, LastDir, nn.OptimizerFile), adam.Step, step)
-		}
-		hist, _ = readLog(filepath.Join(cfg.Out, LogFile))
-		logf("resuming at step %d of %d (epoch %d)", step, total, step/perEpoch)
 	} else {
-		model.Init(cfg.Seed)
+		r.model.Init(cfg.Seed)
 	}
-
 	newBackend := cfg.Backend
 	if newBackend == nil {
 		newBackend = NewCPUBackend
 	}
-	be, err := newBackend(model, adam)
+	be, err := newBackend(r.model, r.adam)
 	if err != nil {
-		return res, fmt.Errorf("backend: %v", err)
+		return fmt.Errorf("backend: %v", err)
 	}
-	defer be.Close()
-	logf("training on %s", be.Name())
+	r.be = be
+	r.logf("training on %s", be.Name())
+	return nil
+}
 
-	saveLast := func() error {
-		if err := be.Sync(); err != nil {
-			return err
-		}
-		state := map[string]string{
-			"step": strconv.Itoa(step), "total_steps": strconv.Itoa(total),
-			"epoch": strconv.Itoa(step / perEpoch), "epoch_step": strconv.Itoa(step % perEpoch),
-			"batch": strconv.Itoa(cfg.BatchSize), "seed": strconv.FormatUint(cfg.Seed, 10),
-			"lr": strconv.FormatFloat(cfg.LR, 'g', -1, 64), "min_lr": strconv.FormatFloat(cfg.MinLR, 'g', -1, 64),
-			"warmup": strconv.Itoa(cfg.Warmup), "clip": strconv.FormatFloat(cfg.ClipNorm, 'g', -1, 64),
-			"best_val": strconv.FormatFloat(bestVal, 'g', -1, 64),
-		}
-		return nn.SaveCheckpoint(filepath.Join(cfg.Out, LastDir), nn.Checkpoint[float32]{Tensors: tensors, Config: cfgJSON, Adam: adam, State: state})
+// restore loads the model, the optimizer and the training state from Out/last, checking
+// that they belong to this run's model and prior.
+func (r *run) restore() error {
+	dir := filepath.Join(r.cfg.Out, LastDir)
+	ck, err := nn.LoadCheckpoint[float32](dir)
+	if err != nil {
+		return err
 	}
+	if err := nn.CopyTensors(r.tensors, ck.Tensors, filepath.Join(dir, nn.ModelFile)); err != nil {
+		return err
+	}
+	saved, err := event.ParseModelConfig(ck.Config, filepath.Join(dir, nn.ConfigFile))
+	if err != nil {
+		return err
+	}
+	savedJSON, err1 := json.Marshal(saved.Standardizer)
+	stJSON, err2 := json.Marshal(r.st)
+	if err1 != nil || err2 != nil || string(savedJSON) != string(stJSON) {
+		return fmt.Errorf("%s: the saved standardizer differs from the data's prior", filepath.Join(dir, nn.ConfigFile))
+	}
+	opt := filepath.Join(dir, nn.OptimizerFile)
+	if ck.Adam == nil || len(ck.Adam.M) != r.model.NumParams() {
+		return fmt.Errorf("%s: no optimizer state for this model", opt)
+	}
+	r.adam = ck.Adam
+	if r.step, r.total, r.bestVal, err = parseState(ck.State, r.cfg); err != nil {
+		return fmt.Errorf("%s: %v", opt, err)
+	}
+	if r.adam.Step != r.step {
+		return fmt.Errorf("%s: optimizer step %d, training step %d", opt, r.adam.Step, r.step)
+	}
+	r.hist, _ = readLog(filepath.Join(r.cfg.Out, LogFile))
+	r.logf("resuming at step %d of %d (epoch %d)", r.step, r.total, r.step/r.perEpoch)
+	return nil
+}
 
-	// Validation: fixed examples.
-	valSeed := dataset.DeriveSeed(cfg.Seed, "val")
-	vb := min(cfg.BatchSize, valSrc.Len())
-	validate := func(withPrior bool) (nll, priorNLL float64, err error) {
-		r, err := dataset.NewReader(valSrc, dataset.ReaderConfig{BatchSize: vb, Seed: valSeed, Noise: cfg.Noise, Workers: cfg.Workers, Epochs: 1, Ordered: true})
+// train runs the epochs until the planned steps are done or ctx is cancelled.
+func (r *run) train(ctx context.Context) (TrainResult, error) {
+	if !r.cfg.Resume || len(r.hist) == 0 {
+		_, pn, err := r.validate(ctx, true)
 		if err != nil {
-			return 0, 0, fmt.Errorf("validation: %v", err)
+			return r.res, err
 		}
-		defer r.Close()
-		x := make([]float32, vb*mc.Featurizer.L)
-		th := make([]float32, vb*mc.Flow.D)
-		n := 0
-		for i := 0; cfg.ValBatches <= 0 || i < cfg.ValBatches; i++ {
-			if ctx.Err() != nil {
-				return 0, 0, ctx.Err()
-			}
-			b, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return 0, 0, fmt.Errorf("validation: %v", err)
-			}
-			pl := prepare(b, mc, st, x, th, withPrior, prior)
-			l, err := be.Loss(x[:b.Size*mc.Featurizer.L], th[:b.Size*mc.Flow.D])
-			if err != nil {
-				return 0, 0, err
-			}
-			nll += l * float64(b.Size)
-			priorNLL += pl
-			n += b.Size
-			r.Release(b)
-		}
-		return nll / float64(n), priorNLL / float64(n), nil
-	}
-	if !cfg.Resume || len(hist) == 0 {
-		_, pn, err := validate(true)
-		if err != nil {
-			return res, err
-		}
-		res.PriorVal = pn
+		r.res.PriorVal = pn
 	} else {
-		res.PriorVal = hist[0].prior
+		r.res.PriorVal = r.hist[0].prior
 	}
-
-	x := make([]float32, cfg.BatchSize*mc.Featurizer.L)
-	th := make([]float32, cfg.BatchSize*mc.Flow.D)
-	start := time.Now()
-	stepTime := time.Duration(0)
-	runSteps := 0
-	lossSum, lossN := 0.0, 0
-	finishEpoch := func(epochEnd bool) error {
-		v, _, err := validate(false)
-		if err != nil {
-			return err
-		}
-		res.LastVal = v
-		lr := nn.CosineLR(step-1, total, cfg.LR, cfg.MinLR, cfg.Warmup)
-		eps := 0.0
-		if stepTime > 0 {
-			eps = float64(runSteps*cfg.BatchSize) / stepTime.Seconds()
-		}
-		row := logRow{epoch: (step - 1) / perEpoch, step: step, train: lossSum / float64(max(lossN, 1)), val: v, lr: lr, eps: eps, prior: res.PriorVal}
-		hist = append(hist, row)
-		lossSum, lossN = 0, 0
-		logf("epoch %d step %d/%d: train NLL %.4f, val NLL %.4f (prior %.4f; in coordinate units %.4f), lr %.3g, %.4g examples/s",
-			row.epoch, step, total, row.train, v, res.PriorVal, v+res.LogJacobian, lr, eps)
-		if v < bestVal {
-			bestVal = v
-			if err := be.Sync(); err != nil {
-				return err
-			}
-			state := map[string]string{"step": strconv.Itoa(step), "val_nll": strconv.FormatFloat(v, 'g', -1, 64)}
-			if err := nn.SaveCheckpoint(filepath.Join(cfg.Out, BestDir), nn.Checkpoint[float32]{Tensors: tensors, Config: cfgJSON, State: state}); err != nil {
-				return err
-			}
-		}
-		if err := writeLog(filepath.Join(cfg.Out, LogFile), hist); err != nil {
-			return err
-		}
-		if err := writeLossPNG(filepath.Join(cfg.Out, LossPNGFile), hist); err != nil {
-			logf("loss curve: %v", err)
-		}
-		return saveLast()
-	}
-
+	r.start = time.Now()
 	interrupted := false
-	for (total == 0 || step < total) && !interrupted {
-		epoch := step / perEpoch
-		r, err := dataset.NewReader(trainSrc, dataset.ReaderConfig{BatchSize: cfg.BatchSize, Seed: dataset.DeriveSeed(cfg.Seed, "epoch/"+strconv.Itoa(epoch)),
-			Noise: cfg.Noise, Workers: cfg.Workers, Epochs: 1})
-		if err != nil {
-			return res, err
+	for (r.total == 0 || r.step < r.total) && !interrupted {
+		var err error
+		if interrupted, err = r.epoch(ctx); err != nil {
+			return r.res, err
 		}
-		for skip := step % perEpoch; skip > 0; skip-- {
-			b, err := r.Next()
-			if err != nil {
-				r.Close()
-				return res, err
-			}
-			r.Release(b)
-		}
-		for step%perEpoch != 0 || step/perEpoch == epoch {
-			if total > 0 && step >= total {
-				break
-			}
-			if ctx.Err() != nil {
-				interrupted = true
-				break
-			}
-			b, err := r.Next()
-			if err != nil {
-				r.Close()
-				return res, err
-			}
-			t0 := time.Now()
-			prepare(b, mc, st, x, th, false, prior)
-			r.Release(b)
-			lr := nn.CosineLR(step, max(total, cfg.Warmup+1), cfg.LR, cfg.MinLR, cfg.Warmup)
-			loss, norm, err := be.Step(x, th, cfg.ClipNorm, lr)
-			if err != nil {
-				r.Close()
-				return res, fmt.Errorf("step %d: %v", step, err)
-			}
-			if math.IsNaN(norm) || math.IsInf(norm, 0) || math.IsNaN(loss) {
-				r.Close()
-				return res, fmt.Errorf("step %d: non-finite loss %g or gradient norm %g", step, loss, norm)
-			}
-			step++
-			runSteps++
-			stepTime += time.Since(t0)
-			lossSum += loss
-			lossN++
-			if total == 0 && step == max(cfg.Warmup, 1) { // Duration mode: plan the steps from the speed so far
-				per := time.Since(start) / time.Duration(runSteps)
-				left := cfg.Duration - time.Since(start)
-				total = step + max(1, int(float64(left)/float64(per)*0.9))
-				logf("planned %d steps for %v (%.3g s/step)", total, cfg.Duration, per.Seconds())
-			}
-			if cfg.OnStep != nil {
-				cfg.OnStep(StepInfo{Step: step, Total: total, Epoch: epoch, Loss: loss, LR: lr, ExamplesPS: float64(runSteps*cfg.BatchSize) / stepTime.Seconds()})
-			}
-			if cfg.SaveEvery > 0 && step%cfg.SaveEvery == 0 && step%perEpoch != 0 {
-				if err := saveLast(); err != nil {
-					r.Close()
-					return res, err
-				}
-			}
-			if cfg.Duration > 0 && time.Since(start) > cfg.Duration && total > step {
-				total = step // out of time: end here (the cosine is cut short)
-			}
-		}
-		r.Close()
 		if interrupted {
 			break
 		}
-		if err := finishEpoch(true); err != nil {
+		if err := r.endEpoch(ctx); err != nil {
 			if ctx.Err() == nil {
-				return res, err
+				return r.res, err
 			}
 			// Interrupted during the epoch's validation: keep the steps done (last/ below);
 			// the resumed run starts the next epoch without this epoch's log row.
 			interrupted = true
 		}
 	}
-	res.Steps, res.Epochs, res.BestVal = step, step/perEpoch, bestVal
-	if stepTime > 0 {
-		res.ExamplesPS = float64(runSteps*cfg.BatchSize) / stepTime.Seconds()
+	r.res.Steps, r.res.Epochs, r.res.BestVal = r.step, r.step/r.perEpoch, r.bestVal
+	if r.stepTime > 0 {
+		r.res.ExamplesPS = float64(r.runSteps*r.cfg.BatchSize) / r.stepTime.Seconds()
 	}
 	if interrupted {
-		res.Interrupted = true
-		if err := saveLast(); err != nil {
-			return res, err
+		r.res.Interrupted = true
+		if err := r.saveLast(); err != nil {
+			return r.res, err
 		}
-		return res, ctx.Err()
+		return r.res, ctx.Err()
 	}
-	return res, nil
+	return r.res, nil
+}
+
+// epoch runs the steps of the current epoch from the saved position: its own Reader, seeded
+// DeriveSeed(Seed, "epoch/<e>"), with the batches before the position read and discarded.
+// It reports whether ctx stopped it.
+func (r *run) epoch(ctx context.Context) (interrupted bool, err error) {
+	cfg := r.cfg
+	epoch := r.step / r.perEpoch
+	rd, err := dataset.NewReader(r.trainSrc, dataset.ReaderConfig{BatchSize: cfg.BatchSize, Seed: dataset.DeriveSeed(cfg.Seed, "epoch/"+strconv.Itoa(epoch)),
+		Noise: cfg.Noise, Workers: cfg.Workers, Epochs: 1})
+	if err != nil {
+		return false, err
+	}
+	defer rd.Close()
+	for skip := r.step % r.perEpoch; skip > 0; skip-- {
+		b, err := rd.Next()
+		if err != nil {
+			return false, err
+		}
+		rd.Release(b)
+	}
+	for r.step%r.perEpoch != 0 || r.step/r.perEpoch == epoch {
+		if r.total > 0 && r.step >= r.total {
+			break
+		}
+		if ctx.Err() != nil {
+			return true, nil
+		}
+		b, err := rd.Next()
+		if err != nil {
+			return false, err
+		}
+		if err := r.trainStep(b, rd, epoch); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// trainStep trains on the batch b (released to rd once prepared), then plans the steps of
+// a Duration run after its warmup, reports the step and saves last/ every SaveEvery steps.
+func (r *run) trainStep(b *dataset.Batch, rd *dataset.Reader, epoch int) error {
+	cfg := r.cfg
+	t0 := time.Now()
+	prepare(b, r.mc, r.st, r.x, r.th, false, r.prior)
+	rd.Release(b)
+	lr := nn.CosineLR(r.step, max(r.total, cfg.Warmup+1), cfg.LR, cfg.MinLR, cfg.Warmup)
+	loss, norm, err := r.be.Step(r.x, r.th, cfg.ClipNorm, lr)
+	if err != nil {
+		return fmt.Errorf("step %d: %v", r.step, err)
+	}
+	if math.IsNaN(norm) || math.IsInf(norm, 0) || math.IsNaN(loss) {
+		return fmt.Errorf("step %d: non-finite loss %g or gradient norm %g", r.step, loss, norm)
+	}
+	r.step++
+	r.runSteps++
+	r.stepTime += time.Since(t0)
+	r.lossSum += loss
+	r.lossN++
+	if r.total == 0 && r.step == max(cfg.Warmup, 1) {
+		r.planDuration()
+	}
+	if cfg.OnStep != nil {
+		cfg.OnStep(StepInfo{Step: r.step, Total: r.total, Epoch: epoch, Loss: loss, LR: lr, ExamplesPS: float64(r.runSteps*cfg.BatchSize) / r.stepTime.Seconds()})
+	}
+	if cfg.SaveEvery > 0 && r.step%cfg.SaveEvery == 0 && r.step%r.perEpoch != 0 {
+		if err := r.saveLast(); err != nil {
+			return err
+		}
+	}
+	if cfg.Duration > 0 && time.Since(r.start) > cfg.Duration && r.total > r.step {
+		r.total = r.step // out of time: end here (the cosine is cut short)
+	}
+	return nil
+}
+
+// planDuration fixes the planned steps of a Duration run from the speed of its steps so
+// far, leaving a tenth of the budget for validation and checkpoints.
+func (r *run) planDuration() {
+	per := time.Since(r.start) / time.Duration(r.runSteps)
+	left := r.cfg.Duration - time.Since(r.start)
+	r.total = r.step + max(1, int(float64(left)/float64(per)*0.9))
+	r.logf("planned %d steps for %v (%.3g s/step)", r.total, r.cfg.Duration, per.Seconds())
+}
+
+// endEpoch validates, logs the epoch's row, saves best/ when the validation NLL is the
+// lowest so far, writes the log and the loss curve, and saves last/.
+func (r *run) endEpoch(ctx context.Context) error {
+	cfg := r.cfg
+	v, _, err := r.validate(ctx, false)
+	if err != nil {
+		return err
+	}
+	r.res.LastVal = v
+	lr := nn.CosineLR(r.step-1, r.total, cfg.LR, cfg.MinLR, cfg.Warmup)
+	eps := 0.0
+	if r.stepTime > 0 {
+		eps = float64(r.runSteps*cfg.BatchSize) / r.stepTime.Seconds()
+	}
+	row := logRow{epoch: (r.step - 1) / r.perEpoch, step: r.step, train: r.lossSum / float64(max(r.lossN, 1)), val: v, lr: lr, eps: eps, prior: r.res.PriorVal}
+	r.hist = append(r.hist, row)
+	r.lossSum, r.lossN = 0, 0
+	r.logf("epoch %d step %d/%d: train NLL %.4f, val NLL %.4f (prior %.4f; in coordinate units %.4f), lr %.3g, %.4g examples/s",
+		row.epoch, r.step, r.total, row.train, v, r.res.PriorVal, v+r.res.LogJacobian, lr, eps)
+	if v < r.bestVal {
+		r.bestVal = v
+		if err := r.saveBest(v); err != nil {
+			return err
+		}
+	}
+	if err := writeLog(filepath.Join(cfg.Out, LogFile), r.hist); err != nil {
+		return err
+	}
+	if err := writeLossPNG(filepath.Join(cfg.Out, LossPNGFile), r.hist); err != nil {
+		r.logf("loss curve: %v", err)
+	}
+	return r.saveLast()
+}
+
+// validate returns the mean validation NLL, in evaluation mode on the validation source's
+// events in index order with noise seeded DeriveSeed(Seed, "val") (the same examples every
+// time), over ValBatches batches (all when 0); with withPrior also the prior's mean NLL on
+// them.
+func (r *run) validate(ctx context.Context, withPrior bool) (nll, priorNLL float64, err error) {
+	cfg := r.cfg
+	rd, err := dataset.NewReader(r.val, dataset.ReaderConfig{BatchSize: r.vb, Seed: r.valSeed, Noise: cfg.Noise, Workers: cfg.Workers, Epochs: 1, Ordered: true})
+	if err != nil {
+		return 0, 0, fmt.Errorf("validation: %v", err)
+	}
+	defer rd.Close()
+	L, D := r.mc.Featurizer.L, r.mc.Flow.D
+	x := make([]float32, r.vb*L)
+	th := make([]float32, r.vb*D)
+	n := 0
+	for i := 0; cfg.ValBatches <= 0 || i < cfg.ValBatches; i++ {
+		if ctx.Err() != nil {
+			return 0, 0, ctx.Err()
+		}
+		b, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, 0, fmt.Errorf("validation: %v", err)
+		}
+		pl := prepare(b, r.mc, r.st, x, th, withPrior, r.prior)
+		l, err := r.be.Loss(x[:b.Size*L], th[:b.Size*D])
+		if err != nil {
+			return 0, 0, err
+		}
+		nll += l * float64(b.Size)
+		priorNLL += pl
+		n += b.Size
+		rd.Release(b)
+	}
+	return nll / float64(n), priorNLL / float64(n), nil
+}
+
+// saveLast writes last/: the weights, config, Adam state and the training state that
+// Resume reads (parseState).
+func (r *run) saveLast() error {
+	if err := r.be.Sync(); err != nil {
+		return err
+	}
+	cfg := r.cfg
+	state := map[string]string{
+		"step": strconv.Itoa(r.step), "total_steps": strconv.Itoa(r.total),
+		"epoch": strconv.Itoa(r.step / r.perEpoch), "epoch_step": strconv.Itoa(r.step % r.perEpoch),
+		"batch": strconv.Itoa(cfg.BatchSize), "seed": strconv.FormatUint(cfg.Seed, 10),
+		"lr": strconv.FormatFloat(cfg.LR, 'g', -1, 64), "min_lr": strconv.FormatFloat(cfg.MinLR, 'g', -1, 64),
+		"warmup": strconv.Itoa(cfg.Warmup), "clip": strconv.FormatFloat(cfg.ClipNorm, 'g', -1, 64),
+		"best_val": strconv.FormatFloat(r.bestVal, 'g', -1, 64),
+	}
+	return nn.SaveCheckpoint(filepath.Join(cfg.Out, LastDir), nn.Checkpoint[float32]{Tensors: r.tensors, Config: r.cfgJSON, Adam: r.adam, State: state})
+}
+
+// saveBest writes best/ (weights and config) for the validation NLL v.
+func (r *run) saveBest(v float64) error {
+	if err := r.be.Sync(); err != nil {
+		return err
+	}
+	state := map[string]string{"step": strconv.Itoa(r.step), "val_nll": strconv.FormatFloat(v, 'g', -1, 64)}
+	return nn.SaveCheckpoint(filepath.Join(r.cfg.Out, BestDir), nn.Checkpoint[float32]{Tensors: r.tensors, Config: r.cfgJSON, State: state})
 }
 
 // prepare bins the batch's curves into x and standardises its θ into th; with withPrior it

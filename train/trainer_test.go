@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -214,5 +215,56 @@ func TestTrainInterruptAtEpochEnd(t *testing.T) {
 		if !slices.Equal(a[i].Data, b[i].Data) {
 			t.Fatalf("tensor %s differs after resume", a[i].Name)
 		}
+	}
+}
+
+// TestTrainRefusesAModelDirectory: a second run into a directory that holds a run fails
+// with ErrModelExists and leaves its files as they were; Overwrite deletes them and starts
+// over from step 0.
+func TestTrainRefusesAModelDirectory(t *testing.T) {
+	tr, va := fakeSource{16}, fakeSource{8}
+	dir := filepath.Join(t.TempDir(), "model")
+	cfg := tinyTrainConfig(dir)
+	if _, err := Train(context.Background(), tr, va, cfg); err != nil {
+		t.Fatal(err)
+	}
+	files := []string{filepath.Join(LastDir, nn.ModelFile), filepath.Join(BestDir, nn.ModelFile), LogFile}
+	read := func() map[string]string {
+		m := map[string]string{}
+		for _, f := range files {
+			b, err := os.ReadFile(filepath.Join(dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m[f] = string(b)
+		}
+		return m
+	}
+	before := read()
+	again := cfg
+	again.Seed = 8 // another run: other weights
+	if _, err := Train(context.Background(), tr, va, again); !errors.Is(err, ErrModelExists) {
+		t.Fatalf("second run into %s: error %v, want ErrModelExists", dir, err)
+	}
+	if after := read(); !maps.Equal(before, after) {
+		t.Fatal("the refused run changed the model directory")
+	}
+	// Overwrite, interrupted before its first validation: nothing of the old run is left
+	// beside the new last/ (no best/ of other weights, no old log).
+	again.Overwrite = true
+	ctx, cancel := context.WithCancel(context.Background())
+	again.OnStep = func(s StepInfo) { cancel() }
+	res, err := Train(ctx, tr, va, again)
+	if !errors.Is(err, context.Canceled) || res.Steps != 1 {
+		t.Fatalf("Overwrite, interrupted: %+v, %v", res, err)
+	}
+	for _, f := range []string{BestDir, LogFile, LossPNGFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("Overwrite left the old run's %s (%v)", f, err)
+		}
+	}
+	ck, err := nn.LoadCheckpoint[float32](filepath.Join(dir, LastDir))
+	if err != nil || ck.State["step"] != "1" {
+		t.Errorf("Overwrite: last/ at step %q (%v), want 1", ck.State["step"], err)
 	}
 }
