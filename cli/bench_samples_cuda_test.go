@@ -5,6 +5,7 @@ package cli
 import (
 	"testing"
 
+	"github.com/mlcu/mlcu/device"
 	"github.com/mlcu/mlcu/nn"
 )
 
@@ -15,7 +16,7 @@ func TestBenchDeviceTrainingProfile(t *testing.T) {
 	mc := nn.ModelConfig{InputLen: 32, Bin: 1,
 		Featurizer: nn.FeaturizerShape{L: 32, C0: 4, Cmax: 8, K: 3, Blocks: 2, PoolEvery: 1, GRUHidden: 6, GRULayers: 1, Context: 5},
 		Flow:       nn.MAFShape{D: 7, C: 5, H: 7, L: 2, NB: 2, K: 3, OrderSeed: 3}}
-	eps, ops, err := benchDeviceTraining(mc, 2, 1, true)
+	eps, ops, err := benchDeviceTraining(device.Backend{CUDA: true}, mc, 2, 1, true)
 	if err != nil {
 		t.Fatal(err)
 	}
