@@ -2,8 +2,8 @@ package cli
 
 import (
 	"fmt"
-	"time"
 
+	"github.com/mlcu/mlcu/bench"
 	"github.com/mlcu/mlcu/device"
 	"github.com/mlcu/mlcu/event"
 	"github.com/mlcu/mlcu/infer"
@@ -12,7 +12,6 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/mlcu/mlcu/cuda"
-	"github.com/mlcu/mlcu/internal/rng"
 	"github.com/mlcu/mlcu/nn"
 )
 
@@ -92,93 +91,31 @@ func runBenchSamples(c *ucli.Context) error {
 		m.Init(1)
 	}
 	mc := m.Config
-	x := make([]float32, mc.Featurizer.L)
-	src := rng.New(1, 0)
-	for i := range x {
-		x[i] = float32(1 + 0.01*src.Normal())
-	}
-	out := make([]float32, n*mc.Flow.D)
 	device := "cpu"
-	var el, featMS float64
-	var start time.Time
 	if ch.CUDA {
 		device = "cuda (" + cuda.BuildName() + ")"
-		smp, err := ch.Sampler(m)
-		if err != nil {
-			return fail(cmd, "%v", err)
-		}
-		defer smp.Close()
-		draw := func(out, xb []float32, n int, round uint64) error { return smp.Draw(out, xb, n, 1, round) }
-		// Warm-up: uploads, allocations, the kernel's first launch.
-		if err := draw(out[:min(n, 1024)*mc.Flow.D], x, min(n, 1024), 0); err != nil {
-			return fail(cmd, "%v", err)
-		}
-		// The featurizer runs on the device too: its time is that of a one-sample draw
-		// (the device featurizer and one launch; the mean of 3), subtracted as on the CPU.
-		start = time.Now()
-		for r := range 3 {
-			if err := draw(out[:mc.Flow.D], x, 1, uint64(2+r)); err != nil {
-				return fail(cmd, "%v", err)
-			}
-		}
-		featMS = time.Since(start).Seconds() * 1e3 / 3
-		start = time.Now()
-		if err := draw(out, x, n, 1); err != nil {
-			return fail(cmd, "%v", err)
-		}
-		el = time.Since(start).Seconds() - featMS/1e3
-	} else {
-		// Featurizer: time Sample with one draw, minus nothing (the single draw is
-		// negligible).
-		one := make([]float32, mc.Flow.D)
-		m.Sample(one, x, 1, src) // warm-up: allocations
-		const reps = 3
-		start = time.Now()
-		for range reps {
-			m.Sample(one, x, 1, src)
-		}
-		featMS = time.Since(start).Seconds() * 1e3 / reps
-		start = time.Now()
-		m.Sample(out, x, n, src)
-		el = time.Since(start).Seconds() - featMS/1e3
+	}
+	smp, err := ch.Sampler(m)
+	if err != nil {
+		return fail(cmd, "%v", err)
+	}
+	defer smp.Close()
+	rate, featMS, err := bench.Sampling(smp, bench.Input(mc.Featurizer.L, 1), n, mc.Flow.D)
+	if err != nil {
+		return fail(cmd, "%v", err)
 	}
 	fmt.Fprintf(w, "bench samples: %d samples for one event (%s; device %s)\n", n, what, device)
-	fmt.Fprintf(w, "%.4g samples/s\n", float64(n)/el)
+	fmt.Fprintf(w, "%.4g samples/s\n", rate)
 	fmt.Fprintf(w, "%.4g ms/event\n", featMS)
 
 	// Training examples/s, small preset.
 	sc, _ := event.Preset("small")
-	sc.Flow.D = 7
-	sm, err := nn.NewModel[float32](sc)
-	if err != nil {
-		return fail(cmd, "%v", err)
-	}
-	sm.Init(1)
-	const B = 32
-	xb := make([]float32, B*sc.Featurizer.L)
-	for i := range xb {
-		xb[i] = float32(1 + 0.01*src.Normal())
-	}
-	th := make([]float32, B*7)
-	be, err := train.NewCPUBackend(sm, nn.NewAdam[float32](sm.NumParams()))
-	if err != nil {
-		return fail(cmd, "%v", err)
-	}
-	step := func() error {
-		_, _, err := be.Step(xb, th, 5, 1e-3)
-		return err
-	}
-	if err := step(); err != nil {
-		return fail(cmd, "%v", err)
-	}
 	k := max(1, c.Int("train-steps"))
-	start = time.Now()
-	for range k {
-		if err := step(); err != nil {
-			return fail(cmd, "%v", err)
-		}
+	eps, err := bench.Training(train.NewCPUBackend, sc, 32, k, nil)
+	if err != nil {
+		return fail(cmd, "%v", err)
 	}
-	fmt.Fprintf(w, "%.4g examples/s\n", float64(k*B)/time.Since(start).Seconds())
+	fmt.Fprintf(w, "%.4g examples/s\n", eps)
 	fmt.Fprintf(w, "blas: %s\n", nn.BLASName())
 	if ch.CUDA {
 		if cuda.Emulated() {
@@ -207,44 +144,22 @@ func runBenchSamples(c *ucli.Context) error {
 	return nil
 }
 
-// benchDeviceTraining times k training steps (forward, backward, clip, Adam) of a model
-// configuration with random weights on the device, after one warm-up step, in examples/s;
-// with profile, one more step is profiled per device operation (cuda.StartProfile) and its
-// table returned.
+// benchDeviceTraining times k training steps of a model configuration with random weights
+// on the device (bench.Training), in examples/s; with profile, one more step is profiled
+// per device operation (cuda.StartProfile) and its table returned.
 func benchDeviceTraining(ch device.Backend, mc nn.ModelConfig, B, k int, profile bool) (float64, []cuda.OpTime, error) {
-	m, err := nn.NewModel[float32](mc)
-	if err != nil {
-		return 0, nil, err
-	}
-	m.Init(1)
-	tr, err := ch.Trainer()(m, nn.NewAdam[float32](m.NumParams()))
-	if err != nil {
-		return 0, nil, err
-	}
-	defer tr.Close()
-	src := rng.New(2, 0)
-	x := make([]float32, B*mc.Featurizer.L)
-	for i := range x {
-		x[i] = float32(0.01 * src.Normal())
-	}
-	th := make([]float32, B*mc.Flow.D)
-	if _, _, err := tr.Step(x, th, 5, 1e-4); err != nil {
-		return 0, nil, err
-	}
-	start := time.Now()
-	for range k {
-		if _, _, err := tr.Step(x, th, 5, 1e-4); err != nil {
-			return 0, nil, err
+	var ops []cuda.OpTime
+	var around func(train.Backend, []float32, []float32) error
+	if profile {
+		around = func(be train.Backend, x, th []float32) error {
+			if err := cuda.StartProfile(); err != nil {
+				return err
+			}
+			_, _, err := be.Step(x, th, 5, 1e-4)
+			ops = cuda.StopProfile()
+			return err
 		}
 	}
-	eps := float64(k*B) / time.Since(start).Seconds()
-	if !profile {
-		return eps, nil, nil
-	}
-	if err := cuda.StartProfile(); err != nil {
-		return 0, nil, err
-	}
-	_, _, err = tr.Step(x, th, 5, 1e-4)
-	ops := cuda.StopProfile()
+	eps, err := bench.Training(ch.Trainer(), mc, B, k, around)
 	return eps, ops, err
 }

@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/mlcu/mlcu/bench"
 	"github.com/mlcu/mlcu/dataset"
 	"github.com/mlcu/mlcu/device"
 	"github.com/mlcu/mlcu/event"
@@ -95,32 +93,8 @@ func benchSimulateDevice(c *ucli.Context, ch device.Backend, sim dataset.Simulat
 	defer free()
 	lc := curves.(*cuda.LightCurver)
 	sim.Curves = lc
-	var next atomic.Int64
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ps := make([]event.Params, bs)
-			curves := make([]float32, bs*event.StoredPoints)
-			for {
-				lo := int(next.Add(int64(bs))) - bs
-				if lo >= n {
-					return
-				}
-				k := min(bs, n-lo)
-				if err := sim.Events(lo, ps[:k], curves[:k*event.StoredPoints]); err != nil {
-					errs[w] = err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	el := time.Since(start)
-	if err := errors.Join(errs...); err != nil {
+	el, err := bench.Simulation(sim, n, bs, workers)
+	if err != nil {
 		return fail(cmd, "%v", err)
 	}
 	rate := float64(n) / el.Seconds()
