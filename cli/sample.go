@@ -49,10 +49,10 @@ physical parameters, with s, q, tE and rho as log10 (the coordinates the model's
 distribution is built on): log10 s, log10 q, alpha [rad], u0 [θE], t0 [d], log10 tE [d],
 log10 rho [θE] (and fs with blending). It plots the first 1,000,000 samples at most.
 
-Or --data DIR --index I: event I of a dataset, cropped to the 72-day window in which the
-event peaks at its drawn t0 (event.CropOffset: the window starts t0 before the stored
-curve's peak time), with noise from the default SNR distribution at --seed; the truth, with
-t0 in the window's time, is printed beside the intervals.
+Or --data DIR --index I: event I of a dataset, cropped to the 72-day window whose start
+lies the event's drawn t0 before its closest approach (event.CropOffset; t0 quantised to
+0.01 d), with noise from the default SNR distribution at --seed; the truth, with that t0 in
+the window's time, is printed beside the intervals.
 
 Example:
    mlcu sample --model mlcu-work/model --data mlcu-work/data/val --index 3 --n 10000 --out s.npy`,

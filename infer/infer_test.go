@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mlcu/mlcu/dataset"
 	"github.com/mlcu/mlcu/event"
 	"github.com/mlcu/mlcu/nn"
 )
@@ -237,4 +239,37 @@ func TestLoadModelErrorsNameTheFile(t *testing.T) {
 	_, err = LoadModel(dir)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), filepath.Join(dir, nn.ConfigFile))
+}
+
+// TestDatasetInputWindow: the input of a dataset event is the stored curve cropped so that
+// the event's closest approach (stored sample CentreIndex) falls at window sample
+// round(t0/0.01), the returned t0 is that quantised t0, and the noise is at the level of the
+// default SNR distribution (σ ≤ √A/23).
+func TestDatasetInputWindow(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	man, err := dataset.NewManifest(event.DefaultPrior(), 4, "val", 2, 1, 1e-3, "test")
+	require.NoError(t, err)
+	_, err = dataset.WriteDataset(context.Background(), dir, man, dataset.WriteOptions{Workers: 1})
+	require.NoError(t, err)
+	ds, err := dataset.OpenDataset(dir)
+	require.NoError(t, err)
+	defer ds.Close()
+	for i := range ds.Len() {
+		drawn := ds.Params(i).T0
+		x, p, err := DatasetInput(ds, i, 1)
+		require.NoError(t, err)
+		j := int(math.Round(drawn / event.Cadence))
+		assert.InDelta(t, float64(j)*event.Cadence, p.T0, 1e-12, "event %d: the truth's t0 is the quantised drawn t0", i)
+		assert.LessOrEqual(t, math.Abs(p.T0-drawn), event.Cadence/2+1e-12)
+		// The noise-free window that puts the closest approach at sample j.
+		mag := make([]float32, event.WindowPoints)
+		_, err = ds.Window(i, event.CentreIndex-j, mag)
+		require.NoError(t, err)
+		worst := 0.0
+		for k := range x {
+			worst = math.Max(worst, math.Abs(float64(x[k]-mag[k]))/math.Sqrt(float64(mag[k])/(23*23)))
+		}
+		assert.Less(t, worst, 6.0, "event %d: the input is not the crop around t0 plus noise (max %.3g σ)", i, worst)
+		assert.Greater(t, worst, 0.5, "event %d: no noise", i)
+	}
 }

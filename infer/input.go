@@ -25,9 +25,9 @@ type LightCurve struct {
 }
 
 // DatasetInput returns the model input of event i of ds and its true parameters: the
-// 72-day window placed so that the event peaks its drawn t0 after the window's start
-// (event.CropOffset; t0 quantised to the 0.01-d cadence, and the returned parameters carry
-// that t0), with noise drawn from the default SNR distribution (event.DefaultNoise) by a
+// 72-day window placed so that the event's t0 (its closest approach to the lens centre of
+// mass) lies its drawn t0 after the window's start (event.CropOffset; t0 quantised to the
+// 0.01-d cadence, and the returned parameters carry that t0), with noise drawn from the default SNR distribution (event.DefaultNoise) by a
 // stream of seed and i.
 func DatasetInput(ds *dataset.Dataset, i int, seed uint64) ([]float32, event.Params, error) {
 	p := ds.Params(i)
