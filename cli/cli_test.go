@@ -399,7 +399,7 @@ func TestMapBadFlags(t *testing.T) {
 }
 
 func TestDemoEventCrossesCaustic(t *testing.T) {
-	n := CausticCrossings(DemoEvent, lens.RomanTimes(0, 72, lens.RomanCadence))
+	n := lens.CausticCrossings(DemoEvent, lens.RomanTimes(0, 72, lens.RomanCadence))
 	if n < 2 || n%2 != 0 {
 		t.Errorf("demo event crosses the caustic %d times, want an even number ≥ 2", n)
 	}

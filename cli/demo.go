@@ -53,7 +53,7 @@ func runDemo(c *ucli.Context) error {
 	}
 	e := DemoEvent
 	ts := lens.RomanTimes(0, 72, lens.RomanCadence)
-	as, err := ParallelLightCurve(e, ts, tol, workers)
+	as, err := lens.ParallelLightCurve(e, ts, tol, workers)
 	if err != nil {
 		return fail(cmd, "%v", err)
 	}
@@ -69,24 +69,7 @@ func runDemo(c *ucli.Context) error {
 	pk := peakIndex(as)
 	fmt.Fprintf(c.App.Writer, "event: s=%g q=%g alpha=%g u0=%g t0=%g tE=%g rho=%g\n", e.S, e.Q, e.Alpha, e.U0, e.T0, e.TE, e.Rho)
 	fmt.Fprintf(c.App.Writer, "%d points, %d caustic crossings (point-source image count changes), peak A = %.6g at t = %g\n",
-		len(ts), CausticCrossings(e, ts), as[pk], ts[pk])
+		len(ts), lens.CausticCrossings(e, ts), as[pk], ts[pk])
 	fmt.Fprintf(c.App.Writer, "wrote %s\nwrote %s\n", csvPath, pngPath)
 	return nil
-}
-
-// CausticCrossings returns how many times the centre of the source of e crosses a caustic
-// between consecutive times of ts, found as changes of the number of point-source images
-// (3 outside the caustics, 5 inside). Crossings closer together than the time step, and
-// grazes between two samples, are missed.
-func CausticCrossings(e lens.Event, ts []float64) int {
-	b := lens.NewBinary(e.S, e.Q)
-	n, prev := 0, -1
-	for _, t := range ts {
-		k := len(b.Images(e.SourcePos(t)))
-		if prev >= 0 && k != prev {
-			n++
-		}
-		prev = k
-	}
-	return n
 }

@@ -2,10 +2,8 @@ package cli
 
 import (
 	"encoding/csv"
-	"fmt"
 	"io"
 	"math"
-	"sync"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -78,7 +76,7 @@ func runLightcurve(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
-	as, err := ParallelLightCurve(e, ts, tol, workers)
+	as, err := lens.ParallelLightCurve(e, ts, tol, workers)
 	if err != nil {
 		return fail(cmd, "%v", err)
 	}
@@ -121,44 +119,6 @@ func timeGrid(cmd string, tmin, tmax, dt float64) ([]float64, error) {
 		return nil, fail(cmd, "--tmin = %v, --tmax = %v, --dt = %v give %d time(s); need at least 2", tmin, tmax, dt, len(ts))
 	}
 	return ts, nil
-}
-
-// ParallelLightCurve computes lens.LightCurve(e, ts, tol) split into up to workers
-// contiguous blocks of times computed in parallel. The result does not depend on workers
-// beyond what lens.LightCurve's warm starts allow (it is identical when LightCurve computes
-// each point independently). A panic of the lens solver, or a magnification that is not a
-// positive finite number, is returned as an error naming the first such time.
-func ParallelLightCurve(e lens.Event, ts []float64, tol float64, workers int) ([]float64, error) {
-	as := make([]float64, len(ts))
-	const minBlock = 256
-	nb := max(1, min(workers, len(ts)/minBlock))
-	errs := make([]error, nb)
-	var wg sync.WaitGroup
-	for k := range nb {
-		lo, hi := k*len(ts)/nb, (k+1)*len(ts)/nb
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() {
-				if r := recover(); r != nil {
-					errs[k] = fmt.Errorf("the lens solver failed (%v) between t = %v and %v", r, ts[lo], ts[hi-1])
-				}
-			}()
-			lens.LightCurve(e, ts[lo:hi], tol, as[lo:hi])
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	for i, a := range as {
-		if !(a > 0) || math.IsInf(a, 0) {
-			return nil, fmt.Errorf("the lens solver returned A = %v at t = %v, outside the range it handles", a, ts[i])
-		}
-	}
-	return as, nil
 }
 
 // writeLightCurve writes the CSV file t,A.

@@ -432,3 +432,20 @@ func (b *Binary) refineCausticDistance(y complex128, crit []complex128, j int) f
 	}
 	return math.Min(bestD, math.Min(f1, f2))
 }
+
+// CausticCrossings returns how many times the centre of the source of e crosses a caustic
+// between consecutive times of ts, found as changes of the number of point-source images
+// (3 outside the caustics, 5 inside). Crossings closer together than the time step, and
+// grazes between two samples, are missed.
+func CausticCrossings(e Event, ts []float64) int {
+	b := NewBinary(e.S, e.Q)
+	n, prev := 0, -1
+	for _, t := range ts {
+		k := len(b.Images(e.SourcePos(t)))
+		if prev >= 0 && k != prev {
+			n++
+		}
+		prev = k
+	}
+	return n
+}

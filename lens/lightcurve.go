@@ -3,6 +3,7 @@ package lens
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // Event holds the seven parameters θ = (s, q, α, u0, t0, tE, ρ) of a binary-lens event with a
@@ -99,4 +100,42 @@ func uniformSteps(ts []float64) bool {
 		}
 	}
 	return true
+}
+
+// ParallelLightCurve computes LightCurve(e, ts, tol) split into up to workers
+// contiguous blocks of times computed in parallel. The result does not depend on workers
+// beyond what LightCurve's warm starts allow (it is identical when LightCurve computes
+// each point independently). A panic of the lens solver, or a magnification that is not a
+// positive finite number, is returned as an error naming the first such time.
+func ParallelLightCurve(e Event, ts []float64, tol float64, workers int) ([]float64, error) {
+	as := make([]float64, len(ts))
+	const minBlock = 256
+	nb := max(1, min(workers, len(ts)/minBlock))
+	errs := make([]error, nb)
+	var wg sync.WaitGroup
+	for k := range nb {
+		lo, hi := k*len(ts)/nb, (k+1)*len(ts)/nb
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					errs[k] = fmt.Errorf("the lens solver failed (%v) between t = %v and %v", r, ts[lo], ts[hi-1])
+				}
+			}()
+			LightCurve(e, ts[lo:hi], tol, as[lo:hi])
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	for i, a := range as {
+		if !(a > 0) || math.IsInf(a, 0) {
+			return nil, fmt.Errorf("the lens solver returned A = %v at t = %v, outside the range it handles", a, ts[i])
+		}
+	}
+	return as, nil
 }
