@@ -178,19 +178,21 @@ test-cudaemu: cudaemu-lib
 # off by default (it needs ptrace, which containers often refuse; the cuda tests track
 # device memory themselves): ASAN_OPTIONS=halt_on_error=1 turns it on.
 # The packages run: cuda (every kernel) and cli (the commands' device paths, whose
-# goroutines call the device concurrently).
+# goroutines call the device concurrently). The conformance suites (TestXxxConformance) are
+# skipped there: they run the kernels of the parity tests again, at minutes under TSan.
 SANITIZE_PKGS ?= cuda cli
+SANITIZE_SKIP ?= Conformance
 test-cudaemu-asan: cudaemu-asan-lib
 	for p in $(SANITIZE_PKGS); do \
 		$(GO) test -c -asan -tags cudaemu,mlcu_asan -o build/cudaemu-asan/$$p.test ./$$p/ && \
-		(cd $$p && ASAN_OPTIONS=$${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=0} ../build/cudaemu-asan/$$p.test -test.count=1) || exit 1; \
+		(cd $$p && ASAN_OPTIONS=$${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=0} ../build/cudaemu-asan/$$p.test -test.count=1 -test.skip '$(SANITIZE_SKIP)') || exit 1; \
 	done
 
 test-cudaemu-tsan: cudaemu-tsan-lib
 	for p in $(SANITIZE_PKGS); do \
 		$(GO) test -c -tags cudaemu,mlcu_tsan -o build/cudaemu-tsan/$$p.test ./$$p/ && \
 		(cd $$p && TSAN_OPTIONS=$${TSAN_OPTIONS:-halt_on_error=1} MLCU_EMU_BLOCK_ORDER=$${MLCU_EMU_BLOCK_ORDER:-reverse} \
-			../build/cudaemu-tsan/$$p.test -test.count=1) || exit 1; \
+			../build/cudaemu-tsan/$$p.test -test.count=1 -test.skip '$(SANITIZE_SKIP)') || exit 1; \
 	done
 
 # A self-contained folder for a GPU machine without Go or the source tree: the cuda-tagged

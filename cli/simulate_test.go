@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/mlcu/mlcu/cuda"
 	"github.com/mlcu/mlcu/internal/npy"
+	"github.com/mlcu/mlcu/internal/testutil"
 )
 
 // runCtx runs mlcu in-process with ctx and returns its standard output, standard error and
@@ -28,39 +30,6 @@ func runCtx(t *testing.T, ctx context.Context, args ...string) (string, string, 
 	var out, errOut bytes.Buffer
 	err := NewApp(&out, &errOut).RunContext(ctx, append([]string{"mlcu"}, args...))
 	return out.String(), errOut.String(), err
-}
-
-// dirContents returns every file name and content under dir ("" when dir is missing).
-func dirContents(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	files := map[string]string{}
-	ents, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return files
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[e.Name()] = string(b)
-	}
-	return files
-}
-
-func sameContents(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // TestSimulateShards: a full run and three separate --shard runs give the same files; a
@@ -79,8 +48,8 @@ func TestSimulateShards(t *testing.T) {
 			t.Fatalf("--shard %s: %v", spec, err)
 		}
 	}
-	a, b := dirContents(t, full), dirContents(t, sharded)
-	if len(a) != 7 || !sameContents(a, b) {
+	a, b := testutil.Snapshot(t, full), testutil.Snapshot(t, sharded)
+	if len(a) != 7 || !maps.Equal(a, b) {
 		t.Errorf("a single run and shard runs differ: %d and %d files", len(a), len(b))
 	}
 	stdout, _, err = runCtx(t, context.Background(), "simulate", "--n", "7", "--seed", "4", "--shards", "3", "--quiet", "--out", full)
@@ -126,7 +95,7 @@ func TestSimulateBadInput(t *testing.T) {
 	}
 	truncated := filepath.Join(tmp, "truncated")
 	os.MkdirAll(truncated, 0o755)
-	for name, content := range dirContents(t, data) {
+	for name, content := range testutil.Snapshot(t, data) {
 		if strings.HasSuffix(name, "curves.npy") {
 			content = content[:len(content)-1000]
 		}
@@ -157,7 +126,7 @@ func TestSimulateBadInput(t *testing.T) {
 		{"data without show", empty, []string{"--n", "4", "--data", data}, "--data"},
 		{"zero workers", empty, []string{"--n", "4", "--workers", "0"}, "--workers"},
 	} {
-		before := dirContents(t, c.dir)
+		before := testutil.Snapshot(t, c.dir)
 		args := append([]string{"simulate", "--quiet", "--out", c.dir}, c.args...)
 		_, _, err := runCtx(t, context.Background(), args...)
 		var ec ucli.ExitCoder
@@ -169,7 +138,7 @@ func TestSimulateBadInput(t *testing.T) {
 		if !strings.Contains(msg, c.want) || strings.Contains(msg, "\n") || !strings.HasPrefix(msg, "simulate: ") {
 			t.Errorf("%s: error %q, want one line naming %q", c.name, msg, c.want)
 		}
-		if !sameContents(before, dirContents(t, c.dir)) {
+		if !maps.Equal(before, testutil.Snapshot(t, c.dir)) {
 			t.Errorf("%s: the directory %s changed", c.name, c.dir)
 		}
 	}
@@ -186,7 +155,7 @@ func TestSimulateInterrupted(t *testing.T) {
 	if err == nil || !errors.As(err, &ec) || ec.ExitCode() != exitInterrupted || !strings.Contains(err.Error(), "interrupted") {
 		t.Fatalf("error %v, want exit status %d and 'interrupted'", err, exitInterrupted)
 	}
-	for name := range dirContents(t, dir) {
+	for name := range testutil.Snapshot(t, dir) {
 		if name != dataset.ManifestName {
 			t.Errorf("file %s left after the interrupt", name)
 		}
@@ -207,7 +176,7 @@ func TestSimulateShow(t *testing.T) {
 		t.Fatal(err)
 	}
 	for dir, n := range map[string]int{figs: 2, figs2: 3} {
-		files := dirContents(t, dir)
+		files := testutil.Snapshot(t, dir)
 		if len(files) != n {
 			t.Errorf("%s: %d files, want %d", dir, len(files), n)
 		}
@@ -253,7 +222,7 @@ func TestBenchSimulate(t *testing.T) {
 // number of curve values that differ at all and the largest relative difference.
 func compareDatasets(t *testing.T, a, b string) (values, differ int, maxRel float64) {
 	t.Helper()
-	fa, fb := dirContents(t, a), dirContents(t, b)
+	fa, fb := testutil.Snapshot(t, a), testutil.Snapshot(t, b)
 	m, err := dataset.ReadManifest(a)
 	if err != nil {
 		t.Fatal(err)
@@ -349,7 +318,7 @@ func TestSimulateDeviceFlag(t *testing.T) {
 				t.Errorf("%q: error %q, want one line naming %q", cmd, msg, c.want)
 			}
 		}
-		if files := dirContents(t, dir); len(files) != 0 {
+		if files := testutil.Snapshot(t, dir); len(files) != 0 {
 			t.Errorf("--device %s: %d files written", c.device, len(files))
 		}
 	}

@@ -3,62 +3,14 @@
 package cuda
 
 import (
-	"compress/gzip"
-	"encoding/csv"
-	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"sort"
-	"strconv"
-	"strings"
 	"testing"
 
+	"github.com/mlcu/mlcu/internal/testutil"
 	"github.com/mlcu/mlcu/lens"
 )
-
-// readRefCSV reads ../testdata/name (one header line; .gz decompressed; copied from
-// lens/refdata_test.go) into columns by name.
-func readRefCSV(t testing.TB, name string) map[string][]float64 {
-	t.Helper()
-	f, err := os.Open("../testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(name, ".gz") {
-		gz, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = gz
-	}
-	cr := csv.NewReader(r)
-	cr.Comment = '#'
-	header, err := cr.Read()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cols := make(map[string][]float64, len(header))
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, h := range header {
-			v, err := strconv.ParseFloat(rec[i], 64)
-			if err != nil {
-				v = math.NaN() // text columns (region)
-			}
-			cols[h] = append(cols[h], v)
-		}
-	}
-	return cols
-}
 
 // guarded allocates n+2g elements, fills them with NaN and returns the buffer and its
 // middle view [g, g+n).
@@ -97,7 +49,7 @@ func checkGuardsF64(t *testing.T, b *Buffer[float64], n, g int) []float64 {
 // closest source, 1.3e-5 from a fold, leaves room for 1e-16/1.3e-5 ≈ 1e-11 times the
 // conditioning of the clustered roots of q = 1e-6). The output buffer is guard-padded.
 func TestBinaryPointMagReference(t *testing.T) {
-	cols := readRefCSV(t, "binary_point.csv")
+	cols := testutil.RefColumns(t, "binary_point.csv")
 	n := len(cols["s"])
 	const g = 3
 	outB, out := guardedF64(n, g)
@@ -408,8 +360,8 @@ func BenchmarkRayShootMap(b *testing.B) {
 //     their error estimate is below tol·A; measured max 2e-8), and FiniteLightCurves' host
 //     count equal to the points left flagged.
 func TestFiniteLightCurves(t *testing.T) {
-	pc := readRefCSV(t, "lightcurve_params.csv")
-	ref := readRefCSV(t, "lightcurves.csv.gz")
+	pc := testutil.RefColumns(t, "lightcurve_params.csv")
+	ref := testutil.RefColumns(t, "lightcurves.csv.gz")
 	ids := []int{2, 8, 15, 28}
 	var evs []lens.Event
 	for _, id := range ids {
@@ -581,7 +533,7 @@ func (bf *benchFinite) free() {
 // quadrupole + decision; contours are left to the host) on the 30 reference events × 7200
 // points on a real GPU; under emulation 2 events × 100 points.
 func BenchmarkFiniteLightCurvesDevice(b *testing.B) {
-	pc := readRefCSV(b, "lightcurve_params.csv")
+	pc := testutil.RefColumns(b, "lightcurve_params.csv")
 	ne, nt := len(pc["s"]), 7200
 	if Emulated() {
 		ne, nt = 2, 100
@@ -607,7 +559,7 @@ func BenchmarkFiniteLightCurvesDevice(b *testing.B) {
 // and every value, certified or finished on the host, within 1e-3 of the reference A_finite
 // (lens.TestFiniteMagReference's contract).
 func TestFiniteContourPoints(t *testing.T) {
-	cols := readRefCSV(t, "binary_finite.csv")
+	cols := testutil.RefColumns(t, "binary_finite.csv")
 	const tol = lens.DefaultTol
 	var rows []int
 	for i := range cols["s"] {
@@ -677,7 +629,7 @@ func BenchmarkFiniteContourLightCurves(b *testing.B) {
 	if Emulated() {
 		b.Skip("device contours are timed on a GPU only")
 	}
-	pc := readRefCSV(b, "lightcurve_params.csv")
+	pc := testutil.RefColumns(b, "lightcurve_params.csv")
 	ne, nt := len(pc["s"]), 7200
 	bf := newBenchFinite(pc, ne, nt)
 	defer bf.free()

@@ -8,36 +8,10 @@ import (
 
 	"github.com/mlcu/mlcu/event"
 
+	"github.com/mlcu/mlcu/internal/conformance"
 	"github.com/mlcu/mlcu/internal/rng"
 	"github.com/mlcu/mlcu/nn"
 )
-
-// tinyConfig is a model with every featurizer feature (channel doubling with projections,
-// pooling after each block, a two-layer GRU) at sizes the emulation runs in a second.
-func tinyConfig() nn.ModelConfig {
-	return nn.ModelConfig{InputLen: 48, Bin: 1,
-		Featurizer: nn.FeaturizerShape{L: 48, C0: 4, Cmax: 8, K: 3, Blocks: 3, PoolEvery: 1, GRUHidden: 6, GRULayers: 2, Context: 5},
-		Flow:       nn.MAFShape{D: 3, C: 5, H: 7, L: 2, NB: 2, K: 3, OrderSeed: 3}}
-}
-
-// modelBatch returns inputs shaped like light curves (ln of a bump plus noise) and θ.
-func modelBatch(c nn.ModelConfig, B int, seed uint64) (x, theta []float32) {
-	src := rng.New(seed, 1)
-	L := c.Featurizer.L
-	x = make([]float32, B*L)
-	for b := range B {
-		t0 := src.Between(0.2, 0.8) * float64(L)
-		for l := range L {
-			u := (float64(l) - t0) / 6
-			x[b*L+l] = float32(math.Log(1+2*math.Exp(-u*u)) + 0.02*src.Normal())
-		}
-	}
-	theta = make([]float32, B*c.D())
-	for i := range theta {
-		theta[i] = float32(src.Between(-1, 1))
-	}
-	return x, theta
-}
 
 // TestModelParity compares one training-mode forward and backward pass, the running
 // statistics it updates, and an evaluation-mode pass of the device model with nn.Model's
@@ -46,14 +20,14 @@ func modelBatch(c nn.ModelConfig, B int, seed uint64) (x, theta []float32) {
 // channels computed in different orders (batch norm's backward subtracts means of nearly
 // equal terms, which amplifies rounding); running statistics rtol 1e-5.
 func TestModelParity(t *testing.T) {
-	c := tinyConfig()
+	c := conformance.TrainModel()
 	for _, B := range []int{1, 5} {
 		host, err := nn.NewModel[float32](c)
 		must(err)
 		host.Init(7)
 		dev, err := NewModel(host)
 		must(err)
-		x, theta := modelBatch(c, B, uint64(B))
+		x, theta := conformance.Batch(c, B, uint64(B))
 
 		// The device pass first (it reads the host's parameters via Upload), then the CPU's.
 		lossD, err := dev.LossForward(x, theta, true)
@@ -94,7 +68,7 @@ func TestModelParity(t *testing.T) {
 // 1e-3 (critical D = 1.95·√(2/n)); the device featurizer's contexts must match the CPU's to
 // atol 1e-5 + rtol 1e-4.
 func TestModelSamplerDistribution(t *testing.T) {
-	c := tinyConfig()
+	c := conformance.TrainModel()
 	host, err := nn.NewModel[float32](c)
 	must(err)
 	host.Init(11)
@@ -112,7 +86,7 @@ func TestModelSamplerDistribution(t *testing.T) {
 		host.Feat.W[i] *= 40
 	}
 	const E, S = 2, 1500
-	x, _ := modelBatch(c, E, 5)
+	x, _ := conformance.Batch(c, E, 5)
 	ctxC := append([]float32(nil), host.Context(x)...)
 	cpu := make([]float32, E*S*c.D())
 	host.Sample(cpu, x, S, rng.New(1, 2))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/mlcu/mlcu/internal/conformance"
 	"github.com/mlcu/mlcu/lens"
 	"github.com/mlcu/mlcu/nn"
 )
@@ -16,11 +17,11 @@ import (
 // of memory would (allocFault): each must return the error, not panic, and free what it had
 // allocated before it.
 func TestConstructorsOutOfMemory(t *testing.T) {
-	c := tinyConfig()
+	c := conformance.TrainModel()
 	host, err := nn.NewModel[float32](c)
 	must(err)
 	host.Init(3)
-	x, theta := modelBatch(c, 2, 1)
+	x, theta := conformance.Batch(c, 2, 1)
 	events := []lens.Event{{S: 1, Q: 0.5, Alpha: 0.3, U0: 0.05, T0: 0, TE: 10, Rho: 0.01}}
 	ts := []float64{-1, 0, 1}
 	cases := []struct {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlcu/mlcu/internal/conformance"
 	"github.com/mlcu/mlcu/nn"
 )
 
@@ -41,14 +42,14 @@ func TestProfileOps(t *testing.T) {
 // the matrix products under the layer that made them, and their times add up to no more
 // than the step's wall time.
 func TestProfileTrainingStep(t *testing.T) {
-	c := tinyConfig()
+	c := conformance.TrainModel()
 	m, err := nn.NewModel[float32](c)
 	must(err)
 	m.Init(3)
 	tr, err := NewTrainer(m, nn.NewAdam[float32](m.NumParams()))
 	must(err)
 	defer tr.Close()
-	x, theta := modelBatch(c, 4, 7)
+	x, theta := conformance.Batch(c, 4, 7)
 	_, _, err = tr.Step(x, theta, 5, 1e-3) // allocations happen in the first step
 	must(err)
 	must(StartProfile())

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mlcu/mlcu/internal/testutil"
 	"github.com/mlcu/mlcu/lens"
 )
 
@@ -25,7 +26,7 @@ import (
 //   - Points counts every value and the host's, the same as FiniteLightCurves' count;
 //   - an invalid event is an error naming it.
 func TestLightCurver(t *testing.T) {
-	pc := readRefCSV(t, "lightcurve_params.csv")
+	pc := testutil.RefColumns(t, "lightcurve_params.csv")
 	var evs []lens.Event
 	for _, id := range []int{2, 8, 15, 28} {
 		evs = append(evs, lens.Event{S: pc["s"][id], Q: pc["q"][id], Alpha: pc["alpha"][id], U0: pc["u0"][id],

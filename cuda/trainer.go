@@ -10,9 +10,10 @@ import (
 // clip and Adam, with the host model and optimizer as the place checkpoints are written
 // from (Sync). It satisfies train.Backend.
 type Trainer struct {
-	m    *Model
-	adam *Adam
-	host *nn.Adam[float32]
+	m     *Model
+	adam  *Adam
+	host  *nn.Adam[float32]
+	saved *F32 // the running statistics of the last SaveBuffers (one element at least)
 }
 
 // NewTrainer uploads m's parameters and running statistics and a's state.
@@ -28,6 +29,10 @@ func NewTrainer(m *nn.Model[float32], a *nn.Adam[float32]) (*Trainer, error) {
 	}
 	da.LR, da.Beta1, da.Beta2, da.Eps, da.WeightDecay, da.Step = a.LR, a.Beta1, a.Beta2, a.Eps, a.WeightDecay, a.Step
 	t := &Trainer{m: dm, adam: da, host: a}
+	if t.saved, err = Alloc[float32](max(len(m.Buffers), 1)); err != nil {
+		t.Close()
+		return nil, err
+	}
 	if err := da.M.Upload(a.M); err != nil {
 		t.Close()
 		return nil, err
@@ -54,6 +59,20 @@ func (t *Trainer) Step(x, theta []float32, clip, lr float64) (float64, float64, 
 
 // devicePasses are the nn.StepPasses of the trainer's device model and Adam.
 type devicePasses struct{ t *Trainer }
+
+func (p devicePasses) SaveBuffers() error {
+	if p.t.m.Buffers.Len() == 0 {
+		return nil
+	}
+	return p.t.saved.Slice(0, p.t.m.Buffers.Len()).CopyFrom(p.t.m.Buffers)
+}
+
+func (p devicePasses) RestoreBuffers() error {
+	if p.t.m.Buffers.Len() == 0 {
+		return nil
+	}
+	return p.t.m.Buffers.CopyFrom(p.t.saved.Slice(0, p.t.m.Buffers.Len()))
+}
 
 func (p devicePasses) ZeroGrads() error { return p.t.m.ZeroGrads() }
 
@@ -91,4 +110,5 @@ func (t *Trainer) Sync() error {
 func (t *Trainer) Close() {
 	t.m.Free()
 	t.adam.Free()
+	t.saved.Free()
 }

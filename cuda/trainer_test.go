@@ -12,6 +12,7 @@ import (
 
 	"github.com/mlcu/mlcu/event"
 
+	"github.com/mlcu/mlcu/internal/conformance"
 	"github.com/mlcu/mlcu/internal/rng"
 	"github.com/mlcu/mlcu/nn"
 	"github.com/mlcu/mlcu/train"
@@ -24,7 +25,7 @@ import (
 // for a parameter whose gradient is ~0, so later losses drift apart slowly — measured
 // differences are logged).
 func TestTrainerLossCurve(t *testing.T) {
-	c := tinyConfig()
+	c := conformance.TrainModel()
 	mk := func() (*nn.Model[float32], *nn.Adam[float32]) {
 		m, err := nn.NewModel[float32](c)
 		must(err)
@@ -39,7 +40,7 @@ func TestTrainerLossCurve(t *testing.T) {
 	defer dev.Close()
 	worst := 0.0
 	for step := range 6 {
-		x, theta := modelBatch(c, 4, uint64(100+step))
+		x, theta := conformance.Batch(c, 4, uint64(100+step))
 		lc, nc, err := cpu.Step(x, theta, 5, 3e-3)
 		must(err)
 		ld, nd, err := dev.Step(x, theta, 5, 3e-3)

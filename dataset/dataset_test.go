@@ -17,6 +17,7 @@ import (
 	"github.com/mlcu/mlcu/event"
 
 	"github.com/mlcu/mlcu/internal/npy"
+	"github.com/mlcu/mlcu/internal/testutil"
 	"github.com/mlcu/mlcu/lens"
 )
 
@@ -64,24 +65,6 @@ func concat(t *testing.T, dir string, m *Manifest, kind string) []byte {
 	return all
 }
 
-// snapshot returns every file name and content under dir.
-func snapshot(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	files := map[string]string{}
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[e.Name()] = string(b)
-	}
-	return files
-}
-
 func names(files map[string]string) string {
 	var ns []string
 	for n := range files {
@@ -112,7 +95,7 @@ func TestShardsAndWorkersDeterministic(t *testing.T) {
 			t.Errorf("%s differ between K=1 (3 workers), K=3 (1 worker) and K=3 shard by shard", kind)
 		}
 	}
-	if a, b := snapshot(t, three), snapshot(t, sep); a[ManifestName] != b[ManifestName] {
+	if a, b := testutil.Snapshot(t, three), testutil.Snapshot(t, sep); a[ManifestName] != b[ManifestName] {
 		t.Error("the manifests of one run and of separate shard runs differ")
 	}
 	// The rows are the simulator's events, in order.
@@ -199,7 +182,7 @@ func TestSkipCompleteRewriteIncomplete(t *testing.T) {
 	dir := t.TempDir()
 	m := newManifest(t, 2, 6, 3)
 	write(t, dir, m, 2, nil)
-	before := snapshot(t, dir)
+	before := testutil.Snapshot(t, dir)
 	rep := write(t, dir, m, 2, nil)
 	if len(rep.Written) != 0 || len(rep.Skipped) != 3 || rep.Events != 0 {
 		t.Errorf("re-run of a complete dataset: %+v", rep)
@@ -212,7 +195,7 @@ func TestSkipCompleteRewriteIncomplete(t *testing.T) {
 	if fmt.Sprint(rep.Written, rep.Skipped) != "[1 2] [0]" || rep.Events != 4 {
 		t.Errorf("re-run with shards 1 and 2 incomplete: %+v", rep)
 	}
-	after := snapshot(t, dir)
+	after := testutil.Snapshot(t, dir)
 	if names(after) != names(before) {
 		t.Errorf("files %s, want %s", names(after), names(before))
 	}
@@ -237,12 +220,12 @@ func TestCorruptShardRefused(t *testing.T) {
 		"padded":    append(append([]byte(nil), b...), 0),
 	} {
 		os.WriteFile(curves, content, 0o644)
-		before := snapshot(t, dir)
+		before := testutil.Snapshot(t, dir)
 		_, err := WriteDataset(context.Background(), dir, m, WriteOptions{Workers: 1})
 		if err == nil || !strings.Contains(err.Error(), curves) {
 			t.Errorf("%s curves file: error %v, want one naming %s", name, err, curves)
 		}
-		if after := snapshot(t, dir); names(after) != names(before) {
+		if after := testutil.Snapshot(t, dir); names(after) != names(before) {
 			t.Errorf("%s curves file: files %s after the error, %s before", name, names(after), names(before))
 		}
 		if _, err := OpenDataset(dir); err == nil || !strings.Contains(err.Error(), filepath.Base(curves)) {
@@ -256,7 +239,7 @@ func TestCorruptShardRefused(t *testing.T) {
 func TestManifestConflict(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, newManifest(t, 1, 4, 2), 2, []int{0})
-	before := snapshot(t, dir)
+	before := testutil.Snapshot(t, dir)
 	other := event.DefaultPrior()
 	other.U0 = event.Uniform(0, 1)
 	val, err := NewManifest(event.DefaultPrior(), 1, "val", 4, 2, 0, "test")
@@ -275,7 +258,7 @@ func TestManifestConflict(t *testing.T) {
 		if !errors.Is(err, ErrOtherDataset) || !strings.Contains(err.Error(), name) {
 			t.Errorf("other %s: error %v", name, err)
 		}
-		after := snapshot(t, dir)
+		after := testutil.Snapshot(t, dir)
 		if names(after) != names(before) || after[ManifestName] != before[ManifestName] {
 			t.Errorf("other %s: the directory changed", name)
 		}
@@ -297,7 +280,7 @@ func TestWriteCancelled(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
-	got := names(snapshot(t, dir))
+	got := names(testutil.Snapshot(t, dir))
 	want := strings.Join([]string{ManifestName, m.ShardFile(0, curvesKind), m.ShardFile(0, paramsKind)}, " ")
 	if got != want {
 		t.Errorf("files after the interrupt: %s, want %s", got, want)
@@ -406,7 +389,7 @@ func TestBatchedBackend(t *testing.T) {
 	if fmt.Sprint(bb.sizes) != "[1 3 3 3]" {
 		t.Errorf("batch sizes %v, want [1 3 3 3]", bb.sizes)
 	}
-	if a, b := snapshot(t, cpu), snapshot(t, batched); len(a) != 7 || names(a) != names(b) {
+	if a, b := testutil.Snapshot(t, cpu), testutil.Snapshot(t, batched); len(a) != 7 || names(a) != names(b) {
 		t.Fatalf("files %q and %q", names(a), names(b))
 	} else {
 		for name := range a {

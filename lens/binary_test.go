@@ -4,20 +4,22 @@ import (
 	"math"
 	"sort"
 	"testing"
+
+	"github.com/mlcu/mlcu/internal/testutil"
 )
 
 // TestPointMagReference checks the point-source binary magnification against the
 // quad-precision values A_point_hp of testdata/binary_point.csv. Contract:
 // relative error ≤ 1e-6 on ≥ 99.9% of rows and ≤ 1e-4 on every row.
 func TestPointMagReference(t *testing.T) {
-	rows := readRefCSV(t, "binary_point.csv")
+	rows := testutil.RefRows(t, "binary_point.csv")
 	var errs []float64
 	worst, worstRow := 0.0, -1
 	imgMismatch := 0
 	for i, r := range rows {
-		b := NewBinary(fnum(t, r, "s"), fnum(t, r, "q"))
-		y1, y2 := fnum(t, r, "y1"), fnum(t, r, "y2")
-		ref := fnum(t, r, "A_point_hp")
+		b := NewBinary(testutil.Num(t, r, "s"), testutil.Num(t, r, "q"))
+		y1, y2 := testutil.Num(t, r, "y1"), testutil.Num(t, r, "y2")
+		ref := testutil.Num(t, r, "A_point_hp")
 		a := b.PointMag(y1, y2)
 		e := math.Abs(a-ref) / ref
 		if math.IsNaN(e) {
@@ -27,7 +29,7 @@ func TestPointMagReference(t *testing.T) {
 		if e > worst {
 			worst, worstRow = e, i
 		}
-		if n := len(b.Images(y1, y2)); float64(n) != fnum(t, r, "n_images") {
+		if n := len(b.Images(y1, y2)); float64(n) != testutil.Num(t, r, "n_images") {
 			imgMismatch++
 		}
 	}

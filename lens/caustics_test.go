@@ -6,6 +6,8 @@ import (
 	"math/cmplx"
 	"sort"
 	"testing"
+
+	"github.com/mlcu/mlcu/internal/testutil"
 )
 
 // testTrackCounts returns the number of root tracks in each curve (len/n), sorted descending.
@@ -233,7 +235,7 @@ func TestCentralCausticChung(t *testing.T) {
 // rounding. n = 256 is enough except on row 106, where s lies within 2e-5 of the
 // wide/intermediate boundary and the critical curve almost pinches.
 func TestCausticDistanceReference(t *testing.T) {
-	rows := readRefCSV(t, "binary_point.csv")
+	rows := testutil.RefRows(t, "binary_point.csv")
 	const n = 512
 	worstRel, worstExcess := 0.0, math.Inf(-1)
 	checked, above := 0, 0
@@ -241,9 +243,9 @@ func TestCausticDistanceReference(t *testing.T) {
 		if r["region"] != "caustic" && i%4 != 0 {
 			continue
 		}
-		b := NewBinary(fnum(t, r, "s"), fnum(t, r, "q"))
-		want := fnum(t, r, "dist_caustic")
-		got := b.CausticDistance(fnum(t, r, "y1"), fnum(t, r, "y2"), b.Caustics(n))
+		b := NewBinary(testutil.Num(t, r, "s"), testutil.Num(t, r, "q"))
+		want := testutil.Num(t, r, "dist_caustic")
+		got := b.CausticDistance(testutil.Num(t, r, "y1"), testutil.Num(t, r, "y2"), b.Caustics(n))
 		checked++
 		half := 0.5 * math.Pow(10, math.Floor(math.Log10(want))-6)
 		excess := math.Abs(got-want) - half
@@ -266,12 +268,12 @@ func TestCausticDistanceReference(t *testing.T) {
 // follows the critical curve by continuation over ±2 grid steps in phase, in 20000 steps,
 // and takes the nearest of those exact caustic points.
 func TestCausticDistanceDense(t *testing.T) {
-	rows := readRefCSV(t, "binary_point.csv")
+	rows := testutil.RefRows(t, "binary_point.csv")
 	const n = 1 << 13
 	for _, i := range []int{298, 394} {
 		r := rows[i]
-		b := NewBinary(fnum(t, r, "s"), fnum(t, r, "q"))
-		y := complex(fnum(t, r, "y1"), fnum(t, r, "y2"))
+		b := NewBinary(testutil.Num(t, r, "s"), testutil.Num(t, r, "q"))
+		y := complex(testutil.Num(t, r, "y1"), testutil.Num(t, r, "y2"))
 		got := b.CausticDistance(real(y), imag(y), b.Caustics(512))
 		vmin, zmin := math.Inf(1), complex128(0)
 		for _, c := range b.Caustics(n) {

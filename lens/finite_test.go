@@ -6,6 +6,8 @@ import (
 	"math/rand"
 	"sort"
 	"testing"
+
+	"github.com/mlcu/mlcu/internal/testutil"
 )
 
 // TestLaplacianMu checks the analytic source-plane Laplacian of each image's signed
@@ -93,14 +95,14 @@ func TestBoundaryDerivatives(t *testing.T) {
 // quadrature). Contract: relative error ≤ 1e-3 on ≥ 99.5% of rows, ≤ 1e-2 on
 // every row.
 func TestFiniteMagReference(t *testing.T) {
-	rows := readRefCSV(t, "binary_finite.csv")
+	rows := testutil.RefRows(t, "binary_finite.csv")
 	var errs []float64
 	worst, worstRow := 0.0, -1
 	methods := map[string]int{}
 	for i, r := range rows {
-		b := NewBinary(fnum(t, r, "s"), fnum(t, r, "q"))
-		ref := fnum(t, r, "A_finite")
-		a, _, m := b.FiniteMagErr(fnum(t, r, "y1"), fnum(t, r, "y2"), fnum(t, r, "rho"), DefaultTol)
+		b := NewBinary(testutil.Num(t, r, "s"), testutil.Num(t, r, "q"))
+		ref := testutil.Num(t, r, "A_finite")
+		a, _, m := b.FiniteMagErr(testutil.Num(t, r, "y1"), testutil.Num(t, r, "y2"), testutil.Num(t, r, "rho"), DefaultTol)
 		methods[m]++
 		e := math.Abs(a-ref) / ref
 		if math.IsNaN(e) {

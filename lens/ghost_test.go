@@ -3,6 +3,8 @@ package lens
 import (
 	"math"
 	"testing"
+
+	"github.com/mlcu/mlcu/internal/testutil"
 )
 
 // TestNearCausticDetected checks FiniteMag's choice of method on every three-image row of
@@ -12,16 +14,16 @@ import (
 // far the ghost estimate alone can overshoot on rows the quadrupole test does not flag.
 func TestNearCausticDetected(t *testing.T) {
 	worst, rows := 0.0, 0
-	for _, r := range readRefCSV(t, "binary_point.csv") {
-		d := fnum(t, r, "dist_caustic")
+	for _, r := range testutil.RefRows(t, "binary_point.csv") {
+		d := testutil.Num(t, r, "dist_caustic")
 		if r["n_images"] != "3" || d > 2e-3 {
 			continue
 		}
 		rows++
-		b := NewBinary(fnum(t, r, "s"), fnum(t, r, "q"))
+		b := NewBinary(testutil.Num(t, r, "s"), testutil.Num(t, r, "q"))
 		var st solverState
 		var imgs [5]Image
-		y := complex(fnum(t, r, "y1"), fnum(t, r, "y2"))
+		y := complex(testutil.Num(t, r, "y1"), testutil.Num(t, r, "y2"))
 		n := b.images(y, &imgs, &st)
 		gd := st.ghostDistance(&b, y)
 		a0, _, qerr := b.quadrupole(imgs[:n], d)

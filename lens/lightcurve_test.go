@@ -5,18 +5,20 @@ import (
 	"sort"
 	"strconv"
 	"testing"
+
+	"github.com/mlcu/mlcu/internal/testutil"
 )
 
 // refEvents reads testdata/lightcurve_params.csv (30 events of the reference README).
 func refEvents(t testing.TB) []Event {
-	rows := readRefCSV(t, "lightcurve_params.csv")
+	rows := testutil.RefRows(t, "lightcurve_params.csv")
 	evs := make([]Event, len(rows))
 	for i, r := range rows {
 		if id, _ := strconv.Atoi(r["id"]); id != i {
 			t.Fatalf("lightcurve_params.csv: row %d has id %d", i, id)
 		}
-		evs[i] = Event{S: fnum(t, r, "s"), Q: fnum(t, r, "q"), Alpha: fnum(t, r, "alpha"),
-			U0: fnum(t, r, "u0"), T0: fnum(t, r, "t0"), TE: fnum(t, r, "tE"), Rho: fnum(t, r, "rho")}
+		evs[i] = Event{S: testutil.Num(t, r, "s"), Q: testutil.Num(t, r, "q"), Alpha: testutil.Num(t, r, "alpha"),
+			U0: testutil.Num(t, r, "u0"), T0: testutil.Num(t, r, "t0"), TE: testutil.Num(t, r, "tE"), Rho: testutil.Num(t, r, "rho")}
 	}
 	return evs
 }
@@ -27,7 +29,7 @@ func refEvents(t testing.TB) []Event {
 // relative error ≤ 1e-3 at every point.
 func TestLightCurveReference(t *testing.T) {
 	evs := refEvents(t)
-	rows := readRefCSV(t, "lightcurves.csv.gz")
+	rows := testutil.RefRows(t, "lightcurves.csv.gz")
 	ts := RomanTimes(0, 72, RomanCadence)
 	if len(rows) != len(evs)*len(ts) {
 		t.Fatalf("%d light-curve rows, want %d", len(rows), len(evs)*len(ts))
@@ -39,8 +41,8 @@ func TestLightCurveReference(t *testing.T) {
 		curveWorst, at := 0.0, 0
 		for i := range ts {
 			r := rows[id*len(ts)+i]
-			ref := fnum(t, r, "A")
-			if math.Abs(fnum(t, r, "t")-ts[i]) > 1e-9 {
+			ref := testutil.Num(t, r, "A")
+			if math.Abs(testutil.Num(t, r, "t")-ts[i]) > 1e-9 {
 				t.Fatalf("curve %d row %d: t = %s, want %.2f", id, i, r["t"], ts[i])
 			}
 			e := math.Abs(a[i]-ref) / ref

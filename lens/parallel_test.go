@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mlcu/mlcu/internal/testutil"
 )
 
 // TestParallelLightCurve checks that splitting a light curve into blocks on several
@@ -14,7 +16,7 @@ import (
 // start the solver cold.
 func TestParallelLightCurve(t *testing.T) {
 	evs := refEvents(t)
-	rows := readRefCSV(t, "lightcurves.csv.gz")
+	rows := testutil.RefRows(t, "lightcurves.csv.gz")
 	ts := RomanTimes(0, 72, RomanCadence)
 	for _, id := range []int{0, 7, 28} {
 		e := evs[id]
@@ -27,7 +29,7 @@ func TestParallelLightCurve(t *testing.T) {
 			require.NoError(t, err)
 			require.Len(t, par, len(ts))
 			for i, a := range par {
-				ref := fnum(t, rows[id*len(ts)+i], "A")
+				ref := testutil.Num(t, rows[id*len(ts)+i], "A")
 				if d := math.Abs(a-ref) / ref; d > 1e-3 {
 					t.Fatalf("curve %d, %d workers, t = %.2f: A = %.9g, reference %.9g (rel %.2g > 1e-3)",
 						id, workers, ts[i], a, ref, d)

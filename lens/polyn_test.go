@@ -5,6 +5,8 @@ import (
 	"math/cmplx"
 	"math/rand"
 	"testing"
+
+	"github.com/mlcu/mlcu/internal/testutil"
 )
 
 // testPolyFromRoots returns the coefficients (low to high) of lead·Π(z - r_i).
@@ -133,12 +135,12 @@ func TestPolyRootsNWarm(t *testing.T) {
 // TestPolyRootsNQuintic compares polyRootsN with polyRoots5 on the binary-lens quintics of
 // reference sources (the same polynomial, an independent code path).
 func TestPolyRootsNQuintic(t *testing.T) {
-	rows := readRefCSV(t, "binary_point.csv")
+	rows := testutil.RefRows(t, "binary_point.csv")
 	worst := 0.0
 	for i := 0; i < len(rows); i += 30 {
 		r := rows[i]
-		b := NewBinary(fnum(t, r, "s"), fnum(t, r, "q"))
-		y := complex(fnum(t, r, "y1"), fnum(t, r, "y2"))
+		b := NewBinary(testutil.Num(t, r, "s"), testutil.Num(t, r, "q"))
+		y := complex(testutil.Num(t, r, "y1"), testutil.Num(t, r, "y2"))
 		f := b.frameFor(y)
 		var c [6]complex128
 		f.quintic(y-complex(f.Shift, 0), &c)

@@ -3,6 +3,8 @@ package lens
 import (
 	"math"
 	"testing"
+
+	"github.com/mlcu/mlcu/internal/testutil"
 )
 
 func TestDiskRectArea(t *testing.T) {
@@ -178,12 +180,12 @@ func TestMagMapAt(t *testing.T) {
 // in pixel/rho: 1e-4 for row 162, whose disk passes 0.01 rho from a fold, 2e-3 with 64
 // pixels).
 func TestRayShootMapFiniteReference(t *testing.T) {
-	rows := readRefCSV(t, "binary_finite.csv")
+	rows := testutil.RefRows(t, "binary_finite.csv")
 	for _, i := range []int{2, 14, 28, 67, 162} {
 		r := rows[i]
-		b := NewBinary(fnum(t, r, "s"), fnum(t, r, "q"))
-		y1, y2, rho := fnum(t, r, "y1"), fnum(t, r, "y2"), fnum(t, r, "rho")
-		want := fnum(t, r, "A_finite")
+		b := NewBinary(testutil.Num(t, r, "s"), testutil.Num(t, r, "q"))
+		y1, y2, rho := testutil.Num(t, r, "y1"), testutil.Num(t, r, "y2"), testutil.Num(t, r, "rho")
+		want := testutil.Num(t, r, "A_finite")
 		const n = 256
 		half := 1.05 * rho
 		// about 1e7 rays in the disk
@@ -193,7 +195,7 @@ func TestRayShootMapFiniteReference(t *testing.T) {
 		nrays := got * rpp * math.Pi * rho * rho / ((2 * half / n) * (2 * half / n))
 		sigma := want / math.Sqrt(nrays)
 		t.Logf("row %d (%s, dist/rho %.2f): DiskMean %.6f, A_finite %.6f, rel diff %.2g (%.2f σ_Poisson, %.3g rays)",
-			i, r["region"], fnum(t, r, "dist_caustic")/rho, got, want, (got-want)/want, (got-want)/sigma, nrays)
+			i, r["region"], testutil.Num(t, r, "dist_caustic")/rho, got, want, (got-want)/want, (got-want)/sigma, nrays)
 		if !(math.Abs(got-want) <= 4*sigma) {
 			t.Errorf("row %d: DiskMean %.6f vs A_finite %.6f (%.1f σ)", i, got, want, (got-want)/sigma)
 		}

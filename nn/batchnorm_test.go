@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand"
 	"testing"
+
+	"github.com/mlcu/mlcu/internal/testutil"
 )
 
 // batchNormClose reports whether |a − b| ≤ 1e-12·(1 + |b|): the hand-computed values below
@@ -74,12 +76,12 @@ func TestBatchNorm1dEvalValues(t *testing.T) {
 func TestBatchNorm1dGrad(t *testing.T) {
 	rng := rand.New(rand.NewSource(40))
 	B, C, L := 2, 3, 7
-	inp := randVec(rng, B*C*L)
+	inp := testutil.RandVec(rng, B*C*L)
 	for i := range inp {
 		inp[i] = 2*inp[i] + 0.5 // not already normalised
 	}
-	gamma, beta := randVec(rng, C), randVec(rng, C)
-	wout := randVec(rng, B*C*L)
+	gamma, beta := testutil.RandVec(rng, C), testutil.RandVec(rng, C)
+	wout := testutil.RandVec(rng, B*C*L)
 	out, mean, rstd := make([]float64, B*C*L), make([]float64, C), make([]float64, C)
 	runMean, runVar := make([]float64, C), make([]float64, C)
 	loss := func() float64 {
@@ -98,8 +100,8 @@ func TestBatchNorm1dGrad(t *testing.T) {
 func TestBatchNorm1dParity(t *testing.T) {
 	rng := rand.New(rand.NewSource(41))
 	B, C, L := 3, 4, 9
-	inp, gamma, beta := randVec(rng, B*C*L), randVec(rng, C), randVec(rng, C)
-	runMean, runVar := randVec(rng, C), randVec(rng, C)
+	inp, gamma, beta := testutil.RandVec(rng, B*C*L), testutil.RandVec(rng, C), testutil.RandVec(rng, C)
+	runMean, runVar := testutil.RandVec(rng, C), testutil.RandVec(rng, C)
 	for i := range runVar {
 		runVar[i] = 0.5 + runVar[i]*runVar[i]
 	}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand"
 	"testing"
+
+	"github.com/mlcu/mlcu/internal/testutil"
 )
 
 // conv1dDirect is the textbook reference for Conv1dForward: the direct sum over channels
@@ -44,7 +46,7 @@ func TestConv1dForwardValues(t *testing.T) {
 	for i, tc := range conv1dCases {
 		rng := rand.New(rand.NewSource(int64(10 + i)))
 		B, C, L, OC, K := tc.B, tc.C, tc.L, tc.OC, tc.K
-		inp, w, bias := randVec(rng, B*C*L), randVec(rng, OC*C*K), randVec(rng, OC)
+		inp, w, bias := testutil.RandVec(rng, B*C*L), testutil.RandVec(rng, OC*C*K), testutil.RandVec(rng, OC)
 		out, want := make([]float64, B*OC*L), make([]float64, B*OC*L)
 		Conv1dForward(out, make([]float64, B*C*K*L), inp, w, bias, B, C, L, OC, K)
 		conv1dDirect(want, inp, w, bias, B, C, L, OC, K)
@@ -61,8 +63,8 @@ func TestConv1dGrad(t *testing.T) {
 		t.Run(fmt.Sprintf("B%dC%dL%dOC%dK%d", tc.B, tc.C, tc.L, tc.OC, tc.K), func(t *testing.T) {
 			rng := rand.New(rand.NewSource(int64(20 + i)))
 			B, C, L, OC, K := tc.B, tc.C, tc.L, tc.OC, tc.K
-			inp, w, bias := randVec(rng, B*C*L), randVec(rng, OC*C*K), randVec(rng, OC)
-			wout := randVec(rng, B*OC*L)
+			inp, w, bias := testutil.RandVec(rng, B*C*L), testutil.RandVec(rng, OC*C*K), testutil.RandVec(rng, OC)
+			wout := testutil.RandVec(rng, B*OC*L)
 			out, col := make([]float64, B*OC*L), make([]float64, B*C*K*L)
 			loss := func() float64 {
 				Conv1dForward(out, col, inp, w, bias, B, C, L, OC, K)
@@ -84,8 +86,8 @@ func TestConv1dGrad(t *testing.T) {
 func TestConv1dK1NoCol(t *testing.T) {
 	rng := rand.New(rand.NewSource(30))
 	B, C, L, OC := 2, 3, 7, 5
-	inp, w := randVec(rng, B*C*L), randVec(rng, OC*C)
-	wout := randVec(rng, B*OC*L)
+	inp, w := testutil.RandVec(rng, B*C*L), testutil.RandVec(rng, OC*C)
+	wout := testutil.RandVec(rng, B*OC*L)
 	out := make([]float64, B*OC*L)
 	loss := func() float64 {
 		Conv1dForward(out, nil, inp, w, nil, B, C, L, OC, 1)
@@ -109,7 +111,7 @@ func TestConv1dK1NoCol(t *testing.T) {
 func TestConv1dParity(t *testing.T) {
 	rng := rand.New(rand.NewSource(31))
 	B, C, L, OC, K := 2, 5, 11, 4, 3
-	inp, w, bias := randVec(rng, B*C*L), randVec(rng, OC*C*K), randVec(rng, OC)
+	inp, w, bias := testutil.RandVec(rng, B*C*L), testutil.RandVec(rng, OC*C*K), testutil.RandVec(rng, OC)
 	linearRound32(inp, w, bias)
 	out, out32 := make([]float64, B*OC*L), make([]float32, B*OC*L)
 	Conv1dForward(out, make([]float64, B*C*K*L), inp, w, bias, B, C, L, OC, K)
@@ -134,8 +136,8 @@ const (
 func BenchmarkConv1dForward(b *testing.B) {
 	B, C, OC, L, K := conv1dBenchB, conv1dBenchC, conv1dBenchOC, conv1dBenchL, conv1dBenchK
 	rng := rand.New(rand.NewSource(1))
-	inp, w := linearTo32(randVec(rng, B*C*L)), linearTo32(randVec(rng, OC*C*K))
-	bias := linearTo32(randVec(rng, OC))
+	inp, w := linearTo32(testutil.RandVec(rng, B*C*L)), linearTo32(testutil.RandVec(rng, OC*C*K))
+	bias := linearTo32(testutil.RandVec(rng, OC))
 	out, col := make([]float32, B*OC*L), make([]float32, B*C*K*L)
 	b.ResetTimer()
 	for b.Loop() {
@@ -148,10 +150,10 @@ func BenchmarkConv1dForward(b *testing.B) {
 func BenchmarkConv1dBackward(b *testing.B) {
 	B, C, OC, L, K := conv1dBenchB, conv1dBenchC, conv1dBenchOC, conv1dBenchL, conv1dBenchK
 	rng := rand.New(rand.NewSource(1))
-	inp, w := linearTo32(randVec(rng, B*C*L)), linearTo32(randVec(rng, OC*C*K))
+	inp, w := linearTo32(testutil.RandVec(rng, B*C*L)), linearTo32(testutil.RandVec(rng, OC*C*K))
 	out, col := make([]float32, B*OC*L), make([]float32, B*C*K*L)
 	Conv1dForward(out, col, inp, w, nil, B, C, L, OC, K)
-	dout := linearTo32(randVec(rng, B*OC*L))
+	dout := linearTo32(testutil.RandVec(rng, B*OC*L))
 	dinp, dw, db, dcol := make([]float32, B*C*L), make([]float32, OC*C*K), make([]float32, OC), make([]float32, C*K*L)
 	b.ResetTimer()
 	for b.Loop() {

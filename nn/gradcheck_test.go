@@ -4,16 +4,9 @@ import (
 	"math"
 	"math/rand"
 	"testing"
-)
 
-// randVec returns n normal variates (float64) from rng.
-func randVec(rng *rand.Rand, n int) []float64 {
-	v := make([]float64, n)
-	for i := range v {
-		v[i] = rng.NormFloat64()
-	}
-	return v
-}
+	"github.com/mlcu/mlcu/internal/testutil"
+)
 
 // checkGrad compares the analytic gradient grad of the scalar loss() with respect to x
 // against central finite differences, element by element:
@@ -59,7 +52,7 @@ func dot(a, b []float64) float64 {
 func TestGemm(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	m, n, k := 3, 4, 5
-	a, b := randVec(rng, m*k), randVec(rng, k*n)
+	a, b := testutil.RandVec(rng, m*k), testutil.RandVec(rng, k*n)
 	c := make([]float64, m*n)
 	Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
 	for i := 0; i < m; i++ {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mlcu/mlcu/internal/rng"
+	"github.com/mlcu/mlcu/internal/testutil"
 )
 
 // newTestGRU returns float64 parameters, drawn from PyTorch's initialisation scaled up ×3 so
@@ -18,7 +19,7 @@ func newTestGRU(s GRUShape, seed int64) (*GRUParams[float64], []float64) {
 		p.Flat[i] *= 3
 	}
 	rnd := rand.New(rand.NewSource(seed))
-	return p, randVec(rnd, s.B*s.T*s.C)
+	return p, testutil.RandVec(rnd, s.B*s.T*s.C)
 }
 
 // refGRU is an independent plain-loop GRU (PyTorch's equations written out per element, one
@@ -119,7 +120,7 @@ func TestGRUGrad(t *testing.T) {
 	s := GRUShape{B: 2, T: 5, C: 3, H: 4, Layers: 2}
 	p, inp := newTestGRU(s, 3)
 	rnd := rand.New(rand.NewSource(4))
-	wout := randVec(rnd, s.B*s.H)
+	wout := testutil.RandVec(rnd, s.B*s.H)
 	acts := NewGRUActs[float64](s)
 	out := make([]float64, s.B*s.H)
 	loss := func() float64 {
@@ -199,7 +200,7 @@ func TestGRUFloat32(t *testing.T) {
 	t.Logf("forward: largest |diff| %.3g", worst)
 
 	rnd := rand.New(rand.NewSource(6))
-	dout64 := randVec(rnd, s.B*s.H)
+	dout64 := testutil.RandVec(rnd, s.B*s.H)
 	dout32 := make([]float32, len(dout64))
 	for i, v := range dout64 {
 		dout32[i] = float32(v)

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand"
 	"testing"
+
+	"github.com/mlcu/mlcu/internal/testutil"
 )
 
 // Gradient-check tolerances for the float64 checks of linear.go, conv1d.go, relu.go,
@@ -82,7 +84,7 @@ func linearRound32(xs ...[]float64) {
 func TestLinearForwardValues(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	B, C, OC := 3, 4, 5
-	inp, w, b := randVec(rng, B*C), randVec(rng, OC*C), randVec(rng, OC)
+	inp, w, b := testutil.RandVec(rng, B*C), testutil.RandVec(rng, OC*C), testutil.RandVec(rng, OC)
 	out := make([]float64, B*OC)
 	LinearForward(out, inp, w, b, B, C, OC)
 	for i := 0; i < B; i++ {
@@ -108,8 +110,8 @@ func TestLinearForwardValues(t *testing.T) {
 func TestLinearGrad(t *testing.T) {
 	rng := rand.New(rand.NewSource(2))
 	B, C, OC := 2, 3, 5
-	inp, w, b := randVec(rng, B*C), randVec(rng, OC*C), randVec(rng, OC)
-	wout := randVec(rng, B*OC)
+	inp, w, b := testutil.RandVec(rng, B*C), testutil.RandVec(rng, OC*C), testutil.RandVec(rng, OC)
+	wout := testutil.RandVec(rng, B*OC)
 	out := make([]float64, B*OC)
 	loss := func() float64 {
 		LinearForward(out, inp, w, b, B, C, OC)
@@ -130,7 +132,7 @@ func TestLinearGrad(t *testing.T) {
 func TestLinearParity(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
 	B, C, OC := 3, 17, 9
-	inp, w, b := randVec(rng, B*C), randVec(rng, OC*C), randVec(rng, OC)
+	inp, w, b := testutil.RandVec(rng, B*C), testutil.RandVec(rng, OC*C), testutil.RandVec(rng, OC)
 	linearRound32(inp, w, b)
 	out := make([]float64, B*OC)
 	out32 := make([]float32, B*OC)

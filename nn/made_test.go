@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand"
 	"testing"
+
+	"github.com/mlcu/mlcu/internal/testutil"
 )
 
 // Gradient-check tolerances for the flow's float64 checks: checkGrad's central differences
@@ -22,7 +24,7 @@ var madeTestShape = MADEShape{D: 4, C: 3, H: 10, L: 3}
 // scale 0.5 (large enough that the output layer matters, small enough for no saturation).
 func newTestMADE(rg *rand.Rand, s MADEShape, order []int) (*MADE[float64], []float64, MADEParams[float64]) {
 	m := NewMADE[float64](s, order)
-	flat := randVec(rg, s.NumParams())
+	flat := testutil.RandVec(rg, s.NumParams())
 	for i := range flat {
 		flat[i] *= 0.5
 	}
@@ -78,8 +80,8 @@ func TestMADEGrad(t *testing.T) {
 	s := madeTestShape
 	const B = 5
 	m, flat, p := newTestMADE(rg, s, []int{2, 0, 3, 1})
-	x, ctx := randVec(rg, B*s.D), randVec(rg, B*s.C)
-	wy, wl := randVec(rg, B*s.D), randVec(rg, B)
+	x, ctx := testutil.RandVec(rg, B*s.D), testutil.RandVec(rg, B*s.C)
+	wy, wl := testutil.RandVec(rg, B*s.D), testutil.RandVec(rg, B)
 	y, ld := make([]float64, B*s.D), make([]float64, B)
 	acts := NewMADEActs[float64](s, B)
 	var w MADEParams[float64]
@@ -90,8 +92,8 @@ func TestMADEGrad(t *testing.T) {
 	}
 	loss()
 	// Backward adds: start the gradients from random values and subtract them afterwards.
-	g0 := randVec(rg, s.NumParams())
-	dx0, dctx0 := randVec(rg, B*s.D), randVec(rg, B*s.C)
+	g0 := testutil.RandVec(rg, s.NumParams())
+	dx0, dctx0 := testutil.RandVec(rg, B*s.D), testutil.RandVec(rg, B*s.C)
 	gflat := append([]float64(nil), g0...)
 	dx, dctx := append([]float64(nil), dx0...), append([]float64(nil), dctx0...)
 	g := NewMADEParams(s, gflat)
@@ -135,7 +137,7 @@ func TestMADEAutoregressive(t *testing.T) {
 	order := []int{3, 6, 0, 5, 1, 4, 2}
 	m, flat, _ := newTestMADE(rg, s, order)
 	w := effective(m, flat)
-	x, ctx := randVec(rg, B*s.D), randVec(rg, B*s.C)
+	x, ctx := testutil.RandVec(rg, B*s.D), testutil.RandVec(rg, B*s.C)
 	y, ld := make([]float64, B*s.D), make([]float64, B)
 	acts := NewMADEActs[float64](s, B)
 	MADEForward(y, ld, acts, x, ctx, w, m, B)
@@ -186,7 +188,7 @@ func TestMADEInverse(t *testing.T) {
 	const n = 9
 	m, flat, _ := newTestMADE(rg, s, []int{4, 1, 6, 0, 2, 5, 3})
 	w := effective(m, flat)
-	y, ctx := randVec(rg, n*s.D), randVec(rg, n*s.C)
+	y, ctx := testutil.RandVec(rg, n*s.D), testutil.RandVec(rg, n*s.C)
 	cterm := make([]float64, n*s.H)
 	MADEContext(cterm, ctx, w, m, n)
 	acts := NewMADEActs[float64](s, n)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mlcu/mlcu/internal/rng"
+	"github.com/mlcu/mlcu/internal/testutil"
 )
 
 // newTestMAF returns a float64 flow of shape s with Init's parameters plus noise of scale
@@ -26,8 +27,8 @@ func TestMAFGrad(t *testing.T) {
 	s := MAFShape{D: 4, C: 3, H: 9, L: 2, NB: 3, K: 3, OrderSeed: 5}
 	const B = 5
 	f := newTestMAF(rg, s, 0.4)
-	theta, ctx := randVec(rg, B*s.D), randVec(rg, B*s.C)
-	wl := randVec(rg, B)
+	theta, ctx := testutil.RandVec(rg, B*s.D), testutil.RandVec(rg, B*s.C)
+	wl := testutil.RandVec(rg, B)
 	ws := NewMAFWork(f, B)
 	logp := make([]float64, B)
 	loss := func() float64 {
@@ -35,9 +36,9 @@ func TestMAFGrad(t *testing.T) {
 		return dot(wl, logp)
 	}
 	loss()
-	g0 := randVec(rg, len(f.Grads))
+	g0 := testutil.RandVec(rg, len(f.Grads))
 	copy(f.Grads, g0)
-	dth0, dctx0 := randVec(rg, B*s.D), randVec(rg, B*s.C)
+	dth0, dctx0 := testutil.RandVec(rg, B*s.D), testutil.RandVec(rg, B*s.C)
 	dtheta, dctx := append([]float64(nil), dth0...), append([]float64(nil), dctx0...)
 	MAFBackward(f.Grads, dtheta, dctx, wl, ws, ctx, f, B)
 	for i := range f.Grads {
@@ -113,7 +114,7 @@ func TestMAFSampleRoundTrip(t *testing.T) {
 	s := MAFShape{D: 7, C: 4, H: 30, L: 2, NB: 3, K: 4, OrderSeed: 2}
 	f := newTestMAF(rg, s, 0.1)
 	const B, S = 3, 40
-	ctx := randVec(rg, B*s.C)
+	ctx := testutil.RandVec(rg, B*s.C)
 	out, u := make([]float64, B*S*s.D), make([]float64, B*S*s.D)
 	MAFSample(out, u, NewMAFSampler(f, 32), ctx, f, B, S, rng.New(3, 0))
 

@@ -4,6 +4,8 @@ import (
 	"math/rand"
 	"slices"
 	"testing"
+
+	"github.com/mlcu/mlcu/internal/testutil"
 )
 
 func TestMaxPool1dValues(t *testing.T) {
@@ -29,8 +31,8 @@ func TestMaxPool1dGrad(t *testing.T) {
 	for _, L := range []int{7, 8} {
 		rng := rand.New(rand.NewSource(int64(6 + L)))
 		B, C := 2, 3
-		inp := randVec(rng, B*C*L)
-		wout := randVec(rng, B*C*(L/2))
+		inp := testutil.RandVec(rng, B*C*L)
+		wout := testutil.RandVec(rng, B*C*(L/2))
 		out := make([]float64, B*C*(L/2))
 		idx := make([]int32, len(out))
 		loss := func() float64 {
@@ -48,7 +50,7 @@ func TestMaxPool1dGrad(t *testing.T) {
 func TestMaxPool1dParity(t *testing.T) {
 	rng := rand.New(rand.NewSource(8))
 	B, C, L := 2, 3, 9
-	inp := randVec(rng, B*C*L)
+	inp := testutil.RandVec(rng, B*C*L)
 	linearRound32(inp)
 	out, out32 := make([]float64, B*C*(L/2)), make([]float32, B*C*(L/2))
 	idx, idx32 := make([]int32, len(out)), make([]int32, len(out))

@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	"github.com/mlcu/mlcu/internal/rng"
+	"github.com/mlcu/mlcu/internal/testutil"
 )
 
 // newTestMixture returns random float64 base parameters: logits and means N(0, 1),
 // log-scales 0.3·N(0, 1).
 func newTestMixture(rg *rand.Rand, s MixtureShape) ([]float64, MixtureParams[float64]) {
-	flat := randVec(rg, s.NumParams())
+	flat := testutil.RandVec(rg, s.NumParams())
 	p := NewMixtureParams(s, flat)
 	for i := range p.LogScales {
 		p.LogScales[i] *= 0.3
@@ -24,20 +25,20 @@ func TestMixtureGrad(t *testing.T) {
 	s := MixtureShape{D: 3, K: 4}
 	const B = 6
 	_, p := newTestMixture(rg, s)
-	u := randVec(rg, B*s.D)
+	u := testutil.RandVec(rg, B*s.D)
 	for i := range u {
 		u[i] *= 2 // reach the tails, where one component dominates
 	}
-	wl := randVec(rg, B)
+	wl := testutil.RandVec(rg, B)
 	logp, resp := make([]float64, B), make([]float64, B*s.D*s.K)
 	loss := func() float64 {
 		MixtureLogProb(logp, resp, u, p, B, s.D, s.K)
 		return dot(wl, logp)
 	}
 	loss()
-	g0 := randVec(rg, s.NumParams())
+	g0 := testutil.RandVec(rg, s.NumParams())
 	gflat := append([]float64(nil), g0...)
-	du0 := randVec(rg, B*s.D)
+	du0 := testutil.RandVec(rg, B*s.D)
 	du := append([]float64(nil), du0...)
 	g := NewMixtureParams(s, gflat)
 	MixtureBackward(du, g, wl, resp, u, p, B, s.D, s.K)

@@ -89,6 +89,7 @@ type Model[T Float] struct {
 	acts     map[int]*modelActs[T] // by batch size
 	last     *modelActs[T]         // of the last LossForward, for LossBackward
 	samplers []*MAFSampler[T]      // one per sampling goroutine, made on first use
+	saved    []T                   // the running statistics of the last SaveBuffers
 }
 
 // modelActs is a Model's workspace for one batch size.
@@ -165,6 +166,13 @@ func (m *Model[T]) Init(seed uint64) {
 
 // NumParams returns len(m.Params).
 func (m *Model[T]) NumParams() int { return len(m.Params) }
+
+// SaveBuffers copies the running statistics aside, for RestoreBuffers.
+func (m *Model[T]) SaveBuffers() { m.saved = append(m.saved[:0], m.Buffers...) }
+
+// RestoreBuffers puts back the running statistics of the last SaveBuffers (nn.TrainStep
+// does after a non-finite loss).
+func (m *Model[T]) RestoreBuffers() { copy(m.Buffers, m.saved) }
 
 // ZeroGrads sets every gradient to 0.
 func (m *Model[T]) ZeroGrads() { clear(m.Grads) }

@@ -4,6 +4,8 @@ import (
 	"math/rand"
 	"slices"
 	"testing"
+
+	"github.com/mlcu/mlcu/internal/testutil"
 )
 
 func TestReLUValues(t *testing.T) {
@@ -34,7 +36,7 @@ func TestReLUValues(t *testing.T) {
 func TestReLUGrad(t *testing.T) {
 	rng := rand.New(rand.NewSource(4))
 	n := 2 * 3 * 7
-	inp, wout := randVec(rng, n), randVec(rng, n)
+	inp, wout := testutil.RandVec(rng, n), testutil.RandVec(rng, n)
 	out := make([]float64, n)
 	loss := func() float64 {
 		ReLUForward(out, inp)
@@ -49,7 +51,7 @@ func TestReLUGrad(t *testing.T) {
 
 func TestReLUParity(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
-	inp := randVec(rng, 41)
+	inp := testutil.RandVec(rng, 41)
 	linearRound32(inp)
 	out, out32 := make([]float64, len(inp)), make([]float32, len(inp))
 	ReLUForward(out, inp)

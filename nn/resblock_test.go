@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mlcu/mlcu/internal/rng"
+	"github.com/mlcu/mlcu/internal/testutil"
 )
 
 // resBlockShapes are the tested shapes: with a projection (C ≠ OC) and with the identity
@@ -33,7 +34,7 @@ func resBlockSetup(s ResBlockShape, seed int64) (params, buffers, inp []float64)
 			bn.RunVar[c] = 1 + 0.5*r.Float64()
 		}
 	}
-	return params, buffers, randVec(r, s.B*s.C*s.L)
+	return params, buffers, testutil.RandVec(r, s.B*s.C*s.L)
 }
 
 // resBlockNamed lists the parameter views of p by name (the projection's only when present).
@@ -186,7 +187,7 @@ func TestResBlockGrad(t *testing.T) {
 			params, buffers, inp := resBlockSetup(s, int64(60+i))
 			p := NewResBlockParams(s, params, buffers)
 			acts := NewResBlockActs[float64](s)
-			wout := randVec(rand.New(rand.NewSource(int64(70+i))), s.B*s.OC*s.L)
+			wout := testutil.RandVec(rand.New(rand.NewSource(int64(70+i))), s.B*s.OC*s.L)
 			loss := func() float64 {
 				ResBlockForward(acts, p, inp, true)
 				return dot(wout, acts.Out)

@@ -402,7 +402,7 @@ func (r *run) trainStep(b *dataset.Batch, rd *dataset.Reader, epoch int) error {
 	if err != nil {
 		return fmt.Errorf("step %d: %v", r.step, err)
 	}
-	if math.IsNaN(norm) || math.IsInf(norm, 0) || math.IsNaN(loss) {
+	if math.IsNaN(norm) || math.IsInf(norm, 0) || math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return fmt.Errorf("step %d: non-finite loss %g or gradient norm %g", r.step, loss, norm)
 	}
 	r.step++
