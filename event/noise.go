@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/mlcu/mlcu/nn"
 
@@ -194,17 +195,126 @@ func (c NoiseConfig) Draw(pp Params, src *rng.Source) Observation {
 // clamped.
 const inputFloor = 1e-3
 
-// NetworkInput turns a normalised flux window x = F/F0 (WindowPoints samples; see AddNoise
-// and Normalise) into the network's input: the mean over each group of bin samples
-// (nn.BinInput), then the natural logarithm, so that dst = ln(F/F0) ≈ ln(fs·A + 1 − fs),
-// 0 at the baseline. The logarithm compresses magnifications of 1e3 and more to a few units:
+// InputVersion names the network input that NetworkInput computes; a model's config.json
+// records the input it was trained on (ModelConfig.Input) and a model trained on another
+// one is refused, since its posteriors would be silently wrong.
+const InputVersion = "ln-flux-over-faint20-baseline"
+
+// BaselineFraction is the share of a window's faintest points whose median is the baseline
+// estimate of NetworkInput (and of infer.LightCurveInput's flux scale).
+const BaselineFraction = 0.2
+
+// Baseline estimates the baseline (unmagnified) level of a flux window from the window
+// itself: the median of its faintest BaselineFraction of points (at least one). Training
+// normalises by the true baseline and real data by none at all, so every input to the
+// network is divided by this estimate of its own (NetworkInput): the same estimator, with
+// the same noise-dependent bias, on simulated and real data, and an input independent of the
+// flux unit. scratch (len(x) at least) is overwritten; it allocates when scratch is short.
+func Baseline(x, scratch []float32) float64 {
+	n := len(x)
+	if n == 0 {
+		return math.NaN()
+	}
+	if len(scratch) < n {
+		scratch = make([]float32, n)
+	}
+	w := scratch[:n]
+	copy(w, x)
+	k := max(1, int(float64(n)*BaselineFraction))
+	faint := w[:k]
+	selectK(w, k) // w[:k] are the k faintest points, in no order
+	// The median of faint: its middle element (or the mean of the middle two).
+	m := k / 2
+	selectK(faint, m+1)
+	hi := float64(maxOf(faint[:m+1]))
+	if k%2 == 1 {
+		return hi
+	}
+	selectK(faint, m)
+	lo := float64(maxOf(faint[:m]))
+	return 0.5 * (lo + hi)
+}
+
+// selectK reorders v so that v[:k] hold its k smallest values (Hoare's quickselect with the
+// median of three as pivot; expected O(len(v))). NaNs sort last.
+func selectK(v []float32, k int) {
+	less := func(a, b float32) bool { return a < b || (b != b && a == a) }
+	lo, hi := 0, len(v)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if less(v[mid], v[lo]) {
+			v[mid], v[lo] = v[lo], v[mid]
+		}
+		if less(v[hi], v[lo]) {
+			v[hi], v[lo] = v[lo], v[hi]
+		}
+		if less(v[hi], v[mid]) {
+			v[hi], v[mid] = v[mid], v[hi]
+		}
+		pivot := v[mid]
+		i, j := lo, hi
+		for i <= j {
+			for less(v[i], pivot) {
+				i++
+			}
+			for less(pivot, v[j]) {
+				j--
+			}
+			if i <= j {
+				v[i], v[j] = v[j], v[i]
+				i++
+				j--
+			}
+		}
+		// v[lo..j] ≤ pivot ≤ v[i..hi]; the k-th smallest (index k−1) lies in one part.
+		switch {
+		case k-1 <= j:
+			hi = j
+		case k-1 >= i:
+			lo = i
+		default:
+			return
+		}
+	}
+}
+
+func maxOf(v []float32) float32 {
+	m := v[0]
+	for _, x := range v[1:] {
+		if x > m || m != m {
+			m = x
+		}
+	}
+	return m
+}
+
+// baselineScratch holds NetworkInput's scratch windows.
+var baselineScratch = sync.Pool{New: func() any { return new([]float32) }}
+
+// NetworkInput turns a flux window x (WindowPoints samples of flux in any linear unit; see
+// AddNoise and Normalise) into the network's input: x divided by its own Baseline estimate,
+// the mean over each group of bin samples (nn.BinInput), then the natural logarithm, so
+// that dst ≈ ln(fs·A + 1 − fs), about 0 at the baseline. It is the one transform of the
+// input for training (mlcu train), datasets and light curves (mlcu sample, mlcu eval), so
+// the network meets the same estimator of the baseline everywhere (InputVersion). A window
+// whose baseline estimate is not positive (impossible for simulated data; bad real data) is
+// taken as it is. The logarithm compresses magnifications of 1e3 and more to a few units:
 // on the raw flux, a caustic crossing in one event dominates the batch-norm statistics of
 // its whole batch, and the running statistics used in evaluation then fit no batch (measured:
-// validation NLL rising from 5.7 to 140 nats while the training NLL fell to -0.6). It is the
-// one transform shared by training and inference (mlcu train, mlcu sample).
+// validation NLL rising from 5.7 to 140 nats while the training NLL fell to -0.6).
 func NetworkInput(dst, x []float32, bin int) {
+	sp := baselineScratch.Get().(*[]float32)
+	if len(*sp) < len(x) {
+		*sp = make([]float32, len(x))
+	}
+	b := Baseline(x, *sp)
+	baselineScratch.Put(sp)
+	scale := 1.0
+	if b > 0 && !math.IsInf(b, 0) {
+		scale = 1 / b
+	}
 	nn.BinInput(dst, x, bin)
 	for i, v := range dst {
-		dst[i] = float32(math.Log(math.Max(float64(v), inputFloor)))
+		dst[i] = float32(math.Log(math.Max(float64(v)*scale, inputFloor)))
 	}
 }

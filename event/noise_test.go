@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -215,5 +216,79 @@ func TestNoiseConfig(t *testing.T) {
 		if err := json.Unmarshal([]byte(tc.js), &c); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one containing %q", tc.js, err, tc.want)
 		}
+	}
+}
+
+// TestBaseline compares Baseline with the median of the faintest 20% computed by sorting,
+// on odd and even counts, ties and a single point.
+func TestBaseline(t *testing.T) {
+	src := rng.New(3, 0)
+	for _, n := range []int{1, 2, 4, 5, 9, 10, 11, 100, 7200} {
+		for trial := range 3 {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(1 + 0.05*src.Normal())
+				if trial == 2 {
+					x[i] = float32(int(x[i] * 20)) // ties
+				}
+			}
+			s := slices.Clone(x)
+			slices.Sort(s)
+			faint := s[:max(1, n/5)]
+			want := float64(faint[len(faint)/2])
+			if len(faint)%2 == 0 {
+				want = 0.5 * (float64(faint[len(faint)/2-1]) + float64(faint[len(faint)/2]))
+			}
+			orig := slices.Clone(x)
+			if got := Baseline(x, nil); got != want {
+				t.Errorf("n %d trial %d: Baseline = %v, want %v", n, trial, got, want)
+			}
+			if !slices.Equal(x, orig) {
+				t.Fatalf("n %d: Baseline changed its input", n)
+			}
+		}
+	}
+}
+
+// TestNetworkInputScaleFree: the network input of c·x is that of x (to float32 rounding),
+// so it does not depend on the flux unit or on the true baseline used in simulation.
+func TestNetworkInputScaleFree(t *testing.T) {
+	src := rng.New(4, 0)
+	x := make([]float32, WindowPoints)
+	for i := range x {
+		u := (float64(i) - 3000) / 400
+		x[i] = float32(1 + 3/math.Sqrt(u*u+0.1) + 0.03*src.Normal())
+	}
+	a, b := make([]float32, WindowPoints/8), make([]float32, WindowPoints/8)
+	NetworkInput(a, x, 8)
+	for _, c := range []float32{1e-3, 7, 2.5e4} {
+		y := make([]float32, len(x))
+		for i := range x {
+			y[i] = c * x[i]
+		}
+		NetworkInput(b, y, 8)
+		for i := range a {
+			if math.Abs(float64(a[i]-b[i])) > 1e-5 {
+				t.Fatalf("scale %g: input[%d] = %v, want %v", c, i, b[i], a[i])
+			}
+		}
+	}
+	// About 0 at the baseline: the faint fifth's median maps to ln 1.
+	if m := a[0]; math.Abs(float64(m)) > 0.05 {
+		t.Errorf("input far from the event = %v, want ≈ 0", m)
+	}
+}
+
+// BenchmarkNetworkInput times the input transform of one window (baseline, bin 8, ln): it
+// runs once per training example.
+func BenchmarkNetworkInput(b *testing.B) {
+	src := rng.New(5, 0)
+	x := make([]float32, WindowPoints)
+	for i := range x {
+		x[i] = float32(1 + 0.03*src.Normal())
+	}
+	dst := make([]float32, WindowPoints/8)
+	for b.Loop() {
+		NetworkInput(dst, x, 8)
 	}
 }

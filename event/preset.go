@@ -69,6 +69,9 @@ func Preset(name string) (nn.ModelConfig, error) {
 type ModelConfig struct {
 	nn.ModelConfig
 	Standardizer *Standardizer `json:"standardizer,omitempty"`
+	// Input is the network input the model was trained on (InputVersion when trained by
+	// this mlcu); a model without it predates the input's baseline normalisation.
+	Input string `json:"input,omitempty"`
 }
 
 // ParseModelConfig reads a config.json document (name is the file, for errors) and checks
@@ -83,6 +86,13 @@ func ParseModelConfig(data []byte, name string) (ModelConfig, error) {
 	}
 	if mc.Standardizer.Dim() != mc.Flow.D {
 		return mc, fmt.Errorf("%s: standardizer has %d coordinates, flow models %d", name, mc.Standardizer.Dim(), mc.Flow.D)
+	}
+	if mc.Input != InputVersion {
+		was := fmt.Sprintf("input %q", mc.Input)
+		if mc.Input == "" {
+			was = "the input of mlcu before the baseline normalisation (no \"input\" key)"
+		}
+		return mc, fmt.Errorf("%s: the model was trained on %s; this mlcu computes input %q: train the model again", name, was, InputVersion)
 	}
 	return mc, nil
 }

@@ -51,10 +51,11 @@ func TestPresets(t *testing.T) {
 
 // TestModelConfigJSON checks that a model config with its standardizer survives JSON, with
 // the shape's keys and "standardizer" at one level (the config.json layout), and that
-// ParseModelConfig refuses a config without a standardizer or of another dimension.
+// ParseModelConfig refuses a config without a standardizer, of another dimension, or
+// trained on another network input.
 func TestModelConfigJSON(t *testing.T) {
 	st := NewStandardizer(DefaultPrior())
-	mc := ModelConfig{ModelConfig: mustPreset(t, "small"), Standardizer: &st}
+	mc := ModelConfig{ModelConfig: mustPreset(t, "small"), Standardizer: &st, Input: InputVersion}
 	b, err := json.Marshal(mc)
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +85,15 @@ func TestModelConfigJSON(t *testing.T) {
 	b, _ = json.Marshal(other)
 	if _, err := ParseModelConfig(b, "config.json"); err == nil || !strings.Contains(err.Error(), "7 coordinates, flow models 8") {
 		t.Errorf("config of another dimension: error %v", err)
+	}
+	for _, in := range []string{"", "ln-flux"} {
+		old := mc
+		old.Input = in
+		b, _ = json.Marshal(old)
+		if _, err := ParseModelConfig(b, "m/config.json"); err == nil || !strings.Contains(err.Error(), "m/config.json: the model was trained on") ||
+			!strings.Contains(err.Error(), "train the model again") {
+			t.Errorf("config with input %q: error %v", in, err)
+		}
 	}
 }
 

@@ -186,7 +186,7 @@ func TestSummary(t *testing.T) {
 // saveModel writes m as the checkpoint directory dir, as mlcu train does.
 func saveModel(t *testing.T, dir string, m *Model) {
 	t.Helper()
-	cfg, err := json.Marshal(event.ModelConfig{ModelConfig: m.Net.Config, Standardizer: &m.Standardizer})
+	cfg, err := json.Marshal(event.ModelConfig{ModelConfig: m.Net.Config, Standardizer: &m.Standardizer, Input: event.InputVersion})
 	require.NoError(t, err)
 	require.NoError(t, nn.SaveCheckpoint(dir, nn.Checkpoint[float32]{
 		Tensors: append(m.Net.ParamTensors(), m.Net.BufferTensors()...), Config: cfg}))

@@ -215,7 +215,7 @@ func newRun(trainSrc, valSrc dataset.Source, cfg TrainConfig) (*run, error) {
 	if r.model, err = nn.NewModel[float32](r.mc); err != nil {
 		return r, err
 	}
-	if r.cfgJSON, err = json.MarshalIndent(event.ModelConfig{ModelConfig: r.mc, Standardizer: &r.st}, "", "  "); err != nil {
+	if r.cfgJSON, err = json.MarshalIndent(event.ModelConfig{ModelConfig: r.mc, Standardizer: &r.st, Input: event.InputVersion}, "", "  "); err != nil {
 		return r, err
 	}
 	r.res.Config, r.res.Standardizer, r.res.LogJacobian = r.mc, r.st, r.st.LogJacobian()
