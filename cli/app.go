@@ -37,6 +37,7 @@ func NewApp(stdout, stderr io.Writer) *ucli.App {
 			simulateCommand,
 			trainCommand,
 			sampleCommand,
+			evalCommand,
 			benchCommand,
 			devicesCommand,
 			versionCommand,

@@ -38,9 +38,10 @@ How it is made into the model's input, exactly:
      points after it are ignored.
   2. The flux is linearly interpolated onto the grid (observations are used as given; a
      sparser cadence than 0.01 d smooths the noise the model was trained with).
-  3. The baseline F0 is the median of the faintest 20% of the points in the window, the
-     normalised flux is flux/F0 (event.Normalise), and the network sees its binned
-     logarithm ln(F/F0) (event.NetworkInput), as in training.
+  3. The flux is divided by its baseline, estimated as the median of the faintest 20% of
+     the points in the window (event.Normalise); the network sees the binned logarithm of
+     the grid's flux over the same estimate of its own baseline (event.NetworkInput), as in
+     training and for --data: the one normalisation of every input.
   4. The samples' t0 is returned in the file's time: t_first + t0(window).
 With --plot FILE it also draws a corner plot of the samples (PNG; SVG when FILE ends in
 .svg): a histogram of each free parameter on the diagonal with its median and 68% interval,

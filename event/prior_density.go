@@ -85,3 +85,19 @@ func (st Standardizer) LogJacobian() float64 {
 	}
 	return s
 }
+
+// CoordDensity returns the prior's density of the coordinate c (the parameter c.Name, or
+// its log10 when c.Log10) at u, in units of the coordinate: the marginal that the
+// "constrained" criterion of mlcu eval compares a posterior's peak with. It is 0 outside the
+// support and for a name p does not draw.
+func (p Prior) CoordDensity(c Coord, u float64) float64 {
+	i := paramIndex(c.Name)
+	if i < 0 {
+		return 0
+	}
+	d := p.dists()[i]
+	if d == nil {
+		return 0
+	}
+	return math.Exp(coordLogDensity(*d, u, c.Log10))
+}

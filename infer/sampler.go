@@ -12,9 +12,11 @@ import (
 
 // Sampler draws from the flow of a model: standardised θ for one event.
 type Sampler interface {
-	// Draw writes n draws of standardised θ given the network input xb (one event, the
-	// featurizer's length: event.NetworkInput's output) into out (n × D, row-major). Calls
-	// with the same seed and round give the same draws; different rounds are independent.
+	// Draw writes n draws of standardised θ given the network input xb into out: for one
+	// event (the featurizer's length: event.NetworkInput's output) n × D row-major; for E
+	// events (E inputs one after the other) E × n × D, event by event, the featurizer run
+	// once on the E (mlcu eval batches them). Calls with the same seed, round and events
+	// give the same draws; different rounds are independent.
 	Draw(out, xb []float32, n int, seed, round uint64) error
 	// Close frees what the sampler holds (device memory); the sampler is not used after.
 	Close() error
