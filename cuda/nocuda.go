@@ -54,6 +54,11 @@ func (t *Trainer) Step(x, theta []float32, clip, lr float64) (float64, float64, 
 // Loss returns ErrNotBuilt.
 func (t *Trainer) Loss(x, theta []float32) (float64, error) { return 0, ErrNotBuilt }
 
+// Losses returns ErrNotBuilt.
+func (t *Trainer) Losses(x, theta []float32, batchStats bool) ([]float64, error) {
+	return nil, ErrNotBuilt
+}
+
 // Sync returns ErrNotBuilt.
 func (t *Trainer) Sync() error { return ErrNotBuilt }
 

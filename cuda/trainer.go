@@ -91,6 +91,30 @@ func (p devicePasses) Update(lr float64) error { return p.t.adam.Update(p.t.m.Pa
 // Loss is the evaluation-mode loss of a batch.
 func (t *Trainer) Loss(x, theta []float32) (float64, error) { return t.m.LossForward(x, theta, false) }
 
+// Losses is train.Backend.Losses on the device.
+func (t *Trainer) Losses(x, theta []float32, batchStats bool) ([]float64, error) {
+	p := devicePasses{t}
+	if batchStats {
+		if err := p.SaveBuffers(); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := t.m.LossForward(x, theta, batchStats); err != nil {
+		return nil, err
+	}
+	lp := t.m.LogProb()
+	out := make([]float64, len(lp))
+	for i, v := range lp {
+		out[i] = -float64(v)
+	}
+	if batchStats {
+		if err := p.RestoreBuffers(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // Sync copies the parameters, running statistics and Adam's state to the host.
 func (t *Trainer) Sync() error {
 	if err := t.m.Download(); err != nil {

@@ -246,6 +246,7 @@ func prepareOut(out string, s Settings, names []string, force bool) ([]EventResu
 	want, _ := json.MarshalIndent(s, "", "  ")
 	b, err := os.ReadFile(path)
 	switch {
+	case force:
 	case errors.Is(err, os.ErrNotExist):
 		if ents, _ := os.ReadDir(out); len(ents) > 0 && !force {
 			return nil, fmt.Errorf("--out %s is not empty and holds no evaluation: give a new or empty directory", out)

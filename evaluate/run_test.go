@@ -100,6 +100,10 @@ func TestRunWritesTheReportAndResumes(t *testing.T) {
 	cfg.Force = true
 	_, err = Run(context.Background(), cfg)
 	require.NoError(t, err)
+	cfg.Sampler = failingSampler{} // --force with the same settings starts over too
+	_, err = Run(context.Background(), cfg)
+	require.ErrorIs(t, err, os.ErrInvalid)
+	cfg.Sampler = infer.CPUSampler{Net: m.Net}
 
 	// A dataset of another prior.
 	other := event.DefaultPrior()

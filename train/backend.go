@@ -18,6 +18,12 @@ type Backend interface {
 	Step(x, theta []float32, clip, lr float64) (loss, norm float64, err error)
 	// Loss returns the evaluation-mode loss of a batch.
 	Loss(x, theta []float32) (float64, error)
+	// Losses returns each example's negative log-density, with batch norm normalising by
+	// the running statistics (batchStats false: evaluation mode, the mean is Loss) or by
+	// the batch's own statistics (true: as a training step sees it), leaving the running
+	// statistics and the parameters as they were either way: the training log's
+	// diagnostics of a validation set (train_log.csv).
+	Losses(x, theta []float32, batchStats bool) ([]float64, error)
 	// Sync makes the host model's parameters and running statistics and the host Adam's
 	// state current (before a checkpoint is written from them).
 	Sync() error
@@ -49,6 +55,20 @@ func (b *cpuBackend) Step(x, theta []float32, clip, lr float64) (float64, float6
 
 func (b *cpuBackend) Loss(x, theta []float32) (float64, error) {
 	return b.m.LossForward(x, theta, false), nil
+}
+
+func (b *cpuBackend) Losses(x, theta []float32, batchStats bool) ([]float64, error) {
+	if batchStats {
+		b.m.SaveBuffers()
+		defer b.m.RestoreBuffers()
+	}
+	b.m.LossForward(x, theta, batchStats)
+	lp := b.m.LogProb()
+	out := make([]float64, len(lp))
+	for i, v := range lp {
+		out[i] = -float64(v)
+	}
+	return out, nil
 }
 
 func (b *cpuBackend) Sync() error { return nil }

@@ -9,12 +9,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mlcu/mlcu/dataset"
 	"github.com/mlcu/mlcu/event"
+	"github.com/mlcu/mlcu/infer"
 
 	"github.com/mlcu/mlcu/nn"
 )
@@ -312,7 +314,7 @@ func (r *run) restore() error {
 // train runs the epochs until the planned steps are done or ctx is cancelled.
 func (r *run) train(ctx context.Context) (TrainResult, error) {
 	if !r.cfg.Resume || len(r.hist) == 0 {
-		_, pn, err := r.validate(ctx, true)
+		_, pn, _, err := r.validate(ctx, true)
 		if err != nil {
 			return r.res, err
 		}
@@ -440,7 +442,7 @@ func (r *run) planDuration() {
 // lowest so far, writes the log and the loss curve, and saves last/.
 func (r *run) endEpoch(ctx context.Context) error {
 	cfg := r.cfg
-	v, _, err := r.validate(ctx, false)
+	v, _, vs, err := r.validate(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -450,11 +452,11 @@ func (r *run) endEpoch(ctx context.Context) error {
 	if r.stepTime > 0 {
 		eps = float64(r.runSteps*cfg.BatchSize) / r.stepTime.Seconds()
 	}
-	row := logRow{epoch: (r.step - 1) / r.perEpoch, step: r.step, train: r.lossSum / float64(max(r.lossN, 1)), val: v, lr: lr, eps: eps, prior: r.res.PriorVal}
+	row := logRow{epoch: (r.step - 1) / r.perEpoch, step: r.step, train: r.lossSum / float64(max(r.lossN, 1)), val: v, lr: lr, eps: eps, prior: r.res.PriorVal, diag: vs}
 	r.hist = append(r.hist, row)
 	r.lossSum, r.lossN = 0, 0
-	r.logf("epoch %d step %d/%d: train NLL %.4f, val NLL %.4f (prior %.4f; in coordinate units %.4f), lr %.3g, %.4g examples/s",
-		row.epoch, r.step, r.total, row.train, v, r.res.PriorVal, v+r.res.LogJacobian, lr, eps)
+	r.logf("epoch %d step %d/%d: train NLL %.4f, val NLL %.4f (prior %.4f; in coordinate units %.4f; median %.4f, max %.4g, with batch statistics %.4f), lr %.3g, %.4g examples/s",
+		row.epoch, r.step, r.total, row.train, v, r.res.PriorVal, v+r.res.LogJacobian, vs.Median, vs.Max, vs.BatchStats, lr, eps)
 	if v < r.bestVal {
 		r.bestVal = v
 		if err := r.saveBest(v); err != nil {
@@ -470,43 +472,70 @@ func (r *run) endEpoch(ctx context.Context) error {
 	return r.saveLast()
 }
 
+// valStats are the diagnostics of a validation pass beyond the mean NLL: the median, 99th
+// percentile and maximum of the examples' NLL (a mean far above the median is a few events
+// with extreme losses), and the mean NLL with batch norm normalising each batch by its own
+// statistics (a mean far below the evaluation-mode one is running statistics that fit no
+// batch).
+type valStats struct {
+	Median, P99, Max, BatchStats float64
+}
+
 // validate returns the mean validation NLL, in evaluation mode on the validation source's
 // events in index order with noise seeded DeriveSeed(Seed, "val") (the same examples every
-// time), over ValBatches batches (all when 0); with withPrior also the prior's mean NLL on
-// them.
-func (r *run) validate(ctx context.Context, withPrior bool) (nll, priorNLL float64, err error) {
+// time), over ValBatches batches (all when 0), and its diagnostics (valStats); with
+// withPrior also the prior's mean NLL on them.
+func (r *run) validate(ctx context.Context, withPrior bool) (nll, priorNLL float64, vs valStats, err error) {
 	cfg := r.cfg
 	rd, err := dataset.NewReader(r.val, dataset.ReaderConfig{BatchSize: r.vb, Seed: r.valSeed, Noise: cfg.Noise, Workers: cfg.Workers, Epochs: 1, Ordered: true})
 	if err != nil {
-		return 0, 0, fmt.Errorf("validation: %v", err)
+		return 0, 0, vs, fmt.Errorf("validation: %v", err)
 	}
 	defer rd.Close()
 	L, D := r.mc.Featurizer.L, r.mc.Flow.D
 	x := make([]float32, r.vb*L)
 	th := make([]float32, r.vb*D)
-	n := 0
+	var all []float64
+	batchStats := 0.0
 	for i := 0; cfg.ValBatches <= 0 || i < cfg.ValBatches; i++ {
 		if ctx.Err() != nil {
-			return 0, 0, ctx.Err()
+			return 0, 0, vs, ctx.Err()
 		}
 		b, err := rd.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return 0, 0, fmt.Errorf("validation: %v", err)
+			return 0, 0, vs, fmt.Errorf("validation: %v", err)
 		}
 		pl := prepare(b, r.mc, r.st, x, th, withPrior, r.prior)
-		l, err := r.be.Loss(x[:b.Size*L], th[:b.Size*D])
+		ls, err := r.be.Losses(x[:b.Size*L], th[:b.Size*D], false)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, vs, err
 		}
-		nll += l * float64(b.Size)
+		all = append(all, ls...)
+		if b.Size > 1 { // one example has no batch statistics to speak of
+			bs, err := r.be.Losses(x[:b.Size*L], th[:b.Size*D], true)
+			if err != nil {
+				return 0, 0, vs, err
+			}
+			for _, l := range bs {
+				batchStats += l
+			}
+		} else {
+			batchStats += ls[0]
+		}
 		priorNLL += pl
-		n += b.Size
 		rd.Release(b)
 	}
-	return nll / float64(n), priorNLL / float64(n), nil
+	n := float64(len(all))
+	for _, l := range all {
+		nll += l
+	}
+	sorted := append([]float64(nil), all...)
+	sort.Float64s(sorted)
+	vs = valStats{Median: infer.Quantile(sorted, 0.5), P99: infer.Quantile(sorted, 0.99), Max: sorted[len(sorted)-1], BatchStats: batchStats / n}
+	return nll / n, priorNLL / n, vs, nil
 }
 
 // saveLast writes last/: the weights, config, Adam state and the training state that

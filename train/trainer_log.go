@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"math"
 	"os"
 	"strconv"
 
@@ -21,9 +22,13 @@ type logRow struct {
 	epoch, step         int
 	train, val, lr, eps float64
 	prior               float64
+	diag                valStats // the validation diagnostics
 }
 
-var logHeader = []string{"epoch", "step", "train_nll", "val_nll", "lr", "examples_per_s", "prior_val_nll"}
+// logHeader are the log's columns; a log of an earlier version (the first seven) is read
+// with the diagnostics NaN.
+var logHeader = []string{"epoch", "step", "train_nll", "val_nll", "lr", "examples_per_s", "prior_val_nll",
+	"val_median_nll", "val_p99_nll", "val_max_nll", "val_nll_batchstats"}
 
 // writeLog writes the CSV log atomically.
 func writeLog(path string, rows []logRow) error {
@@ -32,7 +37,8 @@ func writeLog(path string, rows []logRow) error {
 		cw.Write(logHeader)
 		f := func(x float64) string { return strconv.FormatFloat(x, 'g', 8, 64) }
 		for _, r := range rows {
-			cw.Write([]string{strconv.Itoa(r.epoch), strconv.Itoa(r.step), f(r.train), f(r.val), f(r.lr), f(r.eps), f(r.prior)})
+			cw.Write([]string{strconv.Itoa(r.epoch), strconv.Itoa(r.step), f(r.train), f(r.val), f(r.lr), f(r.eps), f(r.prior),
+				f(r.diag.Median), f(r.diag.P99), f(r.diag.Max), f(r.diag.BatchStats)})
 		}
 		cw.Flush()
 		return cw.Error()
@@ -51,11 +57,11 @@ func readLog(path string) ([]logRow, error) {
 	}
 	var rows []logRow
 	for i, rec := range recs {
-		if i == 0 || len(rec) != len(logHeader) {
+		if i == 0 || (len(rec) != len(logHeader) && len(rec) != 7) {
 			continue
 		}
 		var r logRow
-		var e [7]error
+		var e [11]error
 		r.epoch, e[0] = strconv.Atoi(rec[0])
 		r.step, e[1] = strconv.Atoi(rec[1])
 		r.train, e[2] = strconv.ParseFloat(rec[2], 64)
@@ -63,6 +69,13 @@ func readLog(path string) ([]logRow, error) {
 		r.lr, e[4] = strconv.ParseFloat(rec[4], 64)
 		r.eps, e[5] = strconv.ParseFloat(rec[5], 64)
 		r.prior, e[6] = strconv.ParseFloat(rec[6], 64)
+		r.diag.Median, r.diag.P99, r.diag.Max, r.diag.BatchStats = math.NaN(), math.NaN(), math.NaN(), math.NaN()
+		if len(rec) == len(logHeader) {
+			r.diag.Median, e[7] = strconv.ParseFloat(rec[7], 64)
+			r.diag.P99, e[8] = strconv.ParseFloat(rec[8], 64)
+			r.diag.Max, e[9] = strconv.ParseFloat(rec[9], 64)
+			r.diag.BatchStats, e[10] = strconv.ParseFloat(rec[10], 64)
+		}
 		for _, x := range e {
 			if x != nil {
 				return nil, fmt.Errorf("%s: line %d: %v", path, i+1, x)

@@ -61,6 +61,12 @@ var broken = []struct {
 			return evalInTrainMode{cpu, m}, nil
 		})
 	}},
+	{"batch-statistics losses keep the batch's statistics", "evaluation_uses_the_running_statistics", func(t *testing.T) {
+		conformance.TrainBackend(t, func(m *nn.Model[float32], a *nn.Adam[float32]) (train.Backend, error) {
+			cpu, _ := train.NewCPUBackend(m, a)
+			return keepsBatchStats{cpu, m}, nil
+		})
+	}},
 	{"training ignores the optimizer state it is given", "resume_from_a_checkpoint_continues_bit_for_bit", func(t *testing.T) {
 		conformance.TrainBackend(t, func(m *nn.Model[float32], a *nn.Adam[float32]) (train.Backend, error) {
 			own := nn.NewAdam[float32](m.NumParams())
@@ -135,6 +141,24 @@ type evalInTrainMode struct {
 
 func (b evalInTrainMode) Loss(x, theta []float32) (float64, error) {
 	return b.m.LossForward(x, theta, true), nil
+}
+
+// keepsBatchStats computes Losses with batch statistics without restoring the running ones.
+type keepsBatchStats struct {
+	train.Backend
+	m *nn.Model[float32]
+}
+
+func (b keepsBatchStats) Losses(x, theta []float32, batchStats bool) ([]float64, error) {
+	if !batchStats {
+		return b.Backend.Losses(x, theta, false)
+	}
+	b.m.LossForward(x, theta, true)
+	var out []float64
+	for _, lp := range b.m.LogProb() {
+		out = append(out, -float64(lp))
+	}
+	return out, nil
 }
 
 // freshAdam trains with its own optimizer state, copied to the host's on Sync.

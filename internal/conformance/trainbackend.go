@@ -104,7 +104,9 @@ const (
 //     CPU's step from that state;
 //   - evaluation mode (Loss) uses the running statistics: it leaves them and the parameters
 //     alone, gives the same value twice, and a batch's loss is the mean of its examples'
-//     losses (batch statistics would make it depend on the batch).
+//     losses (batch statistics would make it depend on the batch); Losses gives the
+//     examples' losses in evaluation mode (their mean is Loss) and with batch statistics
+//     (the CPU's training-mode densities), leaving the state alone.
 //
 // Tolerances: losses rtol 2e-4 + atol 2e-4, gradient norms rtol 1e-3 (float32 sums over
 // the batch, the time steps and the channels in different orders; batch norm's backward
@@ -193,7 +195,31 @@ func TrainBackend(t *testing.T, newBackend train.NewBackendFunc) {
 			mean += li / B
 		}
 		require.InDelta(t, mean, l1, 2e-4+2e-4*math.Abs(mean), "the batch's evaluation loss against the mean of its examples' losses")
+
+		// Losses: per example; in evaluation mode their mean is Loss; with batch
+		// statistics they are the CPU's training-mode densities; the state is untouched.
+		ls, err := b.Losses(x1, th1, false)
+		require.NoError(t, err)
+		require.Len(t, ls, B)
+		require.InDelta(t, l1, meanOf(ls), 1e-5*(1+math.Abs(l1)), "the mean of Losses(batchStats false) against Loss")
+		bs, err := b.Losses(x1, th1, true)
+		require.NoError(t, err)
+		ref.LossForward(x1, th1, true)
+		for i, lp := range ref.LogProb() {
+			want := -float64(lp)
+			require.InDelta(t, want, bs[i], 2e-4+2e-4*math.Abs(want), "example %d: Losses(batchStats true) against the CPU's training-mode density", i)
+		}
+		require.NoError(t, b.Sync())
+		requireSameState(t, "after Losses", before, stateOf(m, a))
 	})
+}
+
+func meanOf(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
 }
 
 func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
