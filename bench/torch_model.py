@@ -13,7 +13,8 @@ The model (nn/model.go, nn/featurizer.go, nn/maf.go):
                     out = relu(bn2(conv2(relu(bn1(conv1(x))))) + skip(x)),
                     skip = x, or bnproj(conv1x1(x)) when the channels change,
                   convolutions kernel K, stride 1, "same" zero padding, no bias;
-                  a MaxPool1d(2) after every block i with (i+1) % pool_every == 0;
+                  a MaxPool1d(2) after every block i with (i+1) % pool_every == 0
+                  (but the last block when no_final_pool);
                   block i has min(C0 * 2**(i // pool_every), Cmax) channels
                -> transpose to (B, T, C) -> GRU (batch_first, h0 = 0), last hidden
                   state of the top layer (B, H) -> Linear(H, context)
@@ -49,13 +50,13 @@ BN_MOMENTUM = 0.1
 LOG_SCALE_BOUND = 3.0
 ORDER_SEED = 20240601
 
-# The presets of nn/preset.go, in config.json's layout.
+# The presets of event/preset.go, in config.json's layout.
 PRESETS = {
     "paper": {
         "preset": "paper", "input_len": 7200, "bin": 1,
         "featurizer": {"length": 7200, "channels": 32, "max_channels": 256, "kernel": 3,
-                       "blocks": 9, "pool_every": 1, "gru_hidden": 256, "gru_layers": 2,
-                       "context": 256},
+                       "blocks": 18, "pool_every": 2, "no_final_pool": True,
+                       "gru_hidden": 256, "gru_layers": 2, "context": 256},
         "flow": {"dim": 7, "context": 256, "hidden": 256, "layers": 2, "blocks": 20,
                  "components": 8, "order_seed": ORDER_SEED},
     },
@@ -82,7 +83,8 @@ def block_plan(fs):
                 break
             c *= 2
         c = min(c, fs["max_channels"])
-        plan.append((c_in, c, (i + 1) % fs["pool_every"] == 0))
+        last = i == fs["blocks"] - 1 and fs.get("no_final_pool", False)
+        plan.append((c_in, c, (i + 1) % fs["pool_every"] == 0 and not last))
         c_in = c
     return plan
 

@@ -14,15 +14,17 @@ const PresetOrderSeed = 20240601
 
 // presets maps a name to its configuration.
 var presets = map[string]nn.ModelConfig{
-	// paper: the estimator of Zhang et al. 2021 (AJ 161, 262) as far as its shape is
-	// reproduced here. 7200 input points, one channel;
-	// 9 residual blocks of two kernel-3 convolutions (18 convolutions), 32 channels at
-	// first, a MaxPool1d(2) after every block and the channels doubling with it up to 256
-	// (32, 64, 128, 256, 256, …; length 7200 → 14); a 2-layer GRU of 256 over the 14
-	// steps; context 256; 20 MADE blocks of 2 hidden layers of 256; 8 base components.
+	// paper: the estimator of Zhang et al. 2021 (AJ 161, 262) in the shape of the authors'
+	// library (nbi, src/nbi/nn/resnet.py): 7200 input points, one channel; an 18-layer
+	// ResNet of 9 stages of 2 residual blocks (36 kernel-3 convolutions), 32 channels in the
+	// first stage doubling per stage up to 256, a MaxPool1d(2) between stages (8 pools:
+	// length 7200 → 28); a 2-layer GRU of 256 over the 28 steps; context 256; 20 MADE
+	// blocks of 2 hidden layers of 256; 8 base components. Still unlike nbi: batch norm
+	// where nbi uses weight normalisation, and an unconditional mixture base where nbi's
+	// last block is a MADE-MoG.
 	"paper": {
 		Preset: "paper", InputLen: 7200, Bin: 1,
-		Featurizer: nn.FeaturizerShape{L: 7200, C0: 32, Cmax: 256, K: 3, Blocks: 9, PoolEvery: 1,
+		Featurizer: nn.FeaturizerShape{L: 7200, C0: 32, Cmax: 256, K: 3, Blocks: 18, PoolEvery: 2, NoFinalPool: true,
 			GRUHidden: 256, GRULayers: 2, Context: 256},
 		Flow: nn.MAFShape{D: 7, C: 256, H: 256, L: 2, NB: 20, K: 8, OrderSeed: PresetOrderSeed},
 	},

@@ -24,7 +24,7 @@ func TestPresets(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
 		seqLen, outC int
-	}{{"paper", 14, 256}, {"small", 56, 64}} {
+	}{{"paper", 28, 256}, {"small", 56, 64}} {
 		c := mustPreset(t, tc.name)
 		if err := c.Validate(); err != nil {
 			t.Fatal(err)

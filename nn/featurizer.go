@@ -21,8 +21,9 @@ import (
 // stage (and block 0) has a 1×1 projection on its skip path whenever its channels change.
 // A MaxPool1d(2) follows block i exactly when (i+1) is a multiple of PoolEvery, so the
 // sequence length halves (rounding down) after each complete stage, including after the
-// last block when Blocks is a multiple of PoolEvery. With PoolEvery = 1 every block is
-// followed by a pool and the channels double block by block up to Cmax.
+// last block when Blocks is a multiple of PoolEvery — unless NoFinalPool, which keeps the
+// pools between stages only (nbi's ResNet: 9 stages, 8 pools). With PoolEvery = 1 every
+// block is followed by a pool and the channels double block by block up to Cmax.
 
 // FeaturizerShape gives the sizes of a featurizer: batch B (not saved with a model), input
 // length L (one input channel), first-stage channels C0, channel cap Cmax, odd kernel size
@@ -36,6 +37,8 @@ type FeaturizerShape struct {
 	K         int `json:"kernel"`
 	Blocks    int `json:"blocks"`
 	PoolEvery int `json:"pool_every"`
+	// NoFinalPool drops the pool after the last block (pools between stages only).
+	NoFinalPool bool `json:"no_final_pool,omitempty"`
 	GRUHidden int `json:"gru_hidden"`
 	GRULayers int `json:"gru_layers"`
 	Context   int `json:"context"`
@@ -66,7 +69,9 @@ func (s FeaturizerShape) check(op string) {
 }
 
 // Pool reports whether a MaxPool1d(2) follows block i.
-func (s FeaturizerShape) Pool(i int) bool { return (i+1)%s.PoolEvery == 0 }
+func (s FeaturizerShape) Pool(i int) bool {
+	return (i+1)%s.PoolEvery == 0 && !(s.NoFinalPool && i == s.Blocks-1)
+}
 
 // Block returns the shape of residual block i (see the stage plan above).
 func (s FeaturizerShape) Block(i int) ResBlockShape {
