@@ -46,6 +46,11 @@ and tarp.png. Results are written after every batch of 16 events: re-running the
 command resumes; an --out holding an evaluation with other settings is refused (--force
 starts over). The dataset's prior must be the model's.
 
+With --as-lc each event goes through the path of 'mlcu sample --lc' instead: its noisy
+window written as a light curve in an arbitrary flux unit and time origin and read back by
+the light-curve input (interpolation, baseline estimate), so that the measured calibration
+is that of a user's light curve.
+
 Example:
    mlcu simulate --n 1000 --split test --seed 2 --out test
    mlcu eval --model mlcu-work/model --data test --out eval`,
@@ -56,6 +61,7 @@ Example:
 		&ucli.IntFlag{Name: "samples", Usage: "`K` posterior samples per event", Value: 2000, EnvVars: []string{"MLCU_EVAL_SAMPLES"}},
 		&ucli.Uint64Flag{Name: "seed", Usage: "`SEED` of the noise and of the posterior draws", Value: 1, EnvVars: []string{"MLCU_EVAL_SEED"}},
 		&ucli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR`", Required: true, TakesFile: true, EnvVars: []string{"MLCU_EVAL_OUT"}},
+		&ucli.BoolFlag{Name: "as-lc", Usage: "feed each event through the --lc path of 'mlcu sample' (a light curve in another flux unit and time origin) instead of --data's", EnvVars: []string{"MLCU_EVAL_AS_LC"}},
 		&ucli.BoolFlag{Name: "force", Usage: "delete another evaluation's files in --out and start over", EnvVars: []string{"MLCU_EVAL_FORCE"}},
 		&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress", EnvVars: []string{"MLCU_QUIET"}},
 		deviceFlag(),
@@ -104,7 +110,7 @@ func runEval(c *ucli.Context) error {
 	out := c.String("out")
 	res, err := evaluate.Run(ctx, evaluate.Config{
 		Model: model, Sampler: smp, Data: ds, DataDir: data, N: n, Samples: c.Int("samples"),
-		Seed: c.Uint64("seed"), Out: out, Force: c.Bool("force"), Progress: prog.Update,
+		Seed: c.Uint64("seed"), Out: out, Force: c.Bool("force"), AsLightCurve: c.Bool("as-lc"), Progress: prog.Update,
 	})
 	prog.Done()
 	if err != nil {

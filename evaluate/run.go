@@ -40,6 +40,11 @@ type Config struct {
 	Batch   int    // events per sampler call; 16 when 0 (results depend on it: it is a setting)
 	Out     string // the output directory
 	Force   bool   // start over in an Out that holds another evaluation
+	// AsLightCurve feeds each event through the path of a user's light curve (mlcu sample
+	// --lc): its noisy window in an arbitrary flux unit, at times starting at an arbitrary
+	// date, read by infer.LightCurveInput — to show that the model sees simulated and real
+	// inputs alike (one normalisation).
+	AsLightCurve bool
 	// Progress, when set, is called after each batch with the events done and the total.
 	Progress func(done, total int)
 }
@@ -52,6 +57,7 @@ type Settings struct {
 	Samples int    `json:"samples"`
 	Seed    uint64 `json:"seed"`
 	Batch   int    `json:"batch"`
+	AsLC    bool   `json:"as_light_curve,omitempty"`
 }
 
 // EventResult is one test event's evaluation.
@@ -75,7 +81,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	for _, c := range st.Coords {
 		names = append(names, c.Name)
 	}
-	settings := Settings{Model: m.Dir, Data: cfg.DataDir, N: cfg.N, Samples: cfg.Samples, Seed: cfg.Seed, Batch: cfg.Batch}
+	settings := Settings{Model: m.Dir, Data: cfg.DataDir, N: cfg.N, Samples: cfg.Samples, Seed: cfg.Seed, Batch: cfg.Batch, AsLC: cfg.AsLightCurve}
 	done, err := prepareOut(cfg.Out, settings, names, cfg.Force)
 	if err != nil {
 		return nil, err
@@ -116,6 +122,11 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: event %d: %v", cfg.DataDir, lo+e, err)
 			}
+			if cfg.AsLightCurve {
+				if x, err = asLightCurve(x); err != nil {
+					return nil, fmt.Errorf("%s: event %d as a light curve: %v", cfg.DataDir, lo+e, err)
+				}
+			}
 			event.NetworkInput(xb[e*L:(e+1)*L], x, mc.Bin)
 			truths[e] = st.Forward(p)
 		}
@@ -154,6 +165,25 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	res := &Results{Names: names, Events: results, Samples: K, Elapsed: time.Since(start)}
 	return res, nil
+}
+
+// Flux unit and start time of AsLightCurve's light curves: a flux scale of no meaning
+// (counts of some telescope) and an HJD − 2450000 of the Roman era.
+const (
+	lcFluxUnit = 1234.5
+	lcStart    = 11000.25
+)
+
+// asLightCurve returns the model input of the normalised window x read as a light curve:
+// fluxes lcFluxUnit·x at times lcStart + 0.01 j, errors 1% of the unit.
+func asLightCurve(x []float32) ([]float32, error) {
+	lc := infer.LightCurve{T: make([]float64, len(x)), Flux: make([]float64, len(x)), Err: make([]float64, len(x))}
+	for j, v := range x {
+		lc.T[j] = lcStart + float64(j)*event.Cadence
+		lc.Flux[j] = lcFluxUnit * float64(v)
+		lc.Err[j] = 0.01 * lcFluxUnit
+	}
+	return infer.LightCurveInput(lc)
 }
 
 func checkConfig(cfg *Config) error {

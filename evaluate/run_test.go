@@ -119,3 +119,22 @@ func (failingSampler) Draw([]float32, []float32, int, uint64, uint64) error {
 	return os.ErrInvalid
 }
 func (failingSampler) Close() error { return nil }
+
+// TestAsLightCurveIsTheSameInput: a window read as a light curve (another flux unit and
+// time origin) gives the network the input of the window itself, to float32 rounding: one
+// normalisation for simulated and real data.
+func TestAsLightCurveIsTheSameInput(t *testing.T) {
+	ds := tinyData(t, event.DefaultPrior(), 3)
+	for i := range 3 {
+		x, _, err := infer.DatasetInput(ds, i, 5)
+		require.NoError(t, err)
+		y, err := asLightCurve(x)
+		require.NoError(t, err)
+		a, b := make([]float32, event.WindowPoints/8), make([]float32, event.WindowPoints/8)
+		event.NetworkInput(a, x, 8)
+		event.NetworkInput(b, y, 8)
+		for j := range a {
+			require.InDelta(t, a[j], b[j], 2e-5, "event %d, input %d", i, j)
+		}
+	}
+}
