@@ -31,7 +31,7 @@ comma := ,
 tags_with = -tags $(subst $() $(),$(comma),$(strip $(blas_tag) $(1)))
 blas_env = $(if $(filter auto,$(BLAS_CORETYPE)),env -u OPENBLAS_CORETYPE,env OPENBLAS_CORETYPE=$(BLAS_CORETYPE))
 
-.PHONY: all help build build-openblas test test-openblas vet run demo bench bench-blas peer torch-check fuzz clean \
+.PHONY: all help build build-openblas test test-openblas vet run demo eval bench bench-blas peer torch-check fuzz clean \
 	cuda-lib cudaemu-lib cuda cudaemu test-cudaemu gpu-bundle test-gpu-check-script \
 	cudaemu-asan-lib cudaemu-tsan-lib test-cudaemu-asan test-cudaemu-tsan
 
@@ -41,6 +41,7 @@ help:
 	@echo "make build   build $(BIN), with OpenBLAS behind nn.Gemm where it is usable (BLAS=$(BLAS); BLAS=gonum: pure Go)"
 	@echo "make build-openblas  build $(BIN) with OpenBLAS, or fail (cgo, libopenblas-dev): BLAS=openblas"
 	@echo "make test    go test ./..."
+	@echo "make eval            evaluate the shipped model on 1,000 simulated test events (mlcu-work/eval)"
 	@echo "make test-openblas   go test -tags openblas ./nn/"
 	@echo "make vet     go vet ./..."
 	@echo "make run     the main job: build, simulate 2000+400 events, train the small preset 5 min, sample a val event"
@@ -91,6 +92,12 @@ run: build
 
 demo: build
 	$(BIN) demo --out $(DEMO_DIR)
+
+# The shipped model's evaluation (docs/evaluation.md): 1,000 test events of a split and seed
+# never used in training, 2,000 samples each.
+eval: build
+	$(BIN) simulate --n 1000 --split test --seed 2 --out mlcu-work/test
+	$(BIN) eval --data mlcu-work/test --out mlcu-work/eval
 
 bench: build
 	$(GO) test -bench . -run '^$$' ./lens/

@@ -21,7 +21,8 @@ var evalCommand = &ucli.Command{
 	Name:      "eval",
 	Usage:     "measure a trained model's posteriors on a test dataset: coverage, Zhang et al. 2021's table, SBC, TARP",
 	ArgsUsage: " ",
-	Description: `Draws --samples posterior samples for each of the first --n events of the dataset --data
+	Description: `Loads the model in --model (as 'mlcu sample'; without it the shipped model,
+` + ShippedModel + `) and draws --samples posterior samples for each of the first --n events of the dataset --data
 (simulated by 'mlcu simulate' from the model's prior, with --split test and a seed never used
 in training), each event cropped and with noise as 'mlcu sample --data' does (noise --seed),
 and measures the posteriors against the truths, in the model's coordinates (log10 s,
@@ -55,7 +56,7 @@ Example:
    mlcu simulate --n 1000 --split test --seed 2 --out test
    mlcu eval --model mlcu-work/model --data test --out eval`,
 	Flags: []ucli.Flag{
-		&ucli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model `DIR`", TakesFile: true, EnvVars: []string{"MLCU_MODEL"}},
+		modelFlag(),
 		&ucli.StringFlag{Name: "data", Usage: "test dataset `DIR`", TakesFile: true, Required: true, EnvVars: []string{"MLCU_EVAL_DATA"}},
 		&ucli.IntFlag{Name: "n", Usage: "evaluate the first `N` events (default: all)", EnvVars: []string{"MLCU_EVAL_N"}},
 		&ucli.IntFlag{Name: "samples", Usage: "`K` posterior samples per event", Value: 2000, EnvVars: []string{"MLCU_EVAL_SAMPLES"}},
@@ -74,13 +75,9 @@ func runEval(c *ucli.Context) error {
 	if err := noArgs(c, cmd); err != nil {
 		return err
 	}
-	dir := c.String("model")
-	if dir == "" {
-		return fail(cmd, "--model DIR is required (no trained model is shipped with this version)")
-	}
-	model, err := infer.LoadModel(dir)
+	model, err := loadModel(c, cmd)
 	if err != nil {
-		return fail(cmd, "--model: %v", err)
+		return err
 	}
 	data := c.String("data")
 	ds, err := dataset.OpenDataset(data)
@@ -136,4 +133,32 @@ func runEval(c *ucli.Context) error {
 	_, dist, p := res.TARP()
 	fmt.Fprintf(w, "TARP: KS distance %.3f (p = %.2g); report → %s\n", dist, p, filepath.Join(out, evaluate.ReportFile))
 	return nil
+}
+
+// ShippedModel is the model in the repository that sample and eval use without --model
+// (trained as models/README.md says), relative to the working directory.
+const ShippedModel = "models/small-100k"
+
+// modelFlag is the --model flag of sample and eval.
+func modelFlag() ucli.Flag {
+	return &ucli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model `DIR` (default: the shipped model, " + ShippedModel + ")", TakesFile: true, EnvVars: []string{"MLCU_MODEL"}}
+}
+
+// loadModel loads --model, or the shipped model (saying so) when it is not given.
+func loadModel(c *ucli.Context, cmd string) (*infer.Model, error) {
+	dir := c.String("model")
+	if dir == "" {
+		dir = ShippedModel
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fail(cmd, "no --model given, and the shipped model %s is not here (run from the repository's root, or give --model DIR)", dir)
+		}
+		if !c.Bool("quiet") {
+			fmt.Fprintf(c.App.ErrWriter, "%s: model %s (the shipped model; --model DIR for another)\n", cmd, dir)
+		}
+	}
+	m, err := infer.LoadModel(dir)
+	if err != nil {
+		return nil, fail(cmd, "--model: %v", err)
+	}
+	return m, nil
 }

@@ -24,7 +24,8 @@ var sampleCommand = &ucli.Command{
 	Usage:     "draw posterior samples of θ for one light curve from a trained model",
 	ArgsUsage: " ",
 	Description: `Loads the model in --model (a directory written by 'mlcu train': best/ is used, else
-last/; or a checkpoint directory) and draws --n samples of θ = (s, q, alpha, u0, t0, tE,
+last/; or a checkpoint directory; without --model the shipped model, ` + ShippedModel + `,
+relative to the working directory: the repository's root) and draws --n samples of θ = (s, q, alpha, u0, t0, tE,
 rho) from p(θ | light curve), written in physical units as an (N, 7) float64 .npy (and CSV
 with --csv; columns s,q,alpha,u0,t0,tE,rho, plus fs when the prior has blending). It
 prints the median and the 68% interval (16th–84th percentiles) of each parameter.
@@ -58,7 +59,7 @@ the window's time, is printed beside the intervals.
 Example:
    mlcu sample --model mlcu-work/model --data mlcu-work/data/val --index 3 --n 10000 --out s.npy`,
 	Flags: []ucli.Flag{
-		&ucli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model `DIR`", Value: "mlcu-work/model", TakesFile: true, EnvVars: []string{"MLCU_MODEL"}},
+		modelFlag(),
 		&ucli.StringFlag{Name: "lc", Usage: "light-curve `FILE` (time, flux, error)", TakesFile: true, EnvVars: []string{"MLCU_SAMPLE_LC"}},
 		&ucli.StringFlag{Name: "data", Usage: "dataset `DIR` (with --index)", TakesFile: true, EnvVars: []string{"MLCU_SAMPLE_DATA"}},
 		&ucli.IntFlag{Name: "index", Usage: "event `I` of --data", Value: -1, EnvVars: []string{"MLCU_SAMPLE_INDEX"}},
@@ -88,9 +89,9 @@ func runSample(c *ucli.Context) error {
 	if (lc == "") == (data == "") {
 		return fail(cmd, "give either --lc FILE or --data DIR --index I")
 	}
-	model, err := infer.LoadModel(c.String("model"))
+	model, err := loadModel(c, cmd)
 	if err != nil {
-		return fail(cmd, "--model: %v", err)
+		return err
 	}
 	var x []float32
 	var truth *event.Params

@@ -119,6 +119,19 @@ func TestTrainSampleRoundTrip(t *testing.T) {
 		t.Errorf("%s is not SVG", svgPath)
 	}
 
+	// mlcu eval on the dataset's first events (a training split here: it warns).
+	ev := filepath.Join(dir, "eval")
+	out, err = run(t, "eval", "--model", model, "--data", data, "--n", "3", "--samples", "40", "--out", ev, "--quiet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "eval: 3 events × 40 samples") || !strings.Contains(out, "TARP: KS distance") {
+		t.Errorf("eval output:\n%s", out)
+	}
+	if b := readFile(t, filepath.Join(ev, "summary.csv")); !strings.HasPrefix(b, "parameter,constrained,correct,coverage68,coverage95,width68\n") {
+		t.Errorf("summary.csv:\n%s", b)
+	}
+
 	// Bad input: one clear error line each.
 	bad := filepath.Join(dir, "short.csv")
 	os.WriteFile(bad, []byte("0 1 1\n1 1 1\n2 1 1\n"), 0o644)
@@ -154,6 +167,9 @@ func TestTrainSampleRoundTrip(t *testing.T) {
 		{[]string{"sample", "--model", filepath.Join(dir, "nope"), "--lc", lcp, "--out", sp}, "--model"},
 		{[]string{"sample", "--model", model, "--data", data, "--index", "9", "--out", sp}, "--index"},
 		{[]string{"sample", "--model", model, "--lc", lcp, "--n", "8", "--out", sp, "--plot", filepath.Join(dir, "nope", "c.png")}, "--plot"},
+		{[]string{"sample", "--lc", lcp, "--out", sp}, "no --model given, and the shipped model models/small-100k is not here"},
+		{[]string{"eval", "--model", model, "--data", data, "--n", "4", "--samples", "5", "--out", filepath.Join(dir, "ev0")}, "--samples 5"},
+		{[]string{"eval", "--model", model, "--data", filepath.Join(dir, "nope"), "--out", filepath.Join(dir, "ev0")}, "--data"},
 	}, extra...) {
 		_, err := run(t, tc.args...)
 		if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), tc.want) {
