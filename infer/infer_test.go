@@ -273,3 +273,19 @@ func TestDatasetInputWindow(t *testing.T) {
 		assert.Greater(t, worst, 0.5, "event %d: no noise", i)
 	}
 }
+
+// TestShippedModelLoads: the model in the repository (the default of sample and eval) loads
+// with this version's network input and draws samples inside the prior's support.
+func TestShippedModelLoads(t *testing.T) {
+	m, err := LoadModel("../models/small-100k")
+	require.NoError(t, err)
+	assert.Equal(t, "small", m.Net.Config.Preset)
+	x := make([]float32, event.WindowPoints)
+	for i := range x {
+		u := (float64(i) - 3600) / 1000
+		x[i] = float32(1 + 1/math.Sqrt(u*u+0.09))
+	}
+	post, err := m.Posterior(CPUSampler{Net: m.Net}, x, 200, 1)
+	require.NoError(t, err)
+	assert.Equal(t, 200, post.Len())
+}
