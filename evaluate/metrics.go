@@ -3,6 +3,8 @@ package evaluate
 import (
 	"math"
 	"sort"
+
+	"github.com/mlcu/mlcu/infer"
 )
 
 // Marginal density estimation and the per-parameter metrics, on samples in the model's
@@ -195,26 +197,12 @@ func silverman(xs []float64) float64 {
 	sd := math.Sqrt(v / math.Max(n-1, 1))
 	s := append([]float64(nil), xs...)
 	sort.Float64s(s)
-	iqr := (quantileSorted(s, 0.75) - quantileSorted(s, 0.25)) / 1.349
+	iqr := (infer.Quantile(s, 0.75) - infer.Quantile(s, 0.25)) / 1.349
 	spread := sd
 	if iqr > 0 && iqr < sd {
 		spread = iqr
 	}
 	return 0.9 * spread * math.Pow(n, -0.2)
-}
-
-// quantileSorted is numpy's "linear" quantile of sorted xs (as infer.Quantile).
-func quantileSorted(xs []float64, p float64) float64 {
-	n := len(xs)
-	if n == 1 {
-		return xs[0]
-	}
-	h := float64(n-1) * p
-	i := int(math.Floor(h))
-	if i >= n-1 {
-		return xs[n-1]
-	}
-	return xs[i] + (h-float64(i))*(xs[i+1]-xs[i])
 }
 
 func abs(k int) int {
@@ -275,11 +263,11 @@ func Analyse(xs []float64, truth float64, a Axis, priorDensity func(u float64) f
 		}
 	}
 	for l, p := range Levels {
-		lo, hi := quantileSorted(xs, (1-p)/2), quantileSorted(xs, (1+p)/2)
+		lo, hi := infer.Quantile(xs, (1-p)/2), infer.Quantile(xs, (1+p)/2)
 		r.Covered[l] = lo <= truth && truth <= hi
 	}
-	r.Lo68, r.Hi68 = quantileSorted(xs, 0.16), quantileSorted(xs, 0.84)
-	r.Lo95, r.Hi95 = quantileSorted(xs, 0.025), quantileSorted(xs, 0.975)
+	r.Lo68, r.Hi68 = infer.Quantile(xs, 0.16), infer.Quantile(xs, 0.84)
+	r.Lo95, r.Hi95 = infer.Quantile(xs, 0.025), infer.Quantile(xs, 0.975)
 	r.Rank = sort.SearchFloat64s(xs, truth) // samples < truth
 	return r
 }

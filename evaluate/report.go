@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mlcu/mlcu/infer"
 	"github.com/mlcu/mlcu/internal/atomicfile"
 )
 
@@ -71,7 +72,7 @@ func (r *Results) Summaries() []Summary {
 			s.Correct = float64(ncorr) / float64(nc)
 		}
 		sort.Float64s(widths)
-		s.Width68 = quantileSorted(widths, 0.5)
+		s.Width68 = infer.Quantile(widths, 0.5)
 		_, s.RankP = RankChi2(ranks, r.Samples, RankBins)
 		out = append(out, s)
 	}
