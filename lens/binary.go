@@ -67,6 +67,11 @@ func ValidateRho(rho float64) error {
 type Image struct {
 	Z    complex128
 	DetJ float64
+	// d1, d2 are z - X1 and z - X2 computed in the solver's frame, where they keep their
+	// digits: an image of a far source next to a lens of mass ratio 1e-10 lies ~1e-14 from
+	// it, below the rounding of Z itself when the lens sits hundreds of units from the origin
+	// (there Z - X2 is exactly 0 and the derivatives of the lens map would be Inf/NaN).
+	d1, d2 complex128
 }
 
 // solverFrame is the binary in a frame shifted along the real axis so that the lighter
@@ -80,11 +85,12 @@ type solverFrame struct {
 	Shift  float64 // reference-frame position of lens a: z_ref = z + Shift
 	Ma, Mb float64
 	D      float64
+	aIs2   bool // lens a (at the origin) is the binary's lens 2
 }
 
 func (b *Binary) frameFor(y complex128) solverFrame {
 	if b.M2 <= b.M1 {
-		return solverFrame{Shift: b.X2, Ma: b.M2, Mb: b.M1, D: b.X1 - b.X2}
+		return solverFrame{Shift: b.X2, Ma: b.M2, Mb: b.M1, D: b.X1 - b.X2, aIs2: true}
 	}
 	return solverFrame{Shift: b.X1, Ma: b.M1, Mb: b.M2, D: b.X2 - b.X1}
 }
@@ -169,6 +175,16 @@ func (f *solverFrame) lensEq(z, w complex128) (F, g complex128) {
 	return F, g
 }
 
+// image returns the image at z (shifted frame) with det J = det, carrying its offsets from
+// both lenses as computed in this frame (see Image).
+func (f *solverFrame) image(z complex128, det float64) Image {
+	da, db := z, z-complex(f.D, 0)
+	if f.aIs2 {
+		da, db = db, da
+	}
+	return Image{Z: z + complex(f.Shift, 0), DetJ: det, d1: da, d2: db}
+}
+
 func abs2(z complex128) float64 { return real(z)*real(z) + imag(z)*imag(z) }
 
 // solverState carries roots between nearby source positions (a light curve, a source
@@ -249,7 +265,7 @@ func (b *Binary) trackOutside(y complex128, rho float64, st *solverState, out *[
 			r2 := abs2(F)
 			if r2 < 1e-28*scale*scale {
 				ok = true
-				out[k] = Image{Z: z + shift, DetJ: det}
+				out[k] = f.image(z, det)
 				break
 			}
 			if det == 0 || math.IsNaN(r2) {
@@ -396,7 +412,7 @@ func (b *Binary) images(y complex128, out *[5]Image, st *solverState) int {
 	}
 	for k := 0; k < n; k++ {
 		i := idx[k]
-		out[k] = Image{Z: roots[i] + shift, DetJ: 1 - abs2(gs[i])}
+		out[k] = f.image(roots[i], 1-abs2(gs[i]))
 	}
 	return n
 }
@@ -540,7 +556,8 @@ func (b Binary) Images(y1, y2 float64) []Image {
 
 // PointMag returns the point-source magnification A = Σ 1/|det J| at source position
 // (y1, y2) in the reference frame (Einstein radii of the total mass). Accuracy: relative
-// ~1e-12 or better away from the caustic; it degrades like eps/dist near a fold.
+// ~1e-12 or better away from the caustic; it degrades like eps/dist near a fold, and it is
+// +Inf for a source exactly on the caustic (e.g. the centre of mass when s = 2).
 func (b Binary) PointMag(y1, y2 float64) float64 {
 	if u, far := b.farField(y1, y2, 0); far {
 		return PointLensMag(u)

@@ -60,15 +60,16 @@ func (b Binary) Caustics(n int) []Curve {
 	}
 	var c [5]complex128
 	var z [4]complex128
-	b.criticalQuartic(1, &c)
+	sh := complex(b.criticalQuartic(1, &c), 0)
 	polyRootsN(c[:], z[:])
 	for i := range z {
-		z[i] = b.polishCritical(z[i], 1)
+		z[i] = b.polishCritical(z[i]+sh, 1)
 		tracks[i][0] = z[i]
 	}
 	dphi := 2 * math.Pi / float64(n)
+	halvings := maxTrackHalvings
 	for k := 1; k <= n; k++ {
-		z = b.trackCritical(z, float64(k-1)*dphi, float64(k)*dphi, 0)
+		z = b.trackCritical(z, float64(k-1)*dphi, float64(k)*dphi, 0, &halvings)
 		if k < n {
 			for i := range z {
 				tracks[i][k] = z[i]
@@ -104,7 +105,13 @@ func (b Binary) Caustics(n int) []Curve {
 }
 
 // maxTrackDepth bounds the step halvings of trackCritical: steps down to 2π/n·2^-30.
-const maxTrackDepth = 30
+// maxTrackHalvings bounds their total number in one Caustics call, so that no lens can make
+// the recursion exponential (a branch ambiguous at every depth would take 2^30 steps); the
+// lenses of a grid over the whole supported s and q (n = 64…1024) use at most 60.
+const (
+	maxTrackDepth    = 30
+	maxTrackHalvings = 1 << 14
+)
 
 // trackCritical continues the four critical points z of phase phiA to phase phiB. It predicts
 // each by an Euler step along dz/dφ = i e^{iφ}/G'(z) (differentiating G(z) = e^{iφ}), solves
@@ -113,7 +120,7 @@ const maxTrackDepth = 30
 // least three times closer to its root than to any other root; otherwise (near a point where
 // two branches of the critical curve almost touch, close to a topology boundary) the step is
 // halved, recursively, so the tracks do not jump between branches whatever n is.
-func (b *Binary) trackCritical(z [4]complex128, phiA, phiB float64, depth int) [4]complex128 {
+func (b *Binary) trackCritical(z [4]complex128, phiA, phiB float64, depth int, halvings *int) [4]complex128 {
 	ea := cmplx.Rect(1, phiA)
 	eb := cmplx.Rect(1, phiB)
 	var pred, roots [4]complex128
@@ -125,11 +132,13 @@ func (b *Binary) trackCritical(z [4]complex128, phiA, phiB float64, depth int) [
 		}
 	}
 	var c [5]complex128
-	b.criticalQuartic(eb, &c)
-	roots = pred
+	sh := complex(b.criticalQuartic(eb, &c), 0)
+	for i := range roots {
+		roots[i] = pred[i] - sh
+	}
 	polyRootsNWarm(c[:], roots[:], true)
 	for i := range roots {
-		roots[i] = b.polishCritical(roots[i], eb)
+		roots[i] = b.polishCritical(roots[i]+sh, eb)
 	}
 	perm := bestAssignment4(&pred, &roots)
 	var out [4]complex128
@@ -143,18 +152,28 @@ func (b *Binary) trackCritical(z [4]complex128, phiA, phiB float64, depth int) [
 			}
 		}
 	}
-	if unambiguous || depth >= maxTrackDepth {
+	if unambiguous || depth >= maxTrackDepth || *halvings <= 0 {
 		return out
 	}
+	*halvings--
 	mid := 0.5 * (phiA + phiB)
-	zm := b.trackCritical(z, phiA, mid, depth+1)
-	return b.trackCritical(zm, mid, phiB, depth+1)
+	zm := b.trackCritical(z, phiA, mid, depth+1, halvings)
+	return b.trackCritical(zm, mid, phiB, depth+1, halvings)
 }
 
-// criticalQuartic fills c (low to high) with
-// e (z-X1)²(z-X2)² - M1 (z-X2)² - M2 (z-X1)², whose roots are the critical points of phase e.
-func (b *Binary) criticalQuartic(e complex128, c *[5]complex128) {
-	a, d := b.X1, b.X2
+// criticalQuartic fills c (low to high) with the quartic
+// e (z-X1)²(z-X2)² - M1 (z-X2)² - M2 (z-X1)² in the variable z - shift, whose roots are the
+// critical points of phase e, and returns shift: the position of the lighter lens. Centred
+// there, the two critical points within √q of a light lens are resolved (centred elsewhere
+// the coefficients are differences of numbers of size s, and at q = 1e-10, s ≈ 1e3 the root
+// pair, 1e-5 apart, comes out as wide as its separation: the tracks could not be told apart
+// and the step halving of trackCritical ran to its depth limit on every step).
+func (b *Binary) criticalQuartic(e complex128, c *[5]complex128) (shift float64) {
+	shift = b.X1
+	if b.M2 <= b.M1 {
+		shift = b.X2
+	}
+	a, d := b.X1-shift, b.X2-shift
 	s, p := a+d, a*d
 	m := b.M1 + b.M2
 	c[4] = e
@@ -162,6 +181,7 @@ func (b *Binary) criticalQuartic(e complex128, c *[5]complex128) {
 	c[2] = e*complex(s*s+2*p, 0) - complex(m, 0)
 	c[1] = -2*e*complex(p*s, 0) + complex(2*(b.M1*d+b.M2*a), 0)
 	c[0] = e*complex(p*p, 0) - complex(b.M1*d*d+b.M2*a*a, 0)
+	return shift
 }
 
 // critShear returns G(z) = M1/(z-X1)² + M2/(z-X2)² and G'(z); det J(z) = 1 - |G(z)|².

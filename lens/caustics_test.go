@@ -7,6 +7,8 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/mlcu/mlcu/internal/testutil"
 )
 
@@ -333,5 +335,27 @@ func BenchmarkCaustics(b *testing.B) {
 	bin := NewBinary(1.1, 1e-3)
 	for i := 0; i < b.N; i++ {
 		bin.Caustics(256)
+	}
+}
+
+// TestCausticsWideTinyMassRatio covers the widest, most extreme lenses of the supported
+// domain (found by FuzzMagnification, where Caustics did not return): at q = 1e-10 and
+// s ~ 1e3 the planet's critical curve is a circle of radius √M2 ≈ 1e-5 around it (the host's
+// shear there, ~1e-6, is negligible), and the host's one of radius √M1 ≈ 1.
+func TestCausticsWideTinyMassRatio(t *testing.T) {
+	for _, s := range []float64{500, 963.8571428571429, 1000} {
+		b := NewBinary(s, 1.1160714285714285e-10)
+		cs := b.Caustics(64)
+		require.Len(t, cs, 2, "s=%v: a wide binary has two closed curves", s)
+		for _, c := range cs {
+			centre, m := complex(b.X1, 0), b.M1
+			if cmplx.Abs(c.Critical[0]-complex(b.X2, 0)) < 1e-3 {
+				centre, m = complex(b.X2, 0), b.M2
+			}
+			for _, z := range c.Critical {
+				r := cmplx.Abs(z - centre)
+				require.InEpsilon(t, math.Sqrt(m), r, 1e-4, "s=%v: critical point %v around %v", s, z, centre)
+			}
+		}
 	}
 }

@@ -129,7 +129,7 @@ func (b *Binary) finiteMag(y complex128, rho, tol float64, st *solverState, info
 func (b *Binary) quadrupole(imgs []Image, rho float64) (a0, aq, qerr float64) {
 	for k := range imgs {
 		mu := 1 / imgs[k].DetJ
-		lap := b.laplacianMu(imgs[k].Z, imgs[k].DetJ)
+		lap := b.laplacianMu(imgs[k].d1, imgs[k].d2, imgs[k].DetJ)
 		a0 += math.Abs(mu)
 		aq += math.Copysign(1, mu) * lap
 		qerr += math.Abs(lap)
@@ -158,7 +158,8 @@ type ghostLazy struct {
 func (g ghostLazy) farther(lim float64) bool { return g.st.ghostFarther(g.b, g.y, lim) }
 
 // laplacianMu returns the source-plane Laplacian ∇²μ of the signed magnification μ = 1/J
-// of the image at z (reference frame), J = 1 - |h'|², h(z) = Σ m_j/(z - x_j). With
+// of the image whose offsets from the lenses are d1 = z - x1 and d2 = z - x2, J = 1 - |h'|²,
+// h(z) = Σ m_j/(z - x_j). With
 // P = conj(h')h” + h'² conj(h”), ∂μ/∂ζ = P/J³ and
 //
 //	∇²μ = 4 ∂²μ/∂ζ∂conj(ζ)
@@ -167,9 +168,7 @@ func (g ghostLazy) farther(lim float64) bool { return g.st.ghostFarther(g.b, g.y
 //
 // The uniform-disk mean of μ is μ + (ρ²/8)∇²μ + O(ρ⁴). Checked against finite differences
 // in TestLaplacianMu.
-func (b *Binary) laplacianMu(z complex128, J float64) float64 {
-	d1 := z - complex(b.X1, 0)
-	d2 := z - complex(b.X2, 0)
+func (b *Binary) laplacianMu(d1, d2 complex128, J float64) float64 {
 	i1, i2 := inv(d1), inv(d2)
 	m1, m2 := complex(b.M1, 0), complex(b.M2, 0)
 	i1s, i2s := i1*i1, i2*i2
@@ -249,8 +248,8 @@ func (c *contour) sample(theta float64, from int) bSample {
 	for k := 0; k < s.n; k++ {
 		z := imgs[k].Z
 		J := imgs[k].DetJ
-		i1 := inv(z - complex(c.b.X1, 0))
-		i2 := inv(z - complex(c.b.X2, 0))
+		i1 := inv(imgs[k].d1)
+		i2 := inv(imgs[k].d2)
 		h1 := -(m1*i1*i1 + m2*i2*i2)
 		h2 := 2 * (m1*i1*i1*i1 + m2*i2*i2*i2)
 		hb := cmplx.Conj(h1)

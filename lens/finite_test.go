@@ -7,6 +7,8 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/mlcu/mlcu/internal/testutil"
 )
 
@@ -42,7 +44,7 @@ func TestLaplacianMu(t *testing.T) {
 				continue
 			}
 			fd := (xp + xm + yp + ym - 4*c) / (h * h)
-			an := b.laplacianMu(im.Z, im.DetJ)
+			an := b.laplacianMu(im.d1, im.d2, im.DetJ)
 			// FD truncation error ~ h²·∇⁴μ/12 and rounding ~ 4e-16·|μ|/h²; allow both.
 			tolAbs := 1e-4*math.Abs(an) + 1e-6*math.Abs(c)/(h*h)*1e-2 + 1e-5
 			if math.Abs(fd-an) > tolAbs {
@@ -166,5 +168,33 @@ func TestArcLength(t *testing.T) {
 		if got := arcLength(c.a, c.b); math.Abs(got-c.want) > 1e-12 {
 			t.Errorf("arcLength(%v, %v) = %v, want %v", c.a, c.b, got, c.want)
 		}
+	}
+}
+
+// TestImageNextToALightLens covers a wide binary of the smallest mass ratio with the source
+// thousands of Einstein radii away (found by FuzzMagnification): one image lies ~1e-14 from
+// the light lens, below the rounding of its reference-frame position, where Z - X2 is 0.
+// The offsets kept from the solver's frame must be accurate there, and the finite-source
+// magnification must be the single lens's (A - 1 ≈ 2/u⁴ ≈ 1e-13).
+func TestImageNextToALightLens(t *testing.T) {
+	for _, c := range []struct{ s, q, y1, y2, rho float64 }{
+		{541.2, 1.1160714285714285e-10, 8519, 2.3333333333333286, 4.80416375},
+		{541.2, 1.1160714285714285e-10, 2249.1177693633563 + 541.2, 0, 1e-3},
+		{1000, 1e-10, 2040.0161173363774 + 1000, 2.3, 10},
+	} {
+		b := NewBinary(c.s, c.q)
+		for _, im := range b.Images(c.y1, c.y2) {
+			// Offsets agree with the reference frame where it resolves them.
+			require.InDelta(t, real(im.Z-complex(b.X1, 0)), real(im.d1), 1e-12*(1+cmplx.Abs(im.Z)))
+			require.InDelta(t, real(im.Z-complex(b.X2, 0)), real(im.d2), 1e-12*(1+cmplx.Abs(im.Z)))
+			require.NotZero(t, im.d1, "image on lens 1: %v", im.Z)
+			require.NotZero(t, im.d2, "image on lens 2: %v", im.Z)
+			lap := b.laplacianMu(im.d1, im.d2, im.DetJ)
+			require.False(t, math.IsNaN(lap) || math.IsInf(lap, 0), "∇²μ = %v at %v", lap, im.Z)
+		}
+		u := math.Hypot(c.y1, c.y2) // the reference frame is centred on the centre of mass
+		want := PointLensFiniteMag(u, c.rho)
+		got := b.FiniteMag(c.y1, c.y2, c.rho, 1e-3)
+		require.InDelta(t, want, got, 1e-9, "s=%v q=%v y=(%v, %v) rho=%v", c.s, c.q, c.y1, c.y2, c.rho)
 	}
 }

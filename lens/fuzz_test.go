@@ -6,7 +6,9 @@ import (
 )
 
 // FuzzMagnification feeds the solver arbitrary lenses and sources inside the supported
-// domain: it must not panic, the point-source A must be finite and ≥ 1 - 1e-9, and the
+// domain: it must not panic, the point-source A must be ≥ 1 - 1e-9 and not NaN (+Inf is
+// right for a source exactly on a caustic: at s = 2 the centre of mass is one for every q,
+// the image at the lenses' midpoint has det J = 1 - (M1 + M2)² = 0), and the
 // finite-source A finite and ≥ 1 within its relative tolerance (a large disk far from the
 // lens has A - 1 far below the tolerance, so the approximation may land just under 1).
 func FuzzMagnification(f *testing.F) {
@@ -22,7 +24,7 @@ func FuzzMagnification(f *testing.F) {
 		rho = math.Abs(rho)
 		b := NewBinary(s, q)
 		a := b.PointMag(y1, y2)
-		if math.IsNaN(a) || math.IsInf(a, 0) || a < 1-1e-9 {
+		if math.IsNaN(a) || a < 1-1e-9 {
 			t.Fatalf("PointMag: s=%v q=%v y=(%v, %v): A = %v", s, q, y1, y2, a)
 		}
 		if rho == 0 {
