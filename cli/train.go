@@ -13,6 +13,7 @@ import (
 
 	"github.com/mlcu/mlcu/dataset"
 	"github.com/mlcu/mlcu/event"
+	"github.com/mlcu/mlcu/nn"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -62,7 +63,9 @@ Examples:
 		&ucli.IntFlag{Name: "val-events", Usage: "without --val: `N` validation events simulated on the fly", Value: 256, EnvVars: []string{"MLCU_TRAIN_VAL_EVENTS"}},
 		&ucli.StringFlag{Name: "preset", Usage: "model `PRESET`: small or paper", Value: "small", EnvVars: []string{"MLCU_PRESET"}},
 		&ucli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "model `DIR`", Value: filepath.Join(defaultWorkDir, "model"), TakesFile: true, EnvVars: []string{"MLCU_TRAIN_OUT"}},
-		&ucli.IntFlag{Name: "epochs", Usage: "`E` passes over the training set", DefaultText: "10 (unless --minutes)", EnvVars: []string{"MLCU_TRAIN_EPOCHS"}},
+		&ucli.StringFlag{Name: "norm", Usage: "the featurizer's normalisation `NORM`: batch or weight (weight normalisation, no batch statistics; cpu only)", DefaultText: "the preset's", EnvVars: []string{"MLCU_TRAIN_NORM"}},
+		&ucli.IntFlag{Name: "epochs", Usage: "`E` passes over the training set", DefaultText: "10 (unless --minutes or --steps)", EnvVars: []string{"MLCU_TRAIN_EPOCHS"}},
+		&ucli.IntFlag{Name: "steps", Usage: "train for `N` optimizer steps instead of a number of epochs (the cosine schedule spans them)", EnvVars: []string{"MLCU_TRAIN_STEPS"}},
 		&ucli.Float64Flag{Name: "minutes", Usage: "train for `M` minutes instead of a number of epochs", EnvVars: []string{"MLCU_TRAIN_MINUTES"}},
 		&ucli.IntFlag{Name: "batch", Usage: "batch size `B` (default: 512 for the paper preset, as in Zhang et al. 2021; 32 for small)", EnvVars: []string{"MLCU_TRAIN_BATCH"}},
 		&ucli.Float64Flag{Name: "lr", Usage: "peak learning rate `LR`", Value: 1e-3, EnvVars: []string{"MLCU_TRAIN_LR"}},
@@ -116,8 +119,15 @@ func runTrain(c *ucli.Context) error {
 	if _, err := event.Preset(c.String("preset")); err != nil {
 		return fail(cmd, "--preset: %v", err)
 	}
-	if c.IsSet("epochs") && c.IsSet("minutes") {
-		return fail(cmd, "give --epochs or --minutes, not both")
+	if n := btoi(c.IsSet("epochs")) + btoi(c.IsSet("minutes")) + btoi(c.IsSet("steps")); n > 1 {
+		return fail(cmd, "give one of --epochs, --minutes and --steps")
+	}
+	if c.IsSet("steps") && c.Int("steps") < 1 {
+		return fail(cmd, "--steps = %d must be at least 1", c.Int("steps"))
+	}
+	norm := c.String("norm")
+	if norm != "" && norm != nn.NormBatch && norm != nn.NormWeight {
+		return fail(cmd, "--norm = %q: want %s or %s", norm, nn.NormBatch, nn.NormWeight)
 	}
 	epochs := 10
 	if c.IsSet("epochs") {
@@ -179,8 +189,11 @@ func runTrain(c *ucli.Context) error {
 		SaveEvery: 200,
 	}
 	cfg.Backend = ch.Trainer()
+	cfg.Norm = norm
 	if minutes > 0 {
 		cfg.Duration = time.Duration(minutes * float64(time.Minute))
+	} else if c.IsSet("steps") {
+		cfg.MaxSteps = c.Int("steps")
 	} else {
 		cfg.Epochs = epochs
 	}
@@ -233,4 +246,12 @@ func ensureDataset(ctx context.Context, prog *progress, dir, split string, n, wo
 		return fail(cmd, "simulating %s: %v", dir, err)
 	}
 	return nil
+}
+
+// btoi is 1 for true, 0 for false.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -196,3 +196,59 @@ func TestBenchSamples(t *testing.T) {
 		t.Errorf("no 'blas: %s' line in:\n%s", nn.BLASName(), out)
 	}
 }
+
+// TestTrainWeightNormSteps: --norm weight trains a weight-normalised model (recorded in
+// config.json, no running statistics saved) for exactly --steps steps, and the model
+// samples; bad --norm and --steps values and conflicting budgets are one-line errors.
+func TestTrainWeightNormSteps(t *testing.T) {
+	dir := t.TempDir()
+	data, model := filepath.Join(dir, "data"), filepath.Join(dir, "model")
+	if _, _, err := runCtx(t, context.Background(), "simulate", "--n", "4", "--seed", "3", "--quiet", "--out", data); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCtx(t, context.Background(), "train", "--data", data, "--val-events", "2", "--batch", "2", "--steps", "3",
+		"--norm", "weight", "--device", "cpu", "--quiet", "--out", model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "train: 3 steps") {
+		t.Errorf("train output, want 3 steps:\n%s", out)
+	}
+	cfg, err := os.ReadFile(filepath.Join(model, "best", "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(cfg), `"norm": "weight"`) {
+		t.Errorf("config.json does not record the weight norm:\n%s", cfg)
+	}
+	ck, err := nn.LoadCheckpoint[float32](filepath.Join(model, "best"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tn := range ck.Tensors {
+		if strings.Contains(tn.Name, "running_") || strings.HasSuffix(tn.Name, "bn1.weight") {
+			t.Errorf("weight-normalised model saved %s", tn.Name)
+		}
+	}
+	if _, _, err := runCtx(t, context.Background(), "sample", "--model", model, "--data", data, "--index", "0",
+		"--n", "50", "--out", filepath.Join(dir, "s.npy")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--norm", "layer"}, `--norm = "layer"`},
+		{[]string{"--steps", "0"}, "--steps = 0"},
+		{[]string{"--steps", "5", "--epochs", "1"}, "one of --epochs, --minutes and --steps"},
+	} {
+		out := filepath.Join(dir, "bad")
+		args := append([]string{"train", "--data", data, "--val-events", "2", "--device", "cpu", "--quiet", "--out", out}, tc.args...)
+		if _, _, err := runCtx(t, context.Background(), args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want one containing %q", tc.args, err, tc.want)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%v: %s written", tc.args, out)
+		}
+	}
+}

@@ -55,8 +55,14 @@ type modelActs struct {
 	ix        []*Buffer[int32]
 }
 
-// NewModel uploads host's parameters and running statistics.
+// NewModel uploads host's parameters and running statistics. The device passes implement
+// batch-normalised blocks only: a model with weight-normalised blocks is an error (for
+// inference, nn.FoldWeightNorm turns it into an equivalent batch-norm model, which
+// NewModelSampler does).
 func NewModel(host *nn.Model[float32]) (*Model, error) {
+	if host.Config.Featurizer.WeightNorm() {
+		return nil, fmt.Errorf("cuda: the device passes do not implement weight-normalised blocks (featurizer norm %q): train this model on the cpu", nn.NormWeight)
+	}
 	if err := Init(); err != nil {
 		return nil, err
 	}

@@ -174,3 +174,29 @@ func TestPaperTrainingMemory(t *testing.T) {
 		t.Errorf("a paper training step at batch %d holds %.1f GiB of device memory: over 64 GiB, too close to an 80 GB H100", B, float64(total)/gib)
 	}
 }
+
+// TestWeightNormModelOnDevice: a model with weight-normalised blocks runs on the device as
+// its batch-norm equivalent (nn.FoldWeightNorm) — the device featurizer's contexts match
+// the CPU's weight-norm pass to atol 1e-5 + rtol 1e-4 — and training it on the device is a
+// clear error.
+func TestWeightNormModelOnDevice(t *testing.T) {
+	c := conformance.TrainModel()
+	c.Featurizer.Norm = nn.NormWeight
+	host, err := nn.NewModel[float32](c)
+	must(err)
+	host.Init(12)
+	x, _ := conformance.Batch(c, 3, 6)
+	ctxC := append([]float32(nil), host.Context(x)...)
+	ms, err := NewModelSampler(host)
+	must(err)
+	defer ms.Free()
+	ctxD, err := ms.dm.Context(x)
+	must(err)
+	got, err := ctxD.Host()
+	must(err)
+	cmpVec(t, "context", got, ctxC, 1e-5, 1e-4)
+	if tr, err := NewTrainer(host, nn.NewAdam[float32](host.NumParams())); err == nil {
+		tr.Close()
+		t.Error("NewTrainer accepted a weight-normalised model")
+	}
+}

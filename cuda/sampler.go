@@ -22,13 +22,22 @@ type ModelSampler struct {
 // maxLaunchRows bounds the samples of one launch (and the device buffer: 4M·D floats).
 const maxLaunchRows = 1 << 22
 
-// NewModelSampler uploads m's flow to the device.
+// NewModelSampler uploads m's flow to the device. A model with weight-normalised blocks
+// runs as its batch-norm equivalent (nn.FoldWeightNorm), the same function in evaluation
+// mode.
 func NewModelSampler(m *nn.Model[float32]) (*ModelSampler, error) {
+	dev := m
+	if m.Config.Featurizer.WeightNorm() {
+		var err error
+		if dev, err = nn.FoldWeightNorm(m); err != nil {
+			return nil, err
+		}
+	}
 	fs, err := NewFlowSampler(m.Flow)
 	if err != nil {
 		return nil, err
 	}
-	dm, err := NewModel(m)
+	dm, err := NewModel(dev)
 	if err != nil {
 		fs.Free()
 		return nil, err

@@ -39,10 +39,26 @@ type FeaturizerShape struct {
 	PoolEvery int `json:"pool_every"`
 	// NoFinalPool drops the pool after the last block (pools between stages only).
 	NoFinalPool bool `json:"no_final_pool,omitempty"`
-	GRUHidden int `json:"gru_hidden"`
-	GRULayers int `json:"gru_layers"`
-	Context   int `json:"context"`
+	GRUHidden   int  `json:"gru_hidden"`
+	GRULayers   int  `json:"gru_layers"`
+	Context     int  `json:"context"`
+	// Norm is the blocks' normalisation: NormBatch (also when empty, as in models saved
+	// before the field existed) or NormWeight.
+	Norm string `json:"norm,omitempty"`
 }
+
+// The normalisations of the featurizer's residual blocks (FeaturizerShape.Norm).
+const (
+	// NormBatch follows every convolution with a batch normalisation: batch statistics in
+	// training, running statistics at inference.
+	NormBatch = "batch"
+	// NormWeight weight-normalises every convolution and gives it a bias (weightnorm.go):
+	// no batch statistics, the same function in training and at inference (nbi's default).
+	NormWeight = "weight"
+)
+
+// WeightNorm reports whether the blocks are weight-normalised.
+func (s FeaturizerShape) WeightNorm() bool { return s.Norm == NormWeight }
 
 // Validate reports whether s describes a featurizer that can be built: every size positive
 // (B may be 0 in a saved configuration), K odd, C0 ≤ Cmax, and an input long enough to
@@ -51,6 +67,9 @@ func (s FeaturizerShape) Validate() error {
 	if s.B < 0 || s.L <= 0 || s.C0 <= 0 || s.Cmax < s.C0 || s.K <= 0 || s.K%2 == 0 || s.Blocks <= 0 ||
 		s.PoolEvery <= 0 || s.GRUHidden <= 0 || s.GRULayers <= 0 || s.Context <= 0 {
 		return fmt.Errorf("nn: featurizer shape %+v: need positive sizes, odd K and C0 ≤ Cmax", s)
+	}
+	if s.Norm != "" && s.Norm != NormBatch && s.Norm != NormWeight {
+		return fmt.Errorf("nn: featurizer norm %q: want %q or %q", s.Norm, NormBatch, NormWeight)
 	}
 	if t := s.SeqLen(); t < 1 {
 		return fmt.Errorf("nn: featurizer shape %+v: input length %d leaves no time step after %d pools", s, s.L, s.Blocks/s.PoolEvery)
@@ -82,7 +101,7 @@ func (s FeaturizerShape) Block(i int) ResBlockShape {
 			l /= 2
 		}
 	}
-	return ResBlockShape{B: s.B, C: c, OC: s.channels(i), L: l, K: s.K}
+	return ResBlockShape{B: s.B, C: c, OC: s.channels(i), L: l, K: s.K, WeightNorm: s.WeightNorm()}
 }
 
 // channels returns OC_i = min(C0·2^(i/PoolEvery), Cmax).
@@ -131,7 +150,7 @@ func (s FeaturizerShape) NumParams() int {
 }
 
 // NumBuffers returns the number of non-trainable values (the blocks' batch-norm running
-// statistics).
+// statistics; none with weight norm).
 func (s FeaturizerShape) NumBuffers() int {
 	n := 0
 	for i := range s.Blocks {

@@ -331,6 +331,23 @@ func (m *Model[T]) ParamTensors() []NamedTensor[T] {
 	for i, b := range m.Feat.Blocks {
 		s := fs.Block(i)
 		p := fmt.Sprintf("featurizer.block%d.", i)
+		if s.WeightNorm {
+			// PyTorch's weight_norm names (weight_g holds one norm per output channel).
+			for _, c := range []struct {
+				name string
+				v    []T
+				n    BatchNormParams[T]
+				in   int
+				k    int
+			}{{"conv1", b.W1, b.BN1, s.C, s.K}, {"conv2", b.W2, b.BN2, s.OC, s.K}, {"proj", b.WProj, b.BNProj, s.C, 1}} {
+				if c.v != nil {
+					add(p+c.name+".weight_v", c.v, s.OC, c.in, c.k)
+					add(p+c.name+".weight_g", c.n.Gamma, s.OC)
+					add(p+c.name+".bias", c.n.Beta, s.OC)
+				}
+			}
+			continue
+		}
 		add(p+"conv1.weight", b.W1, s.OC, s.C, s.K)
 		add(p+"bn1.weight", b.BN1.Gamma, s.OC)
 		add(p+"bn1.bias", b.BN1.Beta, s.OC)
@@ -381,6 +398,9 @@ func (m *Model[T]) BufferTensors() []NamedTensor[T] {
 			bns, names = append(bns, b.BNProj), append(names, "bnproj")
 		}
 		for j, bn := range bns {
+			if bn.RunMean == nil { // weight norm
+				continue
+			}
 			p := fmt.Sprintf("featurizer.block%d.%s.", i, names[j])
 			ts = append(ts,
 				NamedTensor[T]{Name: p + "running_mean", Shape: []int{len(bn.RunMean)}, Offset: OffsetIn(m.Buffers, bn.RunMean), Data: bn.RunMean},

@@ -11,8 +11,11 @@ import (
 // channels C, output channels OC, sequence length L (unchanged by the block) and the odd
 // kernel size K of its two convolutions. When C ≠ OC the skip path is a 1×1 convolution
 // followed by batch normalisation (a projection); otherwise it is the identity.
+// With WeightNorm every convolution is weight-normalised with a bias (weightnorm.go)
+// instead of followed by a batch normalisation.
 type ResBlockShape struct {
 	B, C, OC, L, K int
+	WeightNorm     bool
 }
 
 // Proj reports whether the block's skip path is a projection (C ≠ OC).
@@ -21,7 +24,8 @@ func (s ResBlockShape) Proj() bool { return s.C != s.OC }
 // NumParams returns the number of trainable parameters of the block (the length of the
 // flat slice behind ResBlockParams): two convolution weights and two batch-norm affine
 // maps, plus a 1×1 convolution and a third affine map with a projection. The convolutions
-// have no bias: the batch normalisation after each would cancel it.
+// have no bias: the batch normalisation after each would cancel it. A weight-normalised
+// block has the same count: each affine map is a convolution's (g, bias).
 func (s ResBlockShape) NumParams() int {
 	n := s.OC*s.C*s.K + 2*s.OC + s.OC*s.OC*s.K + 2*s.OC
 	if s.Proj() {
@@ -32,8 +36,12 @@ func (s ResBlockShape) NumParams() int {
 
 // NumBuffers returns the number of non-trainable values of the block: the running mean and
 // variance of each batch normalisation. They live in their own flat slice so that the
-// optimizer (weight decay in particular) never touches them.
+// optimizer (weight decay in particular) never touches them. A weight-normalised block has
+// none.
 func (s ResBlockShape) NumBuffers() int {
+	if s.WeightNorm {
+		return 0
+	}
 	if s.Proj() {
 		return 6 * s.OC
 	}
@@ -42,7 +50,8 @@ func (s ResBlockShape) NumBuffers() int {
 
 // BatchNormParams holds the views of one batch normalisation over C channels: the
 // trainable affine map (Gamma, Beta) and the running statistics (RunMean, RunVar), which
-// are nil in a gradient struct. Each is (C).
+// are nil in a gradient struct. Each is (C). In a weight-normalised block it holds the
+// convolution's per-channel norm g (Gamma) and bias (Beta), and no running statistics.
 type BatchNormParams[T Float] struct {
 	Gamma, Beta     []T // (C)
 	RunMean, RunVar []T // (C), nil in gradients
@@ -79,7 +88,7 @@ func NewResBlockParams[T Float](s ResBlockShape, params, buffers []T) ResBlockPa
 	}
 	bn := func() BatchNormParams[T] {
 		p := BatchNormParams[T]{Gamma: take(&params, s.OC), Beta: take(&params, s.OC)}
-		if buffers != nil {
+		if buffers != nil && !s.WeightNorm {
 			p.RunMean, p.RunVar = take(&buffers, s.OC), take(&buffers, s.OC)
 		}
 		return p
@@ -100,10 +109,34 @@ func NewResBlockParams[T Float](s ResBlockShape, params, buffers []T) ResBlockPa
 // normal distribution, N(0, 2/fan_in) with fan_in = input channels × kernel size (the
 // gain for ReLU, He et al. 2015), drawn from src in the order W1, W2, WProj; every gamma
 // 1, beta 0, running mean 0 and running variance 1 (where present).
+//
+// A weight-normalised block draws v the same way and sets g[o] = ‖v[o]‖/√6, so that the
+// effective weight W = g·v/‖v‖ starts with variance 1/(3·fan_in), PyTorch's default for a
+// convolution (kaiming_uniform with a = √5), which nbi's weight-normalised ResNet starts
+// from: each residual branch starts small against its skip path, and the activations do
+// not grow with depth as they would with He-scaled branches and no normalisation. Biases
+// start at 0.
 func (p ResBlockParams[T]) Init(s ResBlockShape, src *rng.Source) {
 	resBlockHeNormal(p.W1, s.C*s.K, src)
 	resBlockHeNormal(p.W2, s.OC*s.K, src)
 	resBlockHeNormal(p.WProj, s.C, src)
+	if s.WeightNorm {
+		for _, c := range []struct {
+			v     []T
+			g, b  []T
+			fanIn int
+		}{{p.W1, p.BN1.Gamma, p.BN1.Beta, s.C * s.K}, {p.W2, p.BN2.Gamma, p.BN2.Beta, s.OC * s.K}, {p.WProj, p.BNProj.Gamma, p.BNProj.Beta, s.C}} {
+			if c.v == nil {
+				continue
+			}
+			WeightNormRinv(c.g, c.v, s.OC, c.fanIn)
+			for o, r := range c.g {
+				c.g[o] = 1 / (r * T(math.Sqrt(6)))
+			}
+			resBlockFill(c.b, 0)
+		}
+		return
+	}
 	for _, bn := range []BatchNormParams[T]{p.BN1, p.BN2, p.BNProj} {
 		resBlockFill(bn.Gamma, 1)
 		resBlockFill(bn.Beta, 0)
@@ -136,7 +169,7 @@ type ResBlockActs[T Float] struct {
 
 	Col1         []T // (B, C·K, L): im2col of Inp for the first convolution
 	H1           []T // (B, OC, L): first convolution's output
-	Mean1, Rstd1 []T // (OC): first batch norm's batch statistics
+	Mean1, Rstd1 []T // (OC): first batch norm's batch statistics; with weight norm, Rstd1 is 1/‖v‖
 	A1           []T // (B, OC, L): ReLU(BN1(H1))
 	Col2         []T // (B, OC·K, L): im2col of A1
 	H2           []T // (B, OC, L): second convolution's output
@@ -183,7 +216,9 @@ func NewResBlockActs[T Float](s ResBlockShape) *ResBlockActs[T] {
 //
 // with "same" padding, so L is unchanged. In training mode (train true) the batch norms use
 // batch statistics and update their running statistics (momentum BatchNormMomentum, eps
-// BatchNormEps); otherwise they use the running statistics. acts keeps a reference to inp
+// BatchNormEps); otherwise they use the running statistics. A weight-normalised block
+// (Shape.WeightNorm) computes the same in both modes, with each BN(conv(·)) replaced by the
+// weight-normalised convolution with bias. acts keeps a reference to inp
 // for the backward pass, so the caller must not change inp before calling ResBlockBackward.
 // It panics when len(inp) does not match acts.Shape.
 func ResBlockForward[T Float](acts *ResBlockActs[T], params ResBlockParams[T], inp []T, train bool) {
@@ -191,7 +226,12 @@ func ResBlockForward[T Float](acts *ResBlockActs[T], params ResBlockParams[T], i
 	B, C, OC, L, K := s.B, s.C, s.OC, s.L, s.K
 	linearCheckLen("ResBlockForward", "inp", len(inp), B*C*L)
 	acts.Inp, acts.Train = inp, train
-	bn := func(out, mean, rstd, x []T, p BatchNormParams[T]) {
+	bn := func(out, mean, rstd, x []T, p BatchNormParams[T], v []T, fanIn int) {
+		if s.WeightNorm {
+			WeightNormRinv(rstd, v, OC, fanIn)
+			WeightNormForward(out, x, p.Gamma, rstd, p.Beta, B, OC, L)
+			return
+		}
 		if train {
 			BatchNorm1dForward(out, mean, rstd, x, p.Gamma, p.Beta, p.RunMean, p.RunVar, B, OC, L, BatchNormMomentum, BatchNormEps)
 		} else {
@@ -199,15 +239,15 @@ func ResBlockForward[T Float](acts *ResBlockActs[T], params ResBlockParams[T], i
 		}
 	}
 	Conv1dForward(acts.H1, acts.Col1, inp, params.W1, nil, B, C, L, OC, K)
-	bn(acts.A1, acts.Mean1, acts.Rstd1, acts.H1, params.BN1)
+	bn(acts.A1, acts.Mean1, acts.Rstd1, acts.H1, params.BN1, params.W1, C*K)
 	ReLUForward(acts.A1, acts.A1)
 	Conv1dForward(acts.H2, acts.Col2, acts.A1, params.W2, nil, B, OC, L, OC, K)
-	bn(acts.Out, acts.Mean2, acts.Rstd2, acts.H2, params.BN2)
+	bn(acts.Out, acts.Mean2, acts.Rstd2, acts.H2, params.BN2, params.W2, OC*K)
 	skip := inp
 	if s.Proj() {
 		Conv1dForward(acts.HP, nil, inp, params.WProj, nil, B, C, L, OC, 1)
 		skip = acts.scratch0
-		bn(skip, acts.MeanP, acts.RstdP, acts.HP, params.BNProj)
+		bn(skip, acts.MeanP, acts.RstdP, acts.HP, params.BNProj, params.WProj, C)
 	}
 	for i, v := range skip {
 		acts.Out[i] += v
@@ -233,6 +273,15 @@ func ResBlockBackward[T Float](dinp []T, grads ResBlockParams[T], dout []T, acts
 		linearCheckLen(op, "dinp", len(dinp), B*C*L)
 	}
 	dz, dh := acts.scratch0, acts.scratch1 // (B, OC, L) each
+	// bnBack adds the gradient of one BN(conv(·)) at the convolution's output h into dh
+	// (cleared by the caller), with the norm's parameter gradients.
+	bnBack := func(dh []T, g BatchNormParams[T], dgv, dz, h, mean, rstd []T, p BatchNormParams[T], v []T, fanIn int) {
+		if s.WeightNorm {
+			WeightNormBackward(dh, g.Gamma, g.Beta, dgv, dz, h, v, p.Gamma, rstd, B, OC, L, fanIn)
+			return
+		}
+		BatchNorm1dBackward(dh, g.Gamma, g.Beta, dz, h, mean, rstd, p.Gamma, B, OC, L)
+	}
 
 	// Output ReLU: dz = gradient at BN2(H2) + skip.
 	clear(dz)
@@ -241,7 +290,7 @@ func ResBlockBackward[T Float](dinp []T, grads ResBlockParams[T], dout []T, acts
 	// Skip path.
 	if s.Proj() {
 		clear(dh)
-		BatchNorm1dBackward(dh, grads.BNProj.Gamma, grads.BNProj.Beta, dz, acts.HP, acts.MeanP, acts.RstdP, params.BNProj.Gamma, B, OC, L)
+		bnBack(dh, grads.BNProj, grads.WProj, dz, acts.HP, acts.MeanP, acts.RstdP, params.BNProj, params.WProj, C)
 		Conv1dBackward(dinp, grads.WProj, nil, nil, dh, acts.Inp, params.WProj, B, C, L, OC, 1)
 	} else if dinp != nil {
 		for i, g := range dz {
@@ -251,12 +300,12 @@ func ResBlockBackward[T Float](dinp []T, grads ResBlockParams[T], dout []T, acts
 
 	// Main path, from the second batch norm back to the input.
 	clear(dh)
-	BatchNorm1dBackward(dh, grads.BN2.Gamma, grads.BN2.Beta, dz, acts.H2, acts.Mean2, acts.Rstd2, params.BN2.Gamma, B, OC, L)
+	bnBack(dh, grads.BN2, grads.W2, dz, acts.H2, acts.Mean2, acts.Rstd2, params.BN2, params.W2, OC*K)
 	da := dz // dz is no longer needed
 	clear(da)
 	Conv1dBackward(da, grads.W2, nil, acts.dcol, dh, acts.Col2, params.W2, B, OC, L, OC, K)
 	ReLUBackward(da, da, acts.A1)
 	clear(dh)
-	BatchNorm1dBackward(dh, grads.BN1.Gamma, grads.BN1.Beta, da, acts.H1, acts.Mean1, acts.Rstd1, params.BN1.Gamma, B, OC, L)
+	bnBack(dh, grads.BN1, grads.W1, da, acts.H1, acts.Mean1, acts.Rstd1, params.BN1, params.W1, C*K)
 	Conv1dBackward(dinp, grads.W1, nil, acts.dcol, dh, acts.Col1, params.W1, B, C, L, OC, K)
 }

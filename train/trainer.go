@@ -62,6 +62,7 @@ type TrainConfig struct {
 	Out        string            // model directory (created)
 	Preset     string            // nn preset name; ignored when Model is set
 	Model      *nn.ModelConfig   // explicit model shape (tests); Flow.D is set from the prior
+	Norm       string            // the featurizer's normalisation (nn.NormBatch, nn.NormWeight); the preset's when empty
 	Epochs     int               // passes over the training set; with Duration 0 must be ≥ 1
 	Duration   time.Duration     // wall-clock budget instead of Epochs (see Train)
 	MaxSteps   int               // when > 0, the planned number of steps (overrides Epochs and Duration)
@@ -209,6 +210,12 @@ func newRun(trainSrc, valSrc dataset.Source, cfg TrainConfig) (*run, error) {
 		r.mc = *cfg.Model
 	} else if r.mc, err = event.Preset(cfg.Preset); err != nil {
 		return r, err
+	}
+	if cfg.Norm != "" {
+		r.mc.Featurizer.Norm = cfg.Norm
+		if err := r.mc.Validate(); err != nil {
+			return r, err
+		}
 	}
 	r.mc.Flow.D = r.st.Dim()
 	if r.mc.InputLen != event.WindowPoints {
