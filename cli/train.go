@@ -64,6 +64,7 @@ Examples:
 		&ucli.StringFlag{Name: "preset", Usage: "model `PRESET`: small or paper", Value: "small", EnvVars: []string{"MLCU_PRESET"}},
 		&ucli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "model `DIR`", Value: filepath.Join(defaultWorkDir, "model"), TakesFile: true, EnvVars: []string{"MLCU_TRAIN_OUT"}},
 		&ucli.StringFlag{Name: "norm", Usage: "the featurizer's normalisation `NORM`: batch or weight (weight normalisation, no batch statistics; cpu only)", DefaultText: "the preset's", EnvVars: []string{"MLCU_TRAIN_NORM"}},
+		&ucli.StringFlag{Name: "base", Usage: "the flow's base density `BASE`: mixture (unconditional Gaussian mixture) or made-mog (a MADE-MoG conditioned on the light curve, as nbi; cpu only)", DefaultText: "the preset's", EnvVars: []string{"MLCU_TRAIN_BASE"}},
 		&ucli.IntFlag{Name: "epochs", Usage: "`E` passes over the training set", DefaultText: "10 (unless --minutes or --steps)", EnvVars: []string{"MLCU_TRAIN_EPOCHS"}},
 		&ucli.IntFlag{Name: "steps", Usage: "train for `N` optimizer steps instead of a number of epochs (the cosine schedule spans them)", EnvVars: []string{"MLCU_TRAIN_STEPS"}},
 		&ucli.Float64Flag{Name: "minutes", Usage: "train for `M` minutes instead of a number of epochs", EnvVars: []string{"MLCU_TRAIN_MINUTES"}},
@@ -129,6 +130,10 @@ func runTrain(c *ucli.Context) error {
 	if norm != "" && norm != nn.NormBatch && norm != nn.NormWeight {
 		return fail(cmd, "--norm = %q: want %s or %s", norm, nn.NormBatch, nn.NormWeight)
 	}
+	base := c.String("base")
+	if base != "" && base != nn.BaseMixture && base != nn.BaseMADEMoG {
+		return fail(cmd, "--base = %q: want %s or %s", base, nn.BaseMixture, nn.BaseMADEMoG)
+	}
 	epochs := 10
 	if c.IsSet("epochs") {
 		epochs = c.Int("epochs")
@@ -189,7 +194,7 @@ func runTrain(c *ucli.Context) error {
 		SaveEvery: 200,
 	}
 	cfg.Backend = ch.Trainer()
-	cfg.Norm = norm
+	cfg.Norm, cfg.Base = norm, base
 	if minutes > 0 {
 		cfg.Duration = time.Duration(minutes * float64(time.Minute))
 	} else if c.IsSet("steps") {

@@ -197,9 +197,10 @@ func TestBenchSamples(t *testing.T) {
 	}
 }
 
-// TestTrainWeightNormSteps: --norm weight trains a weight-normalised model (recorded in
-// config.json, no running statistics saved) for exactly --steps steps, and the model
-// samples; bad --norm and --steps values and conflicting budgets are one-line errors.
+// TestTrainWeightNormSteps: --norm weight --base made-mog trains a weight-normalised model
+// with a MADE-MoG base (recorded in config.json, no running statistics saved) for exactly
+// --steps steps, and the model samples; bad --norm, --base and --steps values and
+// conflicting budgets are one-line errors.
 func TestTrainWeightNormSteps(t *testing.T) {
 	dir := t.TempDir()
 	data, model := filepath.Join(dir, "data"), filepath.Join(dir, "model")
@@ -207,7 +208,7 @@ func TestTrainWeightNormSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _, err := runCtx(t, context.Background(), "train", "--data", data, "--val-events", "2", "--batch", "2", "--steps", "3",
-		"--norm", "weight", "--device", "cpu", "--quiet", "--out", model)
+		"--norm", "weight", "--base", "made-mog", "--device", "cpu", "--quiet", "--out", model)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,8 +219,8 @@ func TestTrainWeightNormSteps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(cfg), `"norm": "weight"`) {
-		t.Errorf("config.json does not record the weight norm:\n%s", cfg)
+	if !strings.Contains(string(cfg), `"norm": "weight"`) || !strings.Contains(string(cfg), `"base": "made-mog"`) {
+		t.Errorf("config.json does not record the weight norm and the MADE-MoG base:\n%s", cfg)
 	}
 	ck, err := nn.LoadCheckpoint[float32](filepath.Join(model, "best"))
 	if err != nil {
@@ -239,6 +240,7 @@ func TestTrainWeightNormSteps(t *testing.T) {
 		want string
 	}{
 		{[]string{"--norm", "layer"}, `--norm = "layer"`},
+		{[]string{"--base", "flow"}, `--base = "flow"`},
 		{[]string{"--steps", "0"}, "--steps = 0"},
 		{[]string{"--steps", "5", "--epochs", "1"}, "one of --epochs, --minutes and --steps"},
 	} {

@@ -34,6 +34,9 @@ type FlowSampler struct {
 // NewFlowSampler uploads f (see Refresh) and returns its sampler.
 func NewFlowSampler(f *nn.MAF[float32]) (*FlowSampler, error) {
 	s := f.Shape
+	if s.MoG() {
+		return nil, errMoG
+	}
 	fs := &FlowSampler{Shape: s, TileRows: 32, Threads: 256, host: f, lo: madeLayout(s.MADE())}
 	var err error
 	if fs.eff, err = Alloc[float32](s.NumParams()); err == nil {

@@ -56,6 +56,9 @@ func madeLayout(s nn.MADEShape) madeOffsets {
 // NewMAF allocates the workspace of f for up to B rows and uploads its masks.
 func NewMAF(f *nn.MAF[float32], B int) (*MAF, error) {
 	s := f.Shape
+	if s.MoG() {
+		return nil, errMoG
+	}
 	m := &MAF{Shape: s, B: B, lo: madeLayout(s.MADE())}
 	// alloc records the first error and returns nil from then on; NewMAF checks it once
 	// every buffer is asked for (nothing is launched before).

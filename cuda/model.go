@@ -55,6 +55,9 @@ type modelActs struct {
 	ix        []*Buffer[int32]
 }
 
+// errMoG refuses a flow whose base is a MADE-MoG, which no kernel implements yet.
+var errMoG = fmt.Errorf("cuda: the device kernels do not implement the flow's %q base: use --device cpu", nn.BaseMADEMoG)
+
 // NewModel uploads host's parameters and running statistics. The device passes implement
 // batch-normalised blocks only: a model with weight-normalised blocks is an error (for
 // inference, nn.FoldWeightNorm turns it into an equivalent batch-norm model, which
@@ -62,6 +65,9 @@ type modelActs struct {
 func NewModel(host *nn.Model[float32]) (*Model, error) {
 	if host.Config.Featurizer.WeightNorm() {
 		return nil, fmt.Errorf("cuda: the device passes do not implement weight-normalised blocks (featurizer norm %q): train this model on the cpu", nn.NormWeight)
+	}
+	if host.Config.Flow.MoG() {
+		return nil, errMoG
 	}
 	if err := Init(); err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ package cuda
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/mlcu/mlcu/event"
@@ -198,5 +199,26 @@ func TestWeightNormModelOnDevice(t *testing.T) {
 	if tr, err := NewTrainer(host, nn.NewAdam[float32](host.NumParams())); err == nil {
 		tr.Close()
 		t.Error("NewTrainer accepted a weight-normalised model")
+	}
+}
+
+// TestMADEMoGBaseRefused: no kernel implements the MADE-MoG base, so the device sampler,
+// trainer and flow refuse such a model with one clear error instead of running the
+// mixture's kernels on the wrong layout.
+func TestMADEMoGBaseRefused(t *testing.T) {
+	c := conformance.TrainModel()
+	c.Flow.Base = nn.BaseMADEMoG
+	host, err := nn.NewModel[float32](c)
+	must(err)
+	host.Init(13)
+	if s, err := NewModelSampler(host); err == nil || !strings.Contains(err.Error(), "--device cpu") {
+		if s != nil {
+			s.Free()
+		}
+		t.Errorf("NewModelSampler: error %v, want one that says --device cpu", err)
+	}
+	if tr, err := NewTrainer(host, nn.NewAdam[float32](host.NumParams())); err == nil {
+		tr.Close()
+		t.Error("NewTrainer accepted a MADE-MoG model")
 	}
 }

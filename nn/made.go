@@ -73,18 +73,25 @@ func (s MADEShape) NumParams() int {
 // MADELogScaleBound). It holds no parameters: those are MADEParams views.
 type MADE[T Float] struct {
 	MADEShape
+	// P is the number of outputs per dimension: 2 (μ, α) for an affine block (NewMADE),
+	// 3K for a mixture-of-Gaussians base (NewMADEMoG). Mo, Wo, Bo and MADEActs.O have P·D
+	// rows, dimension i's at P·i … P·i+P−1.
+	P        int
 	Order    []int // (D) Order[k] is the dimension at 0-based position k of the ordering
 	InDeg    []int // (D) InDeg[Order[k]] = k+1
 	HidDeg   []int // (H) HidDeg[h] = ⌊h·D/H⌋, nondecreasing
 	GroupEnd []int // (D) GroupEnd[g] = number of hidden units of degree ≤ g
 	M0       []T   // (H, D)
 	Mh       []T   // (H, H)
-	Mo       []T   // (2D, H)
+	Mo       []T   // (P·D, H)
 }
 
 // NewMADE returns the MADE of shape s with the given ordering, a permutation of 0..D−1
 // (Order[k] is the dimension generated k-th). It panics on a bad shape or ordering.
-func NewMADE[T Float](s MADEShape, order []int) *MADE[T] {
+func NewMADE[T Float](s MADEShape, order []int) *MADE[T] { return newMADE[T](s, order, 2) }
+
+// newMADE is NewMADE with P outputs per dimension.
+func newMADE[T Float](s MADEShape, order []int, P int) *MADE[T] {
 	s.check()
 	if len(order) != s.D {
 		panic(fmt.Sprintf("nn: NewMADE: len(order) = %d, want %d", len(order), s.D))
@@ -92,13 +99,14 @@ func NewMADE[T Float](s MADEShape, order []int) *MADE[T] {
 	D, H := s.D, s.H
 	m := &MADE[T]{
 		MADEShape: s,
+		P:         P,
 		Order:     append([]int(nil), order...),
 		InDeg:     make([]int, D),
 		HidDeg:    make([]int, H),
 		GroupEnd:  make([]int, D),
 		M0:        make([]T, H*D),
 		Mh:        make([]T, H*H),
-		Mo:        make([]T, 2*D*H),
+		Mo:        make([]T, P*D*H),
 	}
 	for k, i := range order {
 		if i < 0 || i >= D || m.InDeg[i] != 0 {
@@ -125,8 +133,9 @@ func NewMADE[T Float](s MADEShape, order []int) *MADE[T] {
 	for i, di := range m.InDeg {
 		for h, dh := range m.HidDeg {
 			if di > dh {
-				m.Mo[2*i*H+h] = 1
-				m.Mo[(2*i+1)*H+h] = 1
+				for p := range P {
+					m.Mo[(P*i+p)*H+h] = 1
+				}
 			}
 		}
 	}
@@ -159,9 +168,15 @@ type MADEParams[T Float] struct {
 }
 
 // NewMADEParams returns views of flat, which must have length s.NumParams().
-func NewMADEParams[T Float](s MADEShape, flat []T) MADEParams[T] {
+func NewMADEParams[T Float](s MADEShape, flat []T) MADEParams[T] { return newMADEParams(s, 2, flat) }
+
+// madeNumParams returns the parameters of a MADE of shape s with P outputs per dimension.
+func madeNumParams(s MADEShape, P int) int { return s.NumParams() + (P-2)*s.D*(s.H+1) }
+
+// newMADEParams is NewMADEParams with P outputs per dimension: Wo (P·D, H), Bo (P·D).
+func newMADEParams[T Float](s MADEShape, P int, flat []T) MADEParams[T] {
 	s.check()
-	flowCheckLen("NewMADEParams", "flat", len(flat), s.NumParams())
+	flowCheckLen("NewMADEParams", "flat", len(flat), madeNumParams(s, P))
 	D, C, H := s.D, s.C, s.H
 	take := func(n int) []T {
 		v := flat[:n:n]
@@ -173,7 +188,7 @@ func NewMADEParams[T Float](s MADEShape, flat []T) MADEParams[T] {
 		p.Wh = append(p.Wh, take(H*H))
 		p.Bh = append(p.Bh, take(H))
 	}
-	p.Wo, p.Bo = take(2*D*H), take(2*D)
+	p.Wo, p.Bo = take(P*D*H), take(P*D)
 	return p
 }
 
@@ -227,19 +242,22 @@ type MADEActs[T Float] struct {
 }
 
 // NewMADEActs allocates activations for up to B rows.
-func NewMADEActs[T Float](s MADEShape, B int) MADEActs[T] {
-	a := MADEActs[T]{O: make([]T, B*2*s.D)}
+func NewMADEActs[T Float](s MADEShape, B int) MADEActs[T] { return newMADEActs[T](s, 2, B) }
+
+// newMADEActs is NewMADEActs with P outputs per dimension: O (B, D, P).
+func newMADEActs[T Float](s MADEShape, P, B int) MADEActs[T] {
+	a := MADEActs[T]{O: make([]T, B*P*s.D)}
 	for range s.L {
 		a.H = append(a.H, make([]T, B*s.H))
 	}
 	return a
 }
 
-// rows returns the views of a for the first B rows.
-func (a MADEActs[T]) rows(s MADEShape, B int) MADEActs[T] {
-	r := MADEActs[T]{H: make([][]T, 0, len(a.H)), O: a.O[:B*2*s.D]}
+// rows returns the views of a for the first B rows of m.
+func (a MADEActs[T]) rows(m *MADE[T], B int) MADEActs[T] {
+	r := MADEActs[T]{H: make([][]T, 0, len(a.H)), O: a.O[:B*m.P*m.D]}
 	for _, h := range a.H {
-		r.H = append(r.H, h[:B*s.H])
+		r.H = append(r.H, h[:B*m.H])
 	}
 	return r
 }
@@ -280,7 +298,7 @@ func MADEForward[T Float](y, logdet []T, acts MADEActs[T], x, ctx []T, w MADEPar
 	flowCheckLen(op, "y", len(y), B*D)
 	flowCheckLen(op, "logdet", len(logdet), B)
 	flowCheckLen(op, "x", len(x), B*D)
-	acts = acts.rows(m.MADEShape, B)
+	acts = acts.rows(m, B)
 	// h_0 pre-activation (B, H) = ctx·Wcᵀ + b0 + x·W0ᵀ
 	MADEContext(acts.H[0], ctx, w, m, B)
 	Gemm(false, true, B, H, D, 1, x, D, w.W0, D, 1, acts.H[0], H)
@@ -299,9 +317,10 @@ func MADEForward[T Float](y, logdet []T, acts MADEActs[T], x, ctx []T, w MADEPar
 }
 
 // madeHiddenOutputs finishes a full MADE pass over B rows whose first-layer pre-activation
-// is in acts.H[0]: ReLU, the other hidden layers, the outputs, and the log-scale bound.
+// is in acts.H[0]: ReLU, the other hidden layers, the outputs, and (for an affine block,
+// P = 2) the log-scale bound.
 func madeHiddenOutputs[T Float](acts MADEActs[T], w MADEParams[T], m *MADE[T], B int) {
-	D, H := m.D, m.H
+	D, H, P := m.D, m.H, m.P
 	reluInPlace(acts.H[0])
 	for l := 1; l < m.L; l++ {
 		h := acts.H[l]
@@ -313,10 +332,13 @@ func madeHiddenOutputs[T Float](acts MADEActs[T], w MADEParams[T], m *MADE[T], B
 		reluInPlace(h)
 	}
 	for b := range B {
-		copy(acts.O[b*2*D:(b+1)*2*D], w.Bo)
+		copy(acts.O[b*P*D:(b+1)*P*D], w.Bo)
 	}
-	// o (B, 2D) += h_{L−1} (B, H) · Woᵀ (H, 2D)
-	Gemm(false, true, B, 2*D, H, 1, acts.H[m.L-1], H, w.Wo, H, 1, acts.O, 2*D)
+	// o (B, P·D) += h_{L−1} (B, H) · Woᵀ (H, P·D)
+	Gemm(false, true, B, P*D, H, 1, acts.H[m.L-1], H, w.Wo, H, 1, acts.O, P*D)
+	if P != 2 {
+		return
+	}
 	for j := 1; j < len(acts.O); j += 2 {
 		acts.O[j] = boundLogScale(acts.O[j])
 	}
@@ -339,8 +361,11 @@ func reluInPlace[T Float](x []T) {
 
 // MADEBackwardScratchLen returns the length of the scratch slice MADEBackward needs for B
 // rows: 2·B·H + B·2D + max(H·H, 2D·H, H·D).
-func MADEBackwardScratchLen(s MADEShape, B int) int {
-	return 2*B*s.H + 2*B*s.D + max(s.H*s.H, 2*s.D*s.H, s.H*s.D)
+func MADEBackwardScratchLen(s MADEShape, B int) int { return madeBackwardScratchLen(s, 2, B) }
+
+// madeBackwardScratchLen is MADEBackwardScratchLen with P outputs per dimension.
+func madeBackwardScratchLen(s MADEShape, P, B int) int {
+	return 2*B*s.H + P*B*s.D + max(s.H*s.H, P*s.D*s.H, s.H*s.D)
 }
 
 // MADEBackward adds the gradients of MADEForward into dx (B, D), dctx (B, C) and dw (the
@@ -351,7 +376,7 @@ func MADEBackwardScratchLen(s MADEShape, B int) int {
 // more. dx must not overlap dy.
 func MADEBackward[T Float](dx, dctx []T, dw MADEParams[T], dy, dlogdet, scratch []T, acts MADEActs[T], y, x, ctx []T, w MADEParams[T], m *MADE[T], B int) {
 	const op = "MADEBackward"
-	D, C, H, L := m.D, m.C, m.H, m.L
+	D, C, H := m.D, m.C, m.H
 	flowCheckLen(op, "dx", len(dx), B*D)
 	flowCheckLen(op, "dy", len(dy), B*D)
 	if dlogdet != nil {
@@ -363,10 +388,8 @@ func MADEBackward[T Float](dx, dctx []T, dw MADEParams[T], dy, dlogdet, scratch 
 	if len(scratch) < MADEBackwardScratchLen(m.MADEShape, B) {
 		panic(fmt.Sprintf("nn: %s: len(scratch) = %d, want ≥ %d", op, len(scratch), MADEBackwardScratchLen(m.MADEShape, B)))
 	}
-	acts = acts.rows(m.MADEShape, B)
-	dA, scratch := scratch[:B*H], scratch[B*H:]
-	dB, scratch := scratch[:B*H], scratch[B*H:]
-	dO, dW := scratch[:B*2*D], scratch[B*2*D:]
+	acts = acts.rows(m, B)
+	dO := scratch[2*B*H : 2*B*H+B*2*D]
 
 	// Through y = (x − μ)·e^{−α}, α = A·tanh(raw/A), logdet = −Σα.
 	const A = MADELogScaleBound
@@ -387,10 +410,21 @@ func MADEBackward[T Float](dx, dctx []T, dw MADEParams[T], dy, dlogdet, scratch 
 			dO[b*2*D+2*i+1] = T(dalpha * (1 - r*r))
 		}
 	}
-	// Output layer: dWo (2D, H) += (dOᵀ·h_{L−1}) ⊙ Mo, dbo += Σ_B dO, dh (B, H) = dO·Wo.
-	maskedWeightGrad(dw.Wo, dW, dO, acts.H[L-1], m.Mo, B, 2*D, H)
-	addColSums(dw.Bo, dO, B, 2*D)
-	Gemm(false, false, B, H, 2*D, 1, dO, 2*D, w.Wo, H, 0, dA, H)
+	madeBackNet(dx, dctx, dw, dO, scratch, acts, x, ctx, w, m, B)
+}
+
+// madeBackNet adds the gradients of a MADE pass over B rows into dx (B, D), dctx (B, C; nil
+// to skip) and dw, given dO (B, P·D), the gradient at its outputs. scratch is the layout of
+// madeBackwardScratchLen: dA (B, H), dB (B, H), dO's own slot (B, P·D), then the weight
+// gradient's temporary; dO may be that slot.
+func madeBackNet[T Float](dx, dctx []T, dw MADEParams[T], dO, scratch []T, acts MADEActs[T], x, ctx []T, w MADEParams[T], m *MADE[T], B int) {
+	D, C, H, L, P := m.D, m.C, m.H, m.L, m.P
+	dA, dB := scratch[:B*H], scratch[B*H:2*B*H]
+	dW := scratch[2*B*H+B*P*D:]
+	// Output layer: dWo (P·D, H) += (dOᵀ·h_{L−1}) ⊙ Mo, dbo += Σ_B dO, dh (B, H) = dO·Wo.
+	maskedWeightGrad(dw.Wo, dW, dO, acts.H[L-1], m.Mo, B, P*D, H)
+	addColSums(dw.Bo, dO, B, P*D)
+	Gemm(false, false, B, H, P*D, 1, dO, P*D, w.Wo, H, 0, dA, H)
 	for l := L - 1; l >= 1; l-- {
 		reluBackInPlace(dA, acts.H[l])
 		maskedWeightGrad(dw.Wh[l-1], dW, dA, acts.H[l-1], m.Mh, B, H, H)
@@ -456,14 +490,23 @@ func reluBackInPlace[T Float](d, out []T) {
 // the activations of a forward pass at x. x must not overlap y.
 func MADEInverse[T Float](x []T, acts MADEActs[T], y, cterm []T, w MADEParams[T], m *MADE[T], n int) {
 	madeInverseCheck("MADEInverse", x, y, cterm, m, n)
-	acts = acts.rows(m.MADEShape, n)
+	acts = acts.rows(m, n)
 	copy(acts.H[0], cterm)
 	madeInvert(x, acts, y, w, m, n)
 }
 
 // madeInvert is MADEInverse with the context terms already in acts.H[0] (n rows).
 func madeInvert[T Float](x []T, acts MADEActs[T], y []T, w MADEParams[T], m *MADE[T], n int) {
-	D, H, L := m.D, m.H, m.L
+	madeSolveInOrder(x, acts, w, m, n, func(i int) { madeSolveDim(x, acts.O, y, w.Bo, i, m.D, n) })
+}
+
+// madeSolveInOrder fills x (n, D) one dimension at a time in m's ordering, computing each
+// hidden unit once: before solving dimension i it leaves in acts.O[:, i, :] (n rows, P
+// outputs) the raw outputs of dimension i without their bias, computed from the dimensions
+// solved so far, and solve(i) must then set x[:, i]. acts.H[0] holds the rows' context terms
+// on entry.
+func madeSolveInOrder[T Float](x []T, acts MADEActs[T], w MADEParams[T], m *MADE[T], n int, solve func(i int)) {
+	D, H, L, P := m.D, m.H, m.L, m.P
 	clear(x)
 	for k := 1; k <= D; k++ {
 		g := k - 1 // the degree of the units completed by the previous step
@@ -482,10 +525,10 @@ func madeInvert[T Float](x []T, acts MADEActs[T], y []T, w MADEParams[T], m *MAD
 			Gemm(false, true, n, e-s, e, 1, acts.H[l-1], H, w.Wh[l-1][s*H:], H, 1, h[s:], H)
 			reluRows(h, s, e, H, n)
 		}
-		// Outputs of dimension i (degree k): (μ_i, raw α_i) (n, 2) = h_{L−1}[:, 0:e] · Wo[2i:2i+2, 0:e]ᵀ.
+		// Outputs of dimension i (degree k): (n, P) = h_{L−1}[:, 0:e] · Wo[P·i:P·i+P, 0:e]ᵀ.
 		i := m.Order[k-1]
-		Gemm(false, true, n, 2, e, 1, acts.H[L-1], H, w.Wo[2*i*H:], H, 0, acts.O[2*i:], 2*D)
-		madeSolveDim(x, acts.O, y, w.Bo, i, D, n)
+		Gemm(false, true, n, P, e, 1, acts.H[L-1], H, w.Wo[P*i*H:], H, 0, acts.O[P*i:], P*D)
+		solve(i)
 	}
 }
 
@@ -512,7 +555,7 @@ func reluRows[T Float](h []T, s, e, H, n int) {
 // baseline of its benchmark.
 func MADEInverseNaive[T Float](x []T, acts MADEActs[T], y, cterm []T, w MADEParams[T], m *MADE[T], n int) {
 	madeInverseCheck("MADEInverseNaive", x, y, cterm, m, n)
-	acts = acts.rows(m.MADEShape, n)
+	acts = acts.rows(m, n)
 	D, H := m.D, m.H
 	clear(x)
 	for k := 1; k <= D; k++ {

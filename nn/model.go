@@ -41,6 +41,9 @@ func (c ModelConfig) Validate() error {
 	if f.D < 2 || f.H < f.D || f.L < 1 || f.NB < 1 || f.K < 1 {
 		return fmt.Errorf("nn: model config: bad flow shape %+v (need D ≥ 2, H ≥ D, L, NB, K ≥ 1)", f)
 	}
+	if f.Base != "" && f.Base != BaseMixture && f.Base != BaseMADEMoG {
+		return fmt.Errorf("nn: model config: flow base %q: want %q or %q", f.Base, BaseMixture, BaseMADEMoG)
+	}
 	return nil
 }
 
@@ -144,9 +147,7 @@ func NewModel[T Float](c ModelConfig) (*Model[T], error) {
 	}
 	// The flow's parameters and gradients become the tails of the model's slices.
 	f := NewMAF[T](c.Flow)
-	f.Params, f.Grads = m.Params[nf:], m.Grads[nf:]
-	f.P, f.Base = f.View(f.Params)
-	f.G, f.DBase = f.View(f.Grads)
+	f.SetViews(m.Params[nf:], m.Grads[nf:])
 	m.Flow = f
 	return m, nil
 }
@@ -380,6 +381,19 @@ func (m *Model[T]) ParamTensors() []NamedTensor[T] {
 		}
 		add(n+"wo", p.Wo, 2*ms.D, ms.H)
 		add(n+"bo", p.Bo, 2*ms.D)
+	}
+	if c.Flow.MoG() {
+		p, D, H, P := m.Flow.PBase, ms.D, ms.H, 3*c.Flow.K
+		add("flow.base.w0", p.W0, H, D)
+		add("flow.base.wc", p.Wc, H, ms.C)
+		add("flow.base.b0", p.B0, H)
+		for l := range p.Wh {
+			add(fmt.Sprintf("flow.base.wh%d", l+1), p.Wh[l], H, H)
+			add(fmt.Sprintf("flow.base.bh%d", l+1), p.Bh[l], H)
+		}
+		add("flow.base.wo", p.Wo, P*D, H)
+		add("flow.base.bo", p.Bo, P*D)
+		return ts
 	}
 	add("flow.base.logits", m.Flow.Base.Logits, c.Flow.D, c.Flow.K)
 	add("flow.base.means", m.Flow.Base.Means, c.Flow.D, c.Flow.K)

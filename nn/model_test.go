@@ -68,7 +68,18 @@ func allFinite[T Float](x []T) bool {
 // checkGrad); atol 1e-7 and rtol 1e-5 leave room for the deeper graph while still catching
 // any wrong term, which shows up at O(1) relative error.
 func TestModelGradient(t *testing.T) {
-	c := tinyConfig()
+	for _, tc := range []struct{ norm, base string }{
+		{NormBatch, BaseMixture}, {NormWeight, BaseMixture}, {NormBatch, BaseMADEMoG}, {NormWeight, BaseMADEMoG},
+	} {
+		t.Run(tc.norm+"/"+tc.base, func(t *testing.T) {
+			c := tinyConfig()
+			c.Featurizer.Norm, c.Flow.Base = tc.norm, tc.base
+			modelGradCheck(t, c)
+		})
+	}
+}
+
+func modelGradCheck(t *testing.T, c ModelConfig) {
 	const B = 3
 	m := newTestModel[float64](t, c, 1, 0.1)
 	x, theta := randBatch[float64](c, B, 2)

@@ -63,6 +63,7 @@ type TrainConfig struct {
 	Preset     string            // nn preset name; ignored when Model is set
 	Model      *nn.ModelConfig   // explicit model shape (tests); Flow.D is set from the prior
 	Norm       string            // the featurizer's normalisation (nn.NormBatch, nn.NormWeight); the preset's when empty
+	Base       string            // the flow's base (nn.BaseMixture, nn.BaseMADEMoG); the preset's when empty
 	Epochs     int               // passes over the training set; with Duration 0 must be ≥ 1
 	Duration   time.Duration     // wall-clock budget instead of Epochs (see Train)
 	MaxSteps   int               // when > 0, the planned number of steps (overrides Epochs and Duration)
@@ -211,8 +212,13 @@ func newRun(trainSrc, valSrc dataset.Source, cfg TrainConfig) (*run, error) {
 	} else if r.mc, err = event.Preset(cfg.Preset); err != nil {
 		return r, err
 	}
-	if cfg.Norm != "" {
-		r.mc.Featurizer.Norm = cfg.Norm
+	if cfg.Norm != "" || cfg.Base != "" {
+		if cfg.Norm != "" {
+			r.mc.Featurizer.Norm = cfg.Norm
+		}
+		if cfg.Base != "" {
+			r.mc.Flow.Base = cfg.Base
+		}
 		if err := r.mc.Validate(); err != nil {
 			return r, err
 		}
