@@ -31,7 +31,7 @@ comma := ,
 tags_with = -tags $(subst $() $(),$(comma),$(strip $(blas_tag) $(1)))
 blas_env = $(if $(filter auto,$(BLAS_CORETYPE)),env -u OPENBLAS_CORETYPE,env OPENBLAS_CORETYPE=$(BLAS_CORETYPE))
 
-.PHONY: all help build build-openblas test test-openblas vet run demo eval bench bench-blas peer torch-check fuzz clean \
+.PHONY: all help build build-openblas test test-openblas vet run train-demo demo eval bench bench-blas peer torch-check fuzz clean \
 	cuda-lib cudaemu-lib cuda cudaemu test-cudaemu gpu-bundle test-gpu-check-script \
 	cudaemu-asan-lib cudaemu-tsan-lib test-cudaemu-asan test-cudaemu-tsan
 
@@ -44,7 +44,8 @@ help:
 	@echo "make eval            evaluate the shipped model on 1,000 simulated test events (mlcu-work/eval)"
 	@echo "make test-openblas   go test -tags openblas ./nn/"
 	@echo "make vet     go vet ./..."
-	@echo "make run     the main job: build, simulate 2000+400 events, train the small preset 5 min, sample a val event"
+	@echo "make run     the main job: the shipped model on the example events of testdata/examples (samples, corner, draws)"
+	@echo "make train-demo  build, simulate 2000+400 events, train the small preset 5 min, sample a val event"
 	@echo "make demo    build, then run 'mlcu demo --out $(DEMO_DIR)' (caustic-crossing light curve)"
 	@echo "make bench   lens micro-benchmarks and 'mlcu bench lens' (EVENTS=$(EVENTS), TOL=$(TOL))"
 	@echo "make bench-blas      Gemm GFLOP/s, gonum and OpenBLAS (BLAS_CORETYPE=$(BLAS_CORETYPE))"
@@ -85,7 +86,21 @@ vet:
 # The main job on a fresh machine: `mlcu train` with no arguments simulates a small dataset
 # into mlcu-work/data (once; cached), trains the small preset for 5 minutes into
 # mlcu-work/model, then posterior samples of one validation event with a corner plot.
+# The main job: the shipped model on the two example events of testdata/examples (a
+# caustic crossing and a close/wide-degenerate event, with their truth): posterior samples,
+# corner plot with the truth, and the light curves of posterior draws over the data.
 run: build
+	@mkdir -p mlcu-work/examples
+	$(BIN) sample --lc testdata/examples/caustic.csv --truth 1.1,0.1,2.7,0.1,36,20,0.001 \
+		--n 10000 --out mlcu-work/examples/caustic.npy --plot mlcu-work/examples/caustic_corner.png \
+		--lcplot mlcu-work/examples/caustic_draws.png
+	$(BIN) sample --lc testdata/examples/closewide.csv --truth 0.5,0.003,0.4,0.015,36,25,0.0005 \
+		--n 10000 --out mlcu-work/examples/closewide.npy --plot mlcu-work/examples/closewide_corner.png \
+		--lcplot mlcu-work/examples/closewide_draws.png
+
+# Train a model from scratch in 5 minutes (simulate 2,000 + 400 events, train the small
+# preset), then sample a validation event with it.
+train-demo: build
 	$(BIN) train
 	$(BIN) sample --model mlcu-work/model --data mlcu-work/data/val --index 0 --n 10000 \
 		--out mlcu-work/samples.npy --csv --plot mlcu-work/corner.png

@@ -4,10 +4,13 @@ import (
 	"encoding/csv"
 	"io"
 	"math"
+	"strconv"
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/mlcu/mlcu/event"
 	"github.com/mlcu/mlcu/internal/figure"
+	"github.com/mlcu/mlcu/internal/rng"
 	"github.com/mlcu/mlcu/lens"
 )
 
@@ -20,6 +23,11 @@ source) on a straight trajectory at times --tmin, --tmin+--dt, ... below --tmax,
 a CSV file with columns t,A. With --plot it also draws A(t) beside a panel of the caustics
 with the source trajectory and the source disk to scale.
 
+With --snr X it writes simulated photometry instead, in the noise model of the training
+data (event.Observation, no blending): baseline flux F0 = X² counts, flux F = F0·A(t) plus
+Gaussian noise of σ = √(F0·A) counts drawn with --seed; columns t,flux,flux_err, a file
+'mlcu sample --lc' reads.
+
 Trajectory (VBBinaryLensing's convention; alpha in radians, t0 and tE in days):
    tau = (t - t0)/tE,  y1 = u0 sin(alpha) - tau cos(alpha),  y2 = -u0 cos(alpha) - tau sin(alpha)
 in Einstein radii of the total mass, origin at the centre of mass, the heavier lens (q <= 1)
@@ -27,7 +35,9 @@ at y1 = -s q/(1+q). MulensModel 3 uses the same geometry with alpha in degrees.
 
 Example:
    mlcu lightcurve --s 1.1 --q 0.1 --alpha 2.7 --u0 0.1 --t0 36 --tE 20 --rho 1e-3 \
-       --out lc.csv --plot lc.png`,
+       --out lc.csv --plot lc.png
+   mlcu lightcurve --s 1.1 --q 0.1 --alpha 2.7 --u0 0.1 --t0 36 --tE 20 --rho 1e-3 \
+       --snr 100 --seed 1 --out photometry.csv`,
 	Flags: append(eventFlags(),
 		&ucli.Float64Flag{Name: "tmin", Usage: "first time `T` (days)", Value: 0, EnvVars: []string{"MLCU_TMIN"}},
 		&ucli.Float64Flag{Name: "tmax", Usage: "end `T` of the time range (days, exclusive)", Value: 72, EnvVars: []string{"MLCU_TMAX"}},
@@ -36,6 +46,8 @@ Example:
 		workersFlag(),
 		&ucli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output CSV `FILE` (columns t,A) (required)", Required: true, TakesFile: true, EnvVars: []string{"MLCU_LIGHTCURVE_OUT"}},
 		&ucli.StringFlag{Name: "plot", Usage: "also draw the light curve and caustics to PNG `FILE`", TakesFile: true, EnvVars: []string{"MLCU_LIGHTCURVE_PLOT"}},
+		&ucli.Float64Flag{Name: "snr", Usage: "write simulated photometry t,flux,flux_err with baseline signal-to-noise `X` (baseline flux X² counts)", EnvVars: []string{"MLCU_LIGHTCURVE_SNR"}},
+		&ucli.Uint64Flag{Name: "seed", Usage: "`SEED` of the noise with --snr", Value: 1, EnvVars: []string{"MLCU_LIGHTCURVE_SEED"}},
 	),
 	Action: runLightcurve,
 }
@@ -76,11 +88,19 @@ func runLightcurve(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
+	snr := c.Float64("snr")
+	if c.IsSet("snr") && (!(snr > 0) || math.IsInf(snr, 0)) {
+		return fail(cmd, "--snr = %v must be positive and finite", snr)
+	}
 	as, err := lens.ParallelLightCurve(e, ts, tol, workers)
 	if err != nil {
 		return fail(cmd, "%v", err)
 	}
-	if err := writeLightCurve(cmd, c.String("out"), ts, as); err != nil {
+	if snr > 0 {
+		if err := writePhotometry(cmd, c.String("out"), ts, as, snr, c.Uint64("seed")); err != nil {
+			return err
+		}
+	} else if err := writeLightCurve(cmd, c.String("out"), ts, as); err != nil {
 		return err
 	}
 	if p := c.String("plot"); p != "" {
@@ -128,6 +148,30 @@ func writeLightCurve(cmd, path string, ts, as []float64) error {
 		cw.Write([]string{"t", "A"})
 		for i, t := range ts {
 			cw.Write([]string{formatFloat(t), formatFloat(as[i])})
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+}
+
+// writePhotometry writes the CSV file t,flux,flux_err of simulated photometry of the
+// magnifications as at baseline signal-to-noise snr (event.Observation with fs = 1; fluxes
+// in counts, F0 = snr²), the noise drawn from rng.New(seed, 0) by event.AddNoise.
+func writePhotometry(cmd, path string, ts, as []float64, snr float64, seed uint64) error {
+	o := event.Observation{SNR: snr, Fs: 1}
+	mags := make([]float32, len(as))
+	for i, a := range as {
+		mags[i] = float32(a)
+	}
+	x := make([]float32, len(as))
+	event.AddNoise(x, mags, o, rng.New(seed, 0))
+	f0 := snr * snr
+	return writeFile(cmd, path, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"t", "flux", "flux_err"})
+		for i, t := range ts {
+			// The noisy flux is float32 (AddNoise): 7 significant digits hold all of it.
+			cw.Write([]string{formatFloat(t), strconv.FormatFloat(f0*float64(x[i]), 'g', 7, 64), strconv.FormatFloat(f0*o.SD(as[i]), 'g', 7, 64)})
 		}
 		cw.Flush()
 		return cw.Error()

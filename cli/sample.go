@@ -50,6 +50,13 @@ With --plot FILE it also draws a corner plot of the samples (PNG; SVG when FILE 
 physical parameters, with s, q, tE and rho as log10 (the coordinates the model's
 distribution is built on): log10 s, log10 q, alpha [rad], u0 [θE], t0 [d], log10 tE [d],
 log10 rho [θE] (and fs with blending). It plots the first 1,000,000 samples at most.
+With --truth S,Q,ALPHA,U0,T0,TE,RHO (t0 in the file's time) the truth of a simulated --lc
+curve is printed beside the intervals and drawn on the corner plot.
+With --lcplot FILE (--lc only) it draws the posterior-predictive figure (PNG): the data with
+the model light curves of the first --draws samples at the data's times (finite source,
+--tol), the source and blend flux of each solved by weighted least squares against the
+data, the best of them (lowest χ²) opaque, and its source plane; the best draw's χ² and
+fluxes are printed.
 
 Or --data DIR --index I: event I of a dataset, cropped to the 72-day window whose start
 lies the event's drawn t0 before its closest approach (event.CropOffset; t0 quantised to
@@ -68,6 +75,11 @@ Example:
 		&ucli.BoolFlag{Name: "csv", Usage: "also write the samples as CSV beside --out (.csv)", EnvVars: []string{"MLCU_SAMPLE_CSV"}},
 		&ucli.StringFlag{Name: "plot", Usage: "corner-plot `FILE` (.png, or .svg)", TakesFile: true, EnvVars: []string{"MLCU_SAMPLE_PLOT"}},
 		&ucli.Uint64Flag{Name: "seed", Usage: "`SEED` of the samples (and of the noise with --data)", Value: 1, EnvVars: []string{"MLCU_SAMPLE_SEED"}},
+		&ucli.StringFlag{Name: "truth", Usage: "with --lc: the curve's true `S,Q,ALPHA,U0,T0,TE,RHO` (t0 in the file's time), printed and plotted", EnvVars: []string{"MLCU_SAMPLE_TRUTH"}},
+		&ucli.StringFlag{Name: "lcplot", Usage: "with --lc: posterior-predictive figure `FILE` (.png): the data with the light curves of --draws samples", TakesFile: true, EnvVars: []string{"MLCU_SAMPLE_LCPLOT"}},
+		&ucli.IntFlag{Name: "draws", Usage: "`K` posterior draws in --lcplot", Value: 30, EnvVars: []string{"MLCU_SAMPLE_DRAWS"}},
+		tolFlag(),
+		workersFlag(),
 		deviceFlag(),
 	},
 	Action: runSample,
@@ -89,19 +101,39 @@ func runSample(c *ucli.Context) error {
 	if (lc == "") == (data == "") {
 		return fail(cmd, "give either --lc FILE or --data DIR --index I")
 	}
+	if lc == "" && (c.IsSet("truth") || c.IsSet("lcplot")) {
+		return fail(cmd, "--truth and --lcplot go with --lc (--data events carry their truth)")
+	}
+	if k := c.Int("draws"); k < 1 || k > 1000 {
+		return fail(cmd, "--draws = %d must be between 1 and 1000", k)
+	}
+	if err := checkTol(cmd, c.Float64("tol")); err != nil {
+		return err
+	}
+	if err := checkWorkers(cmd, c.Int("workers")); err != nil {
+		return err
+	}
+	var truth *event.Params
+	if tv := c.String("truth"); tv != "" {
+		p, err := parseTruth(tv)
+		if err != nil {
+			return fail(cmd, "--truth: %v", err)
+		}
+		truth = &p
+	}
 	model, err := loadModel(c, cmd)
 	if err != nil {
 		return err
 	}
 	var x []float32
-	var truth *event.Params
+	var curve infer.LightCurve
 	tShift := 0.0
 	if lc != "" {
 		f, err := os.Open(lc)
 		if err != nil {
 			return fail(cmd, "--lc: %v", err)
 		}
-		curve, err := infer.ReadLightCurve(f, lc)
+		curve, err = infer.ReadLightCurve(f, lc)
 		f.Close()
 		if err != nil {
 			return fail(cmd, "--lc: %v", err)
@@ -180,6 +212,25 @@ func runSample(c *ucli.Context) error {
 		}
 		fmt.Fprintf(w, "sample: corner plot → %s\n", pp)
 	}
+	if lp := c.String("lcplot"); lp != "" {
+		draws, err := infer.Predictive(post, curve, c.Int("draws"), c.Float64("tol"), c.Int("workers"))
+		if err != nil {
+			return fail(cmd, "--lcplot: %v", err)
+		}
+		models := make([][]float64, len(draws))
+		for k, d := range draws {
+			models[k] = d.Model
+		}
+		b := draws[0]
+		fig := figure.Predictive{T: curve.T, Flux: curve.Flux, Err: curve.Err, Models: models, Best: b.Event,
+			Label: fmt.Sprintf("best of the draws: χ² = %.1f for %d points", b.Fluxes.Chi2, len(curve.T)),
+			Title: "posterior draws over " + lc}
+		if err := writeFile(cmd, lp, fig.WritePNG); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "sample: posterior-predictive figure → %s; best of %d draws: χ² = %.1f for %d points, source flux %.5g, blend flux %.5g\n",
+			lp, len(draws), b.Fluxes.Chi2, len(curve.T), b.Fluxes.Source, b.Fluxes.Blend)
+	}
 	var tv [event.NumParams]float64
 	if truth != nil {
 		tv = truth.Values()
@@ -248,4 +299,25 @@ func cornerPlot(samples []float64, names []string, st event.Standardizer, truth 
 		}
 	}
 	return f
+}
+
+// parseTruth parses --truth: seven comma-separated numbers s,q,alpha,u0,t0,tE,rho that make
+// a valid event.
+func parseTruth(v string) (event.Params, error) {
+	f := strings.Split(v, ",")
+	if len(f) != 7 {
+		return event.Params{}, fmt.Errorf("%q: want 7 comma-separated values s,q,alpha,u0,t0,tE,rho", v)
+	}
+	var x [7]float64
+	for i, s := range f {
+		var err error
+		if x[i], err = strconv.ParseFloat(strings.TrimSpace(s), 64); err != nil {
+			return event.Params{}, fmt.Errorf("value %d %q is not a number", i+1, s)
+		}
+	}
+	p := event.Params{S: x[0], Q: x[1], Alpha: x[2], U0: x[3], T0: x[4], TE: x[5], Rho: x[6], Fs: 1}
+	if err := p.Event().Validate(); err != nil {
+		return event.Params{}, err
+	}
+	return p, nil
 }

@@ -254,3 +254,59 @@ func TestTrainWeightNormSteps(t *testing.T) {
 		}
 	}
 }
+
+// TestSampleExampleEvent: the photometry 'mlcu lightcurve --snr' writes is an --lc input;
+// 'mlcu sample --truth --lcplot' prints the truth beside the intervals and draws the
+// posterior-predictive figure with the best draw's χ² (with the shipped model); bad
+// --truth, --draws and --lcplot with --data are one-line errors that write nothing.
+func TestSampleExampleEvent(t *testing.T) {
+	dir := t.TempDir()
+	lcp := filepath.Join(dir, "lc.csv")
+	if _, err := run(t, "lightcurve", "--s", "1.1", "--q", "0.1", "--alpha", "2.7", "--u0", "0.1", "--t0", "36", "--tE", "20",
+		"--rho", "1e-3", "--snr", "100", "--seed", "1", "--out", lcp); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(lcp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); lines[0] != "t,flux,flux_err" || len(lines) != 7201 {
+		t.Fatalf("photometry: header %q, %d lines; want t,flux,flux_err and 7200 rows", lines[0], len(lines)-1)
+	}
+	model := filepath.Join("..", ShippedModel)
+	fig := filepath.Join(dir, "draws.png")
+	out, err := run(t, "sample", "--model", model, "--lc", lcp, "--truth", "1.1,0.1,2.7,0.1,36,20,0.001", "--n", "500",
+		"--draws", "5", "--lcplot", fig, "--out", filepath.Join(dir, "s.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^tE +\S+ +\S+ +\S+ +20$`).MatchString(out) || !strings.Contains(out, "best of 5 draws: χ² = ") {
+		t.Errorf("sample output lacks the truth column or the best draw's χ²:\n%s", out)
+	}
+	f, err := os.Open(fig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := png.Decode(f); err != nil {
+		t.Errorf("%s: %v", fig, err)
+	}
+	f.Close()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--lc", lcp, "--truth", "1,2,3"}, "want 7 comma-separated"},
+		{[]string{"--lc", lcp, "--truth", "1.1,0.1,2.7,0.1,36,-20,0.001"}, "--truth"},
+		{[]string{"--lc", lcp, "--draws", "0"}, "--draws = 0"},
+		{[]string{"--data", dir, "--index", "0", "--lcplot", fig}, "go with --lc"},
+	} {
+		o := filepath.Join(dir, "bad.npy")
+		args := append([]string{"sample", "--model", model, "--out", o}, tc.args...)
+		if _, err := run(t, args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want one containing %q", tc.args, err, tc.want)
+		}
+		if _, err := os.Stat(o); err == nil {
+			t.Errorf("%v: %s written", tc.args, o)
+		}
+	}
+}
