@@ -33,7 +33,8 @@ var benchSamplesCommand = &ucli.Command{
 	ArgsUsage: " ",
 	Description: `Prints three figures, each as '<number> <unit>':
   samples/s        --samples draws of θ for one event (flow sampler only, after the
-                   featurizer), with the paper preset and random weights, or --model;
+                   featurizer), with the paper preset and random weights (batch norm
+                   and the mixture base: the variant the device implements), or --model;
                    on --device cuda the fused sampling kernel, copies to the host included
   ms/event         the featurizer's forward pass for one event (evaluation mode; on
                    --device cuda, a one-sample draw: the device featurizer and a launch)
@@ -42,7 +43,8 @@ var benchSamplesCommand = &ucli.Command{
 and then the matrix-product backend behind them, 'blas: gonum' (pure Go, the default
 build) or 'blas: openblas' (built with -tags openblas, as 'make build' does where
 OpenBLAS is installed). With --device cuda (a real GPU) it also times training steps on
-the device: the small preset at batch 32 and the paper preset at batch 512 (random weights,
+the device: the small and paper presets' device variants (batch norm, mixture base) at
+batch 32 and 512 (random weights,
 --train-steps steps after a warm-up step; the loss is read back every step, as mlcu train
 does). --profile then times one more step of each preset per device operation (every
 operation waits for the device, so their sum is somewhat above an unprofiled step) and
@@ -73,7 +75,7 @@ func runBenchSamples(c *ucli.Context) error {
 	}
 	w := c.App.Writer
 	var m *nn.Model[float32]
-	what := "paper preset, random weights"
+	what := "paper preset (device variant: batch norm, mixture base), random weights"
 	if dir := c.String("model"); dir != "" {
 		var err error
 		lm, err := infer.LoadModel(dir)
@@ -84,6 +86,7 @@ func runBenchSamples(c *ucli.Context) error {
 		what = dir
 	} else {
 		mc, _ := event.Preset("paper")
+		mc = cuda.Variant(mc) // the mixture base: the flow the device sampler implements, on both backends
 		var err error
 		if m, err = nn.NewModel[float32](mc); err != nil {
 			return fail(cmd, "%v", err)
@@ -130,7 +133,7 @@ func runBenchSamples(c *ucli.Context) error {
 			if err != nil {
 				return fail(cmd, "%v", err)
 			}
-			eps, ops, err := benchDeviceTraining(ch, mc, tc.batch, k, c.Bool("profile"))
+			eps, ops, err := benchDeviceTraining(ch, cuda.Variant(mc), tc.batch, k, c.Bool("profile"))
 			if err != nil {
 				return fail(cmd, "training on cuda: %v", err)
 			}

@@ -11,7 +11,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mlcu/mlcu/cuda"
 	"github.com/mlcu/mlcu/dataset"
+	"github.com/mlcu/mlcu/device"
 	"github.com/mlcu/mlcu/event"
 	"github.com/mlcu/mlcu/nn"
 
@@ -193,6 +195,25 @@ func runTrain(c *ucli.Context) error {
 		},
 		SaveEvery: 200,
 	}
+	// The device kernels implement batch norm and the mixture base only (cuda.Variant): a
+	// model with weight norm or a MADE-MoG base trains on the CPU when the device was chosen
+	// automatically, and is refused when it was asked for.
+	if mc, _ := event.Preset(cfg.Preset); ch.CUDA {
+		if norm != "" {
+			mc.Featurizer.Norm = norm
+		}
+		if base != "" {
+			mc.Flow.Base = base
+		}
+		if v := cuda.Variant(mc); v.Featurizer.Norm != mc.Featurizer.Norm || v.Flow.Base != mc.Flow.Base {
+			if c.String("device") == "cuda" {
+				return fail(cmd, "--device cuda: the device kernels implement batch norm and the mixture base only; add --norm %s --base %s to train the %s preset on the device, or use --device cpu", nn.NormBatch, nn.BaseMixture, cfg.Preset)
+			}
+			prog.Printf("training on the cpu: the device kernels do not implement this model's %s norm / %s base (--norm %s --base %s would train on the device)",
+				orDefault(mc.Featurizer.Norm, nn.NormBatch), orDefault(mc.Flow.Base, nn.BaseMixture), nn.NormBatch, nn.BaseMixture)
+			ch = device.CPU
+		}
+	}
 	cfg.Backend = ch.Trainer()
 	cfg.Norm, cfg.Base = norm, base
 	if minutes > 0 {
@@ -259,4 +280,12 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// orDefault returns v, or def when v is empty.
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }

@@ -22,7 +22,7 @@ func paperOnGPU(b *testing.B) nn.ModelConfig {
 	}
 	cfg, err := event.Preset("paper")
 	must(err)
-	return cfg
+	return Variant(cfg)
 }
 
 // timeOnDevice runs op once (warm-up), then b.N times timed, between device

@@ -226,6 +226,7 @@ func BenchmarkFlowSamplerPaper(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	mc = Variant(mc)
 	f := nn.NewMAF[float32](mc.Flow)
 	f.Init(1)
 	fs, err := NewFlowSampler(f)

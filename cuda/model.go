@@ -56,7 +56,7 @@ type modelActs struct {
 }
 
 // errMoG refuses a flow whose base is a MADE-MoG, which no kernel implements yet.
-var errMoG = fmt.Errorf("cuda: the device kernels do not implement the flow's %q base: use --device cpu", nn.BaseMADEMoG)
+var errMoG = fmt.Errorf("cuda: the device kernels do not implement the flow's %q base: use --device cpu, or train with --base %s", nn.BaseMADEMoG, nn.BaseMixture)
 
 // NewModel uploads host's parameters and running statistics. The device passes implement
 // batch-normalised blocks only: a model with weight-normalised blocks is an error (for
@@ -64,7 +64,7 @@ var errMoG = fmt.Errorf("cuda: the device kernels do not implement the flow's %q
 // NewModelSampler does).
 func NewModel(host *nn.Model[float32]) (*Model, error) {
 	if host.Config.Featurizer.WeightNorm() {
-		return nil, fmt.Errorf("cuda: the device passes do not implement weight-normalised blocks (featurizer norm %q): train this model on the cpu", nn.NormWeight)
+		return nil, fmt.Errorf("cuda: the device passes do not implement weight-normalised blocks (featurizer norm %q): train on the cpu, or with --norm %s", nn.NormWeight, nn.NormBatch)
 	}
 	if host.Config.Flow.MoG() {
 		return nil, errMoG

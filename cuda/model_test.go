@@ -144,6 +144,7 @@ func TestModelSamplerDistribution(t *testing.T) {
 func TestPaperTrainingMemory(t *testing.T) {
 	c, err := event.Preset("paper")
 	must(err)
+	c = Variant(c)
 	host, err := nn.NewModel[float32](c)
 	must(err)
 	before := trackedBytes()
