@@ -204,7 +204,11 @@ func (r *Results) markdown(h Header, sums []Summary, cov [][]float64) string {
 	}
 	fmt.Fprintf(&sb, "\nBold: outside ±%.0f%% of nominal (the goal). Binomial standard error of a calibrated estimator at N = %d: ±%.3f (68%%), ±%.3f (95%%).\n", 100*CoverageTolerance, n, se68, se95)
 	_, dist, p := r.TARP()
-	fmt.Fprintf(&sb, "\nJoint calibration (TARP, Lemos et al. 2023): KS distance of the scores from uniform %.3f, p = %.2g (p < 0.01: the joint posterior is miscalibrated).\n", dist, p)
+	verdict := "p ≥ 0.01: no evidence of joint miscalibration at this N"
+	if p < 0.01 {
+		verdict = "p < 0.01: the joint posterior is miscalibrated"
+	}
+	fmt.Fprintf(&sb, "\nJoint calibration (TARP, Lemos et al. 2023): KS distance of the scores from uniform %.3f, p = %.2g (%s).\n", dist, p, verdict)
 	sb.WriteString("\n## Coverage of central intervals\n\n| nominal |")
 	for _, name := range r.Names {
 		fmt.Fprintf(&sb, " %s |", name)
