@@ -1,0 +1,314 @@
+package infer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"sort"
+
+	"github.com/mlcu/mlcu/event"
+	"github.com/mlcu/mlcu/infer/mcmc"
+	"github.com/mlcu/mlcu/lens"
+)
+
+// Likelihood is the exact likelihood of one light curve under the binary-lens model:
+// Gaussian errors as given, finite-source magnification at tolerance Tol, the source and
+// blend flux solved for every θ by weighted least squares (SolveFluxes), so that
+//
+//	log L(θ) = −χ²(θ)/2,  χ²(θ) = min over (Fs, Fb) of Σ ((F_i − Fs·A(t_i; θ) − Fb)/σ_i)²,
+//
+// the profile likelihood microlensing fitters sample (MulensModel, pyLIMA). T0 is the time
+// origin of θ's t0: the data's times minus T0 are the event's.
+type Likelihood struct {
+	Data LightCurve
+	T0   float64 // subtracted from Data.T (the window's start: θ's t0 is window time)
+	Tol  float64 // the forward model's tolerance (lens.DefaultTol when 0)
+	ts   []float64
+}
+
+// NewLikelihood returns the likelihood of lc with θ's t0 counted from t0.
+func NewLikelihood(lc LightCurve, t0, tol float64) *Likelihood {
+	l := &Likelihood{Data: lc, T0: t0, Tol: tol}
+	if l.Tol == 0 {
+		l.Tol = lens.DefaultTol
+	}
+	l.ts = make([]float64, len(lc.T))
+	for i, t := range lc.T {
+		l.ts[i] = t - t0
+	}
+	return l
+}
+
+// Chi2 returns χ²(θ) and the fluxes at it for the event e (t0 in Likelihood's time). It is
+// safe for concurrent use.
+func (l *Likelihood) Chi2(e lens.Event) (Fluxes, error) {
+	if err := e.Validate(); err != nil {
+		return Fluxes{}, err
+	}
+	a := lens.LightCurve(e, l.ts, l.Tol, nil)
+	return SolveFluxes(a, l.Data.Flux, l.Data.Err)
+}
+
+// FitConfig configures Model.Fit. Zero values take the defaults of Zhang et al. (2021):
+// 800 candidates, 16 chains.
+type FitConfig struct {
+	Candidates int     // NDE samples whose likelihood is evaluated (800)
+	Chains     int     // walkers of the ensemble, seeded by the best candidates (16)
+	Steps      int     // MCMC steps per walker (2000)
+	Burn       int     // steps discarded before the summaries (Steps/2)
+	Tol        float64 // forward-model tolerance (lens.DefaultTol)
+	Workers    int     // goroutines evaluating likelihoods (NumCPU)
+	Seed       uint64
+	// Progress, when set, reports the stages: "candidates" (done of Candidates) and "mcmc"
+	// (steps done of Steps).
+	Progress func(stage string, done, total int)
+}
+
+// Fit is the result of Model.Fit: the NDE proposal, the ensemble's chains and their
+// summaries, in physical units with t0 in the data's time.
+type Fit struct {
+	Names      []string      // s, q, alpha, u0, t0, tE, rho
+	Candidates *Samples      // the NDE draws (t0 in the data's time)
+	CandChi2   []float64     // χ² of each candidate (+Inf where it could not be evaluated)
+	Chains     *mcmc.Chains  // the walkers in the model's standardised coordinates
+	Physical   []float64     // (Chains, Steps, 7) the walkers' physical parameters
+	Summary    []Summary     // over the steps after Burn, all walkers
+	RHat, ESS  []float64     // per parameter (in the model's coordinates: log10 s, …)
+	Acceptance float64       // of the ensemble
+	Best       event.Params  // the highest-posterior position visited (t0 in the data's time)
+	BestChi2   float64       // its χ²
+	BestFluxes Fluxes        // its source and blend flux
+	Burn       int           // the steps discarded
+	Stopped    error         // non-nil when the MCMC was interrupted (the chains hold the steps done)
+	Likelihood *Likelihood   //
+	Prior      event.Prior   //
+	Coords     []event.Coord // the coordinates of Chains
+}
+
+// Fit runs the hybrid of Zhang et al. (2021, §5): cfg.Candidates draws from the neural
+// posterior of lc (sampler s), the exact log-posterior (Likelihood plus the prior's log
+// density, event.PriorLogDensity) of each, the best cfg.Chains distinct candidates seeding
+// an affine-invariant ensemble (mcmc.Run) in the model's standardised coordinates (α
+// periodic), cfg.Steps steps. The prior is the model's training prior (given; its
+// Standardizer must be the model's). The data are used as observed: every point, at its
+// time. On ctx's cancellation during the MCMC it returns the fit of the steps done, with
+// Stopped set.
+func (m *Model) Fit(ctx context.Context, s Sampler, lc LightCurve, prior event.Prior, cfg FitConfig) (*Fit, error) {
+	st := m.Standardizer
+	if _, fixed := st.Fixed["fs"]; !fixed || st.Dim() != 7 {
+		return nil, errors.New("fit: the model's prior has blending (fs): the fit solves the source and blend flux itself; use a model without it")
+	}
+	if fmt.Sprint(event.NewStandardizer(prior).Coords) != fmt.Sprint(st.Coords) {
+		return nil, errors.New("fit: the prior's coordinates differ from those the model was trained with")
+	}
+	cfg = cfg.withDefaults()
+	if cfg.Chains < 2*st.Dim() || cfg.Chains%2 != 0 || cfg.Candidates < cfg.Chains {
+		return nil, fmt.Errorf("fit: %d chains from %d candidates: want an even number ≥ %d of chains, and at least as many candidates", cfg.Chains, cfg.Candidates, 2*st.Dim())
+	}
+	if cfg.Burn < 0 || cfg.Burn >= cfg.Steps {
+		return nil, fmt.Errorf("fit: --burn %d with %d steps: want 0 ≤ burn < steps", cfg.Burn, cfg.Steps)
+	}
+	x, err := LightCurveInput(lc)
+	if err != nil {
+		return nil, err
+	}
+	cand, err := m.Posterior(s, x, cfg.Candidates, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	t0 := lc.T[0]
+	like := NewLikelihood(lc, t0, cfg.Tol)
+	logPost := func(y []float64) float64 {
+		y = append([]float64(nil), y...)
+		st.WrapPeriodic(y)
+		lp := event.PriorLogDensity(prior, st, y)
+		if math.IsInf(lp, -1) || math.IsNaN(lp) {
+			return math.Inf(-1)
+		}
+		fx, err := like.Chi2(st.Inverse(y).Event())
+		if err != nil || math.IsNaN(fx.Chi2) {
+			return math.Inf(-1)
+		}
+		return lp - fx.Chi2/2
+	}
+	// The candidates' log-posteriors, in parallel.
+	n := cand.Len()
+	ys := make([][]float64, n)
+	lps := make([]float64, n)
+	chi2 := make([]float64, n)
+	for i := range n {
+		ys[i] = st.Forward(event.ParamsFromValues(paramsRow(cand.Values[i*7 : (i+1)*7])))
+	}
+	done := 0
+	parallelFor(n, cfg.Workers, func(i int) {
+		lps[i] = logPost(ys[i])
+	}, func() {
+		done++
+		if cfg.Progress != nil && done%max(1, n/100) == 0 {
+			cfg.Progress("candidates", done, n)
+		}
+	})
+	for i := range n {
+		chi2[i] = math.Inf(1)
+		if !math.IsInf(lps[i], -1) {
+			chi2[i] = 2 * (event.PriorLogDensity(prior, st, ys[i]) - lps[i])
+		}
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return lps[order[a]] > lps[order[b]] })
+	var init [][]float64
+	for _, i := range order {
+		if math.IsInf(lps[i], -1) || len(init) == cfg.Chains {
+			break
+		}
+		dup := false
+		for _, y := range init {
+			if equal(y, ys[i]) {
+				dup = true
+			}
+		}
+		if !dup {
+			init = append(init, ys[i])
+		}
+	}
+	if len(init) < cfg.Chains {
+		return nil, fmt.Errorf("fit: only %d of %d candidates have a finite posterior (%d chains need as many distinct ones)", len(init), n, cfg.Chains)
+	}
+	cand.ShiftTime(t0)
+	chains, err := mcmc.Run(ctx, logPost, init, mcmc.Config{Steps: cfg.Steps, Workers: cfg.Workers, Seed: cfg.Seed,
+		Progress: func(d int) {
+			if cfg.Progress != nil {
+				cfg.Progress("mcmc", d, cfg.Steps)
+			}
+		}})
+	f := &Fit{Names: event.ParamNames[:7], Candidates: cand, CandChi2: chi2, Burn: cfg.Burn, Likelihood: like, Prior: prior, Coords: st.Coords}
+	if err != nil {
+		if chains == nil || ctx.Err() == nil {
+			return nil, err
+		}
+		f.Stopped = err
+		f.Burn = min(cfg.Burn, chains.Steps/2)
+		if chains.Steps < 4 {
+			return nil, fmt.Errorf("fit: interrupted after %d MCMC steps: %w", chains.Steps, err)
+		}
+	}
+	f.Chains = chains
+	f.summarise(st, t0)
+	return f, nil
+}
+
+// summarise fills Physical, Summary, RHat, ESS, Acceptance and Best from the chains.
+func (f *Fit) summarise(st event.Standardizer, t0 float64) {
+	c := f.Chains
+	W, T, D := c.Walkers, c.Steps, c.Dim
+	f.Physical = make([]float64, W*T*7)
+	best, bestLP := []float64(nil), math.Inf(-1)
+	y := make([]float64, D)
+	for w := range W {
+		for t := range T {
+			copy(y, c.At(w, t))
+			st.WrapPeriodic(y)
+			v := st.Inverse(y).Values()
+			v[4] += t0
+			copy(f.Physical[(w*T+t)*7:], v[:7])
+			if lp := c.LogP[w*T+t]; lp > bestLP {
+				bestLP, best = lp, append([]float64(nil), v[:7]...)
+			}
+		}
+	}
+	post := &Samples{Names: f.Names}
+	for w := range W {
+		post.Values = append(post.Values, f.Physical[(w*T+f.Burn)*7:(w*T+T)*7]...)
+	}
+	f.Summary = post.Summary()
+	f.Acceptance = c.Acceptance()
+	f.RHat, f.ESS = make([]float64, D), make([]float64, D)
+	for j := range D {
+		ch := c.Param(j, f.Burn)
+		if r, err := mcmc.SplitRHat(ch); err == nil {
+			f.RHat[j] = r
+		} else {
+			f.RHat[j] = math.NaN()
+		}
+		if e, err := mcmc.ESS(ch); err == nil {
+			f.ESS[j] = e
+		} else {
+			f.ESS[j] = math.NaN()
+		}
+	}
+	f.Best = event.ParamsFromValues(paramsRow(best))
+	e := f.Best.Event()
+	e.T0 -= t0
+	if fx, err := f.Likelihood.Chi2(e); err == nil {
+		f.BestChi2, f.BestFluxes = fx.Chi2, fx
+	}
+}
+
+// paramsRow returns the 8 values of event.Params from 7 (fs = 1).
+func paramsRow(v []float64) [event.NumParams]float64 {
+	var r [event.NumParams]float64
+	copy(r[:], v[:7])
+	r[7] = 1
+	return r
+}
+
+func equal(a, b []float64) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (c FitConfig) withDefaults() FitConfig {
+	if c.Candidates == 0 {
+		c.Candidates = 800
+	}
+	if c.Chains == 0 {
+		c.Chains = 16
+	}
+	if c.Steps == 0 {
+		c.Steps = 2000
+	}
+	if c.Burn == 0 {
+		c.Burn = c.Steps / 2
+	}
+	if c.Tol == 0 {
+		c.Tol = lens.DefaultTol
+	}
+	return c
+}
+
+// parallelFor calls f(0), …, f(n−1) on up to workers goroutines (NumCPU when ≤ 0) and after
+// each call tick (serialised), for progress.
+func parallelFor(n, workers int, f func(i int), tick func()) {
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	jobs := make(chan int)
+	done := make(chan struct{})
+	for range min(workers, n) {
+		go func() {
+			for i := range jobs {
+				f(i)
+				done <- struct{}{}
+			}
+		}()
+	}
+	go func() {
+		for i := range n {
+			jobs <- i
+		}
+		close(jobs)
+	}()
+	for range n {
+		<-done
+		tick()
+	}
+}
