@@ -38,6 +38,7 @@ func NewApp(stdout, stderr io.Writer) *ucli.App {
 			trainCommand,
 			sampleCommand,
 			evalCommand,
+			fitCommand,
 			benchCommand,
 			devicesCommand,
 			versionCommand,

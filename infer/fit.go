@@ -51,6 +51,16 @@ func (l *Likelihood) Chi2(e lens.Event) (Fluxes, error) {
 	return SolveFluxes(a, l.Data.Flux, l.Data.Err)
 }
 
+// Model returns the model flux Fs·A(t_i) + Fb of e (t0 in the data's time, unlike Chi2) at
+// the data's times, for the fluxes fx.
+func (l *Likelihood) Model(e lens.Event, fx Fluxes) []float64 {
+	a := lens.LightCurve(e, l.Data.T, l.Tol, nil)
+	for i, v := range a {
+		a[i] = fx.Source*v + fx.Blend
+	}
+	return a
+}
+
 // FitConfig configures Model.Fit. Zero values take the defaults of Zhang et al. (2021):
 // 800 candidates, 16 chains.
 type FitConfig struct {
@@ -69,22 +79,25 @@ type FitConfig struct {
 // Fit is the result of Model.Fit: the NDE proposal, the ensemble's chains and their
 // summaries, in physical units with t0 in the data's time.
 type Fit struct {
-	Names      []string      // s, q, alpha, u0, t0, tE, rho
-	Candidates *Samples      // the NDE draws (t0 in the data's time)
-	CandChi2   []float64     // χ² of each candidate (+Inf where it could not be evaluated)
-	Chains     *mcmc.Chains  // the walkers in the model's standardised coordinates
-	Physical   []float64     // (Chains, Steps, 7) the walkers' physical parameters
-	Summary    []Summary     // over the steps after Burn, all walkers
-	RHat, ESS  []float64     // per parameter (in the model's coordinates: log10 s, …)
-	Acceptance float64       // of the ensemble
-	Best       event.Params  // the highest-posterior position visited (t0 in the data's time)
-	BestChi2   float64       // its χ²
-	BestFluxes Fluxes        // its source and blend flux
-	Burn       int           // the steps discarded
-	Stopped    error         // non-nil when the MCMC was interrupted (the chains hold the steps done)
-	Likelihood *Likelihood   //
-	Prior      event.Prior   //
-	Coords     []event.Coord // the coordinates of Chains
+	Names      []string     // s, q, alpha, u0, t0, tE, rho
+	Candidates *Samples     // the NDE draws (t0 in the data's time)
+	CandChi2   []float64    // χ² of each candidate (+Inf where it could not be evaluated)
+	Chains     *mcmc.Chains // the walkers in the model's standardised coordinates
+	Physical   []float64    // (Chains, Steps, 7) the walkers' physical parameters
+	Summary    []Summary    // over the steps after Burn, all walkers
+	RHat, ESS  []float64    // per parameter (in the model's coordinates: log10 s, …)
+	// TauReliable reports per parameter whether the chains are ≥ 50 autocorrelation times
+	// long (emcee's tolerance), below which ESS is a rough estimate.
+	TauReliable []bool
+	Acceptance  float64       // of the ensemble
+	Best        event.Params  // the highest-posterior position visited (t0 in the data's time)
+	BestChi2    float64       // its χ²
+	BestFluxes  Fluxes        // its source and blend flux
+	Burn        int           // the steps discarded
+	Stopped     error         // non-nil when the MCMC was interrupted (the chains hold the steps done)
+	Likelihood  *Likelihood   //
+	Prior       event.Prior   //
+	Coords      []event.Coord // the coordinates of Chains
 }
 
 // Fit runs the hybrid of Zhang et al. (2021, §5): cfg.Candidates draws from the neural
@@ -227,7 +240,7 @@ func (f *Fit) summarise(st event.Standardizer, t0 float64) {
 	}
 	f.Summary = post.Summary()
 	f.Acceptance = c.Acceptance()
-	f.RHat, f.ESS = make([]float64, D), make([]float64, D)
+	f.RHat, f.ESS, f.TauReliable = make([]float64, D), make([]float64, D), make([]bool, D)
 	for j := range D {
 		ch := c.Param(j, f.Burn)
 		if r, err := mcmc.SplitRHat(ch); err == nil {
@@ -235,8 +248,8 @@ func (f *Fit) summarise(st event.Standardizer, t0 float64) {
 		} else {
 			f.RHat[j] = math.NaN()
 		}
-		if e, err := mcmc.ESS(ch); err == nil {
-			f.ESS[j] = e
+		if tau, ok, err := mcmc.AutocorrTime(ch); err == nil {
+			f.ESS[j], f.TauReliable[j] = float64(len(ch)*len(ch[0]))/tau, ok
 		} else {
 			f.ESS[j] = math.NaN()
 		}

@@ -30,18 +30,47 @@ type LightCurve struct {
 // 0.01-d cadence, and the returned parameters carry that t0), with noise drawn from the default SNR distribution (event.DefaultNoise) by a
 // stream of seed and i.
 func DatasetInput(ds *dataset.Dataset, i int, seed uint64) ([]float32, event.Params, error) {
+	x, _, p, err := datasetWindow(ds, i, seed)
+	return x, p, err
+}
+
+// DatasetCurve returns event i of ds as DatasetInput draws it (the same window, the same
+// noise), as photometry: times of the window [d], the noisy normalised flux and its
+// standard deviation under the noise model (event.Observation.SD of the true
+// magnification: the error bars the simulation drew the noise with), and the true
+// parameters (t0 in the window's time).
+func DatasetCurve(ds *dataset.Dataset, i int, seed uint64) (LightCurve, event.Params, error) {
+	x, obs, p, err := datasetWindow(ds, i, seed)
+	if err != nil {
+		return LightCurve{}, p, err
+	}
+	k, _ := event.CropOffset(ds.Params(i).T0)
+	mag := make([]float32, event.WindowPoints)
+	if _, err := ds.Window(i, k, mag); err != nil {
+		return LightCurve{}, p, err
+	}
+	lc := LightCurve{T: event.WindowTimes(), Flux: make([]float64, len(x)), Err: make([]float64, len(x))}
+	for j, v := range x {
+		lc.Flux[j] = float64(v)
+		lc.Err[j] = obs.SD(float64(mag[j]))
+	}
+	return lc, p, nil
+}
+
+// datasetWindow is DatasetInput with the observation it drew.
+func datasetWindow(ds *dataset.Dataset, i int, seed uint64) ([]float32, event.Observation, event.Params, error) {
 	p := ds.Params(i)
 	k, t0q := event.CropOffset(p.T0)
 	mag := make([]float32, event.WindowPoints)
 	if _, err := ds.Window(i, k, mag); err != nil {
-		return nil, p, err
+		return nil, event.Observation{}, p, err
 	}
 	p.T0 = t0q
 	rs := rng.New(dataset.DeriveSeed(seed, "sample/noise"), uint64(i))
 	obs := event.DefaultNoise().Draw(p, rs)
 	x := make([]float32, event.WindowPoints)
 	event.AddNoise(x, mag, obs, rs)
-	return x, p, nil
+	return x, obs, p, nil
 }
 
 // ReadLightCurve reads time, flux and flux error columns (CSV or whitespace text, '#'

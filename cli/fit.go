@@ -1,0 +1,287 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/mlcu/mlcu/dataset"
+	"github.com/mlcu/mlcu/event"
+	"github.com/mlcu/mlcu/infer"
+	"github.com/mlcu/mlcu/internal/figure"
+	"github.com/mlcu/mlcu/internal/npy"
+)
+
+var fitCommand = &ucli.Command{
+	Name:      "fit",
+	Usage:     "the exact posterior of one light curve: NDE-seeded ensemble MCMC",
+	ArgsUsage: " ",
+	Description: `The hybrid of Zhang et al. (2021, §5). Draws --candidates samples from the neural posterior
+of the light curve (--model, or the shipped model), evaluates the exact log-posterior of
+each — the likelihood of every data point as observed (Gaussian errors as given, the
+finite-source binary-lens light curve at --tol, the source and blend flux solved by
+weighted least squares for every θ) times the model's training prior — and seeds an
+ensemble of --chains walkers with the best distinct candidates, which the affine-invariant
+stretch move (Goodman & Weare 2010, as emcee) runs for --steps steps in the model's
+coordinates (log10 s, log10 q, α, u0, t0, log10 tE, log10 ρ; α periodic). The summaries
+use the steps after --burn (default: half) of every walker.
+
+The light curve: --lc FILE (time [d], flux, flux error: the format of 'mlcu sample --lc',
+one file in flux; it must cover 72 days from its first point for the network's proposal),
+or --data DIR --index I (a simulated event with its truth, as 'mlcu sample --data' draws
+it; its error bars are those the noise was drawn with).
+
+Writes into --out: summary.csv (parameter,median,lo68,hi68,lo95,hi95; t0 in the data's
+time), diagnostics.csv (parameter,rhat,ess: the rank-normalised split-R̂ of Vehtari et al.
+2021 over the walkers and the effective sample size from the integrated autocorrelation
+time, in the model's coordinates), chains.npy (walkers, steps, 7) float64 in physical units,
+candidates.npy (candidates, 8): the NDE draws and their χ², corner.png (the MCMC samples,
+truth marked when known) and fit.png (the data with the light curves of 30 MCMC draws, the
+best fit of the chains opaque, its source plane). Ctrl-C stops the chains and writes the
+results of the steps done.
+
+Example:
+   mlcu fit --lc testdata/examples/caustic.csv --out fit-caustic`,
+	Flags: []ucli.Flag{
+		modelFlag(),
+		&ucli.StringFlag{Name: "lc", Usage: "light-curve `FILE` (time, flux, error)", TakesFile: true, EnvVars: []string{"MLCU_FIT_LC"}},
+		&ucli.StringFlag{Name: "data", Usage: "dataset `DIR` (with --index)", TakesFile: true, EnvVars: []string{"MLCU_FIT_DATA"}},
+		&ucli.IntFlag{Name: "index", Usage: "event `I` of --data", Value: -1, EnvVars: []string{"MLCU_FIT_INDEX"}},
+		&ucli.StringFlag{Name: "truth", Usage: "with --lc: the curve's true `S,Q,ALPHA,U0,T0,TE,RHO` (t0 in the file's time), printed and plotted", EnvVars: []string{"MLCU_FIT_TRUTH"}},
+		&ucli.IntFlag{Name: "candidates", Usage: "`N` NDE samples whose posterior is evaluated", Value: 800, EnvVars: []string{"MLCU_FIT_CANDIDATES"}},
+		&ucli.IntFlag{Name: "chains", Usage: "`W` walkers (even, ≥ 14)", Value: 16, EnvVars: []string{"MLCU_FIT_CHAINS"}},
+		&ucli.IntFlag{Name: "steps", Usage: "`S` MCMC steps per walker", Value: 2000, EnvVars: []string{"MLCU_FIT_STEPS"}},
+		&ucli.IntFlag{Name: "burn", Usage: "`B` steps discarded before the summaries", DefaultText: "steps/2", EnvVars: []string{"MLCU_FIT_BURN"}},
+		&ucli.Uint64Flag{Name: "seed", Usage: "`SEED` of the NDE draws and the chains (and of the noise with --data)", Value: 1, EnvVars: []string{"MLCU_FIT_SEED"}},
+		&ucli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR`", Value: "mlcu-fit", TakesFile: true, EnvVars: []string{"MLCU_FIT_OUT"}},
+		&ucli.BoolFlag{Name: "force", Usage: "replace the fit already in --out", EnvVars: []string{"MLCU_FIT_FORCE"}},
+		tolFlag(),
+		workersFlag(),
+		&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress", EnvVars: []string{"MLCU_QUIET"}},
+	},
+	Action: runFit,
+}
+
+func runFit(c *ucli.Context) error {
+	const cmd = "fit"
+	if err := noArgs(c, cmd); err != nil {
+		return err
+	}
+	lcPath, data := c.String("lc"), c.String("data")
+	if (lcPath == "") == (data == "") {
+		return fail(cmd, "give either --lc FILE or --data DIR --index I")
+	}
+	if data != "" && c.IsSet("truth") {
+		return fail(cmd, "--truth goes with --lc (--data events carry their truth)")
+	}
+	if err := checkTol(cmd, c.Float64("tol")); err != nil {
+		return err
+	}
+	if err := checkWorkers(cmd, c.Int("workers")); err != nil {
+		return err
+	}
+	steps, burn := c.Int("steps"), c.Int("steps")/2
+	if c.IsSet("burn") {
+		burn = c.Int("burn")
+	}
+	if steps < 4 || burn < 0 || burn >= steps {
+		return fail(cmd, "--steps %d, --burn %d: want steps ≥ 4 and 0 ≤ burn < steps", steps, burn)
+	}
+	chains, cands := c.Int("chains"), c.Int("candidates")
+	if chains < 14 || chains%2 != 0 || cands < chains {
+		return fail(cmd, "--chains %d, --candidates %d: want an even number of chains ≥ 14 (twice the 7 parameters) and at least as many candidates", chains, cands)
+	}
+	out := c.String("out")
+	if _, err := os.Stat(filepath.Join(out, "summary.csv")); err == nil && !c.Bool("force") {
+		return fail(cmd, "--out %s already holds a fit: give --force to replace it", out)
+	}
+	var truth *event.Params
+	if tv := c.String("truth"); tv != "" {
+		p, err := parseTruth(tv)
+		if err != nil {
+			return fail(cmd, "--truth: %v", err)
+		}
+		truth = &p
+	}
+	model, err := loadModel(c, cmd)
+	if err != nil {
+		return err
+	}
+	var lc infer.LightCurve
+	name := lcPath
+	if lcPath != "" {
+		f, err := os.Open(lcPath)
+		if err != nil {
+			return fail(cmd, "--lc: %v", err)
+		}
+		lc, err = infer.ReadLightCurve(f, lcPath)
+		f.Close()
+		if err != nil {
+			return fail(cmd, "--lc: %v", err)
+		}
+	} else {
+		ds, err := dataset.OpenDataset(data)
+		if err != nil {
+			return fail(cmd, "--data: %v", err)
+		}
+		defer ds.Close()
+		i := c.Int("index")
+		if i < 0 || i >= ds.Len() {
+			return fail(cmd, "--index = %d: want 0 ≤ I < %d (events in %s)", i, ds.Len(), data)
+		}
+		var p event.Params
+		if lc, p, err = infer.DatasetCurve(ds, i, c.Uint64("seed")); err != nil {
+			return fail(cmd, "%v", err)
+		}
+		truth = &p
+		name = fmt.Sprintf("event %d of %s", i, data)
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	prog := newProgress(c.App.ErrWriter, cmd, "candidates", c.Bool("quiet"))
+	stage := "candidates"
+	cfg := infer.FitConfig{Candidates: cands, Chains: chains, Steps: steps, Burn: burn, Tol: c.Float64("tol"),
+		Workers: c.Int("workers"), Seed: c.Uint64("seed"),
+		Progress: func(s string, done, total int) {
+			if s != stage {
+				prog.Done()
+				stage = s
+				prog = newProgress(c.App.ErrWriter, cmd, "steps", c.Bool("quiet"))
+			}
+			prog.Update(done, total)
+		}}
+	start := time.Now()
+	fit, err := model.Fit(ctx, infer.CPUSampler{Net: model.Net}, lc, event.DefaultPrior(), cfg)
+	prog.Done()
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return ucli.Exit(cmd+": interrupted before the chains had 4 steps: nothing written", exitInterrupted)
+		}
+		return fail(cmd, "%v", err)
+	}
+	elapsed := time.Since(start)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fail(cmd, "--out: %v", err)
+	}
+	if err := writeFitFiles(cmd, out, fit, lc, truth, name); err != nil {
+		return err
+	}
+	w := c.App.Writer
+	fmt.Fprintf(w, "fit: %s: %d candidates, %d chains × %d steps (burn %d) in %.1f s; acceptance %.3f\n",
+		name, fit.Candidates.Len(), fit.Chains.Walkers, fit.Chains.Steps, fit.Burn, elapsed.Seconds(), fit.Acceptance)
+	fmt.Fprintf(w, "fit: best χ² %.1f for %d points (source flux %.5g, blend flux %.5g); best NDE candidate χ² %.1f\n",
+		fit.BestChi2, len(lc.T), fit.BestFluxes.Source, fit.BestFluxes.Blend, minOf(fit.CandChi2))
+	header := fmt.Sprintf("%-6s %12s %12s %12s %8s %8s", "param", "median", "16%", "84%", "R̂", "ESS")
+	if truth != nil {
+		header += fmt.Sprintf(" %12s", "truth")
+	}
+	fmt.Fprintln(w, header)
+	var tv [event.NumParams]float64
+	if truth != nil {
+		tv = truth.Values()
+	}
+	for j, s := range fit.Summary {
+		line := fmt.Sprintf("%-6s %12.6g %12.6g %12.6g %8.4f %8.0f", s.Name, s.Median, s.Lo68, s.Hi68, fit.RHat[j], fit.ESS[j])
+		if truth != nil {
+			line += fmt.Sprintf(" %12.6g", tv[j])
+		}
+		fmt.Fprintln(w, line)
+	}
+	for j, n := range fit.Names {
+		if !fit.TauReliable[j] {
+			fmt.Fprintf(w, "fit: warning: %s's chains are shorter than 50 autocorrelation times: its ESS is a rough estimate; run more --steps\n", n)
+			break
+		}
+	}
+	fmt.Fprintf(w, "fit: results in %s (summary.csv, diagnostics.csv, chains.npy, candidates.npy, corner.png, fit.png)\n", out)
+	if fit.Stopped != nil {
+		return ucli.Exit(fmt.Sprintf("%s: interrupted after %d MCMC steps; the results of those steps are in %s", cmd, fit.Chains.Steps, out), exitInterrupted)
+	}
+	return nil
+}
+
+// writeFitFiles writes the fit's files into dir (each written whole or not at all).
+func writeFitFiles(cmd, dir string, fit *infer.Fit, lc infer.LightCurve, truth *event.Params, name string) error {
+	csvFile := func(file, header string, rows func(w io.Writer)) error {
+		return writeFile(cmd, filepath.Join(dir, file), func(w io.Writer) error {
+			fmt.Fprintln(w, header)
+			rows(w)
+			return nil
+		})
+	}
+	if err := csvFile("summary.csv", "parameter,median,lo68,hi68,lo95,hi95", func(w io.Writer) {
+		for _, s := range fit.Summary {
+			fmt.Fprintf(w, "%s,%.10g,%.10g,%.10g,%.10g,%.10g\n", s.Name, s.Median, s.Lo68, s.Hi68, s.Lo95, s.Hi95)
+		}
+	}); err != nil {
+		return err
+	}
+	if err := csvFile("diagnostics.csv", "parameter,rhat,ess", func(w io.Writer) {
+		for j, n := range fit.Names {
+			fmt.Fprintf(w, "%s,%.6g,%.6g\n", n, fit.RHat[j], fit.ESS[j])
+		}
+	}); err != nil {
+		return err
+	}
+	ch := fit.Chains
+	if err := writeFile(cmd, filepath.Join(dir, "chains.npy"), func(w io.Writer) error {
+		return npy.Write(w, fit.Physical, ch.Walkers, ch.Steps, 7)
+	}); err != nil {
+		return err
+	}
+	cand := fit.Candidates
+	rows := make([]float64, 0, cand.Len()*8)
+	for i := range cand.Len() {
+		rows = append(rows, cand.Values[i*7:(i+1)*7]...)
+		rows = append(rows, fit.CandChi2[i])
+	}
+	if err := writeFile(cmd, filepath.Join(dir, "candidates.npy"), func(w io.Writer) error { return npy.Write(w, rows, cand.Len(), 8) }); err != nil {
+		return err
+	}
+	// The samples after burn-in, every walker.
+	post := &infer.Samples{Names: fit.Names}
+	T := ch.Steps
+	for wk := range ch.Walkers {
+		post.Values = append(post.Values, fit.Physical[(wk*T+fit.Burn)*7:(wk*T+T)*7]...)
+	}
+	if err := writeFile(cmd, filepath.Join(dir, "corner.png"), func(w io.Writer) error {
+		return cornerPlot(post.Values, post.Names, event.NewStandardizer(fit.Prior), truth, "MCMC posterior of "+name).Write(w)
+	}); err != nil {
+		return err
+	}
+	// Posterior draws spread over the post-burn samples, the best fit first.
+	thin := &infer.Samples{Names: fit.Names}
+	n := post.Len()
+	for k := range 30 {
+		i := k * n / 30
+		thin.Values = append(thin.Values, post.Values[i*7:(i+1)*7]...)
+	}
+	draws, err := infer.Predictive(thin, lc, 30, fit.Likelihood.Tol, 0)
+	if err != nil {
+		return fail(cmd, "fit.png: %v", err)
+	}
+	best := fit.Best.Event()
+	models := [][]float64{fit.Likelihood.Model(best, fit.BestFluxes)}
+	for _, d := range draws {
+		models = append(models, d.Model)
+	}
+	fig := figure.Predictive{T: lc.T, Flux: lc.Flux, Err: lc.Err, Models: models, Best: best,
+		Label: fmt.Sprintf("best fit of the chains: χ² = %.1f for %d points", fit.BestChi2, len(lc.T)), Title: "MCMC fit of " + name}
+	return writeFile(cmd, filepath.Join(dir, "fit.png"), fig.WritePNG)
+}
+
+func minOf(v []float64) float64 {
+	m := v[0]
+	for _, x := range v {
+		m = min(m, x)
+	}
+	return m
+}

@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mlcu/mlcu/internal/npy"
+)
+
+// TestFit: 'mlcu fit' with the shipped model on simulated photometry of a binary event
+// (no caustic crossing: cheap light curves), tiny settings: every output file, with the
+// exact headers and the chains' shape; a second run into the same --out needs --force; bad
+// flags are one-line errors that write nothing.
+func TestFit(t *testing.T) {
+	dir := t.TempDir()
+	lcp := filepath.Join(dir, "lc.csv")
+	if _, err := run(t, "lightcurve", "--s", "0.8", "--q", "0.02", "--alpha", "0.6", "--u0", "0.2", "--t0", "36", "--tE", "15",
+		"--rho", "1e-3", "--snr", "100", "--seed", "3", "--out", lcp); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join("..", ShippedModel)
+	out := filepath.Join(dir, "fit")
+	args := []string{"fit", "--model", model, "--lc", lcp, "--truth", "0.8,0.02,0.6,0.2,36,15,0.001", "--candidates", "20",
+		"--chains", "14", "--steps", "8", "--burn", "4", "--quiet", "--out", out}
+	stdout, err := run(t, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"14 chains × 8 steps (burn 4)", "best χ²", "truth", "R̂"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	for file, header := range map[string]string{"summary.csv": "parameter,median,lo68,hi68,lo95,hi95", "diagnostics.csv": "parameter,rhat,ess"} {
+		b, err := os.ReadFile(filepath.Join(out, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if lines[0] != header || len(lines) != 8 || !strings.HasPrefix(lines[1], "s,") || !strings.HasPrefix(lines[7], "rho,") {
+			t.Errorf("%s:\n%s", file, b)
+		}
+	}
+	_, shape, err := npy.ReadFile[float64](filepath.Join(out, "chains.npy"))
+	if err != nil || len(shape) != 3 || shape[0] != 14 || shape[1] != 8 || shape[2] != 7 {
+		t.Errorf("chains.npy: shape %v (%v), want [14 8 7]", shape, err)
+	}
+	_, shape, err = npy.ReadFile[float64](filepath.Join(out, "candidates.npy"))
+	if err != nil || len(shape) != 2 || shape[0] != 20 || shape[1] != 8 {
+		t.Errorf("candidates.npy: shape %v (%v), want [20 8]", shape, err)
+	}
+	for _, f := range []string{"corner.png", "fit.png"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if _, err := run(t, args...); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("second run into %s: error %v, want one asking for --force", out, err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--lc", lcp, "--chains", "13"}, "--chains 13"},
+		{[]string{"--lc", lcp, "--chains", "16", "--candidates", "8"}, "--candidates 8"},
+		{[]string{"--lc", lcp, "--steps", "10", "--burn", "10"}, "--burn 10"},
+		{[]string{"--lc", filepath.Join(dir, "nope.csv")}, "--lc"},
+		{[]string{"--data", dir, "--truth", "1,2,3,4,5,6,7"}, "--truth goes with --lc"},
+		{[]string{}, "give either --lc"},
+	} {
+		o := filepath.Join(dir, "bad")
+		a := append([]string{"fit", "--model", model, "--quiet", "--out", o}, tc.args...)
+		if _, err := run(t, a...); err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: error %v, want one line containing %q", tc.args, err, tc.want)
+		}
+		if _, err := os.Stat(o); err == nil {
+			t.Errorf("%v: %s written", tc.args, o)
+		}
+	}
+}
