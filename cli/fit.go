@@ -34,8 +34,9 @@ stretch move (Goodman & Weare 2010, as emcee) runs for --steps steps in the mode
 coordinates (log10 s, log10 q, α, u0, t0, log10 tE, log10 ρ; α periodic). The summaries
 use the steps after --burn (default: half) of every walker.
 
-The light curve: --lc FILE (time [d], flux, flux error: the format of 'mlcu sample --lc',
-one file in flux; it must cover 72 days from its first point for the network's proposal),
+The light curve: --lc FILE[,mag] (time [d], flux, flux error, or magnitudes with ,mag: the
+format of 'mlcu sample --lc'; one file; it must cover 72 days from its first point for the
+network's proposal),
 or --data DIR --index I (a simulated event with its truth, as 'mlcu sample --data' draws
 it; its error bars are those the noise was drawn with).
 
@@ -52,7 +53,7 @@ Example:
    mlcu fit --lc testdata/examples/caustic.csv --out fit-caustic`,
 	Flags: []ucli.Flag{
 		modelFlag(),
-		&ucli.StringFlag{Name: "lc", Usage: "light-curve `FILE` (time, flux, error)", TakesFile: true, EnvVars: []string{"MLCU_FIT_LC"}},
+		&ucli.StringFlag{Name: "lc", Usage: "light-curve `FILE[,mag]` (time, flux, error; ,mag: magnitudes, zero point 22)", TakesFile: true, EnvVars: []string{"MLCU_FIT_LC"}},
 		&ucli.StringFlag{Name: "data", Usage: "dataset `DIR` (with --index)", TakesFile: true, EnvVars: []string{"MLCU_FIT_DATA"}},
 		&ucli.IntFlag{Name: "index", Usage: "event `I` of --data", Value: -1, EnvVars: []string{"MLCU_FIT_INDEX"}},
 		&ucli.StringFlag{Name: "truth", Usage: "with --lc: the curve's true `S,Q,ALPHA,U0,T0,TE,RHO` (t0 in the file's time), printed and plotted", EnvVars: []string{"MLCU_FIT_TRUTH"}},
@@ -118,14 +119,8 @@ func runFit(c *ucli.Context) error {
 	var lc infer.LightCurve
 	name := lcPath
 	if lcPath != "" {
-		f, err := os.Open(lcPath)
-		if err != nil {
-			return fail(cmd, "--lc: %v", err)
-		}
-		lc, err = infer.ReadLightCurve(f, lcPath)
-		f.Close()
-		if err != nil {
-			return fail(cmd, "--lc: %v", err)
+		if lc, name, err = readLightCurveArg(cmd, lcPath); err != nil {
+			return err
 		}
 	} else {
 		ds, err := dataset.OpenDataset(data)

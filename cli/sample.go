@@ -32,7 +32,10 @@ prints the median and the 68% interval (16th–84th percentiles) of each paramet
 
 The light curve (--lc FILE): CSV or whitespace-separated text, three columns time [d],
 flux (any linear unit), flux error; '#' starts a comment; a first line that is not numeric
-is a header. Times must be increasing, values finite, errors positive.
+is a header. Times must be increasing, values finite, errors positive. FILE,mag reads the
+values as magnitudes (flux = 10^(-0.4 (m - 22)), MulensModel's zero point; errors
+propagated); a flux file whose values all look like magnitudes (within [5, 30], errors
+below 0.5 and 5%) is refused unless given as FILE,flux.
 How it is made into the model's input, exactly:
   1. The window is [t_first, t_first + 71.99] d, the 7200-point grid t_j = t_first + 0.01 j.
      The data must cover it (t_last >= t_first + 71.99) and hold at least 100 points in it;
@@ -67,7 +70,7 @@ Example:
    mlcu sample --model mlcu-work/model --data mlcu-work/data/val --index 3 --n 10000 --out s.npy`,
 	Flags: []ucli.Flag{
 		modelFlag(),
-		&ucli.StringFlag{Name: "lc", Usage: "light-curve `FILE` (time, flux, error)", TakesFile: true, EnvVars: []string{"MLCU_SAMPLE_LC"}},
+		&ucli.StringFlag{Name: "lc", Usage: "light-curve `FILE[,mag]` (time, flux, error; ,mag: magnitudes, zero point 22)", TakesFile: true, EnvVars: []string{"MLCU_SAMPLE_LC"}},
 		&ucli.StringFlag{Name: "data", Usage: "dataset `DIR` (with --index)", TakesFile: true, EnvVars: []string{"MLCU_SAMPLE_DATA"}},
 		&ucli.IntFlag{Name: "index", Usage: "event `I` of --data", Value: -1, EnvVars: []string{"MLCU_SAMPLE_INDEX"}},
 		&ucli.IntFlag{Name: "n", Usage: "number `N` of samples", Value: 10000, EnvVars: []string{"MLCU_SAMPLE_N"}},
@@ -129,14 +132,8 @@ func runSample(c *ucli.Context) error {
 	var curve infer.LightCurve
 	tShift := 0.0
 	if lc != "" {
-		f, err := os.Open(lc)
-		if err != nil {
-			return fail(cmd, "--lc: %v", err)
-		}
-		curve, err = infer.ReadLightCurve(f, lc)
-		f.Close()
-		if err != nil {
-			return fail(cmd, "--lc: %v", err)
+		if curve, lc, err = readLightCurveArg(cmd, lc); err != nil {
+			return err
 		}
 		if x, err = infer.LightCurveInput(curve); err != nil {
 			return fail(cmd, "--lc: %s: %v", lc, err)
@@ -320,4 +317,23 @@ func parseTruth(v string) (event.Params, error) {
 		return event.Params{}, err
 	}
 	return p, nil
+}
+
+// readLightCurveArg reads --lc FILE[,flux|,mag] (infer.ParseLightCurveArg,
+// infer.ReadLightCurveUnit) and returns the curve and the file's name.
+func readLightCurveArg(cmd, arg string) (infer.LightCurve, string, error) {
+	file, unit, explicit, err := infer.ParseLightCurveArg(arg)
+	if err != nil {
+		return infer.LightCurve{}, arg, fail(cmd, "--lc %v", err)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return infer.LightCurve{}, file, fail(cmd, "--lc: %v", err)
+	}
+	defer f.Close()
+	lc, err := infer.ReadLightCurveUnit(f, file, unit, !explicit)
+	if err != nil {
+		return lc, file, fail(cmd, "--lc: %v", err)
+	}
+	return lc, file, nil
 }

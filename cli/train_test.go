@@ -310,3 +310,58 @@ func TestSampleExampleEvent(t *testing.T) {
 		}
 	}
 }
+
+// TestSampleMagnitudes: the same photometry in magnitudes (zero point 22) gives the same
+// posterior through --lc FILE,mag as in flux (the network input is scale-free); given as
+// flux it is refused with the advice to add ,mag.
+func TestSampleMagnitudes(t *testing.T) {
+	dir := t.TempDir()
+	lcp := filepath.Join(dir, "lc.csv")
+	if _, err := run(t, "lightcurve", "--s", "1.1", "--q", "0.1", "--alpha", "2.7", "--u0", "0.1", "--t0", "36", "--tE", "20",
+		"--rho", "1e-3", "--snr", "100", "--seed", "1", "--out", lcp); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(lcp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	sb.WriteString("# HJD-2450000, I mag, err\n")
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if i == 0 {
+			continue
+		}
+		var tv, f, e float64
+		if _, err := fmt.Sscanf(strings.ReplaceAll(line, ",", " "), "%g %g %g", &tv, &f, &e); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&sb, "%.5f %.6f %.6f\n", tv+9000, 22-2.5*math.Log10(f), 2.5/math.Ln10*e/f)
+	}
+	magp := filepath.Join(dir, "lc.mag")
+	if err := os.WriteFile(magp, []byte(sb.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join("..", ShippedModel)
+	median := func(out string, name string) string {
+		for _, l := range strings.Split(out, "\n") {
+			if f := strings.Fields(l); len(f) > 1 && f[0] == name {
+				return f[1]
+			}
+		}
+		return ""
+	}
+	outF, err := run(t, "sample", "--model", model, "--lc", lcp, "--n", "300", "--out", filepath.Join(dir, "f.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	outM, err := run(t, "sample", "--model", model, "--lc", magp+",mag", "--n", "300", "--out", filepath.Join(dir, "m.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := median(outF, "tE"), median(outM, "tE"); a == "" || a != b {
+		t.Errorf("median tE in flux %q, in magnitudes %q: want the same", a, b)
+	}
+	if _, err := run(t, "sample", "--model", model, "--lc", magp, "--n", "10", "--out", filepath.Join(dir, "x.npy")); err == nil || !strings.Contains(err.Error(), "look like magnitudes") {
+		t.Errorf("magnitudes as flux: error %v, want the magnitude warning", err)
+	}
+}

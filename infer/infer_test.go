@@ -289,3 +289,34 @@ func TestShippedModelLoads(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 200, post.Len())
 }
+
+// TestReadLightCurveUnits: magnitudes convert to flux with the zero point 22 and their
+// errors propagate (a 0.01-mag error is 0.921% of the flux); a flux file that looks like
+// magnitudes is refused unless ",flux" insists; difference-imaging fluxes (negative) are
+// flux; the unit after the comma is checked.
+func TestReadLightCurveUnits(t *testing.T) {
+	const mags = "t,mag,err\n1,17.0,0.01\n2,16.5,0.01\n3,17.0,0.02\n"
+	lc, err := ReadLightCurveUnit(strings.NewReader(mags), "ogle.dat", UnitMag, true)
+	require.NoError(t, err)
+	assert.InDelta(t, math.Pow(10, -0.4*(17-22)), lc.Flux[0], 1e-9)
+	assert.InDelta(t, 100, lc.Flux[0], 1e-9) // 5 mag brighter than 22: ×100
+	assert.InDelta(t, 0.4*math.Ln10*0.01*100, lc.Err[0], 1e-12)
+	assert.InDelta(t, lc.Flux[0]*math.Pow(10, 0.2), lc.Flux[1], 1e-9, "0.5 mag brighter")
+
+	_, err = ReadLightCurveUnit(strings.NewReader(mags), "ogle.dat", UnitFlux, true)
+	assert.ErrorContains(t, err, "look like magnitudes")
+	assert.ErrorContains(t, err, "ogle.dat,mag")
+	_, err = ReadLightCurveUnit(strings.NewReader(mags), "ogle.dat", UnitFlux, false)
+	assert.NoError(t, err, "FILE,flux insists")
+	_, err = ReadLightCurveUnit(strings.NewReader("1,-120.5,30\n2,50.2,30\n3,4000,40\n"), "dia.csv", UnitFlux, true)
+	assert.NoError(t, err, "difference-imaging fluxes")
+
+	for _, tc := range []struct{ arg, file, unit string }{{"a.csv", "a.csv", UnitFlux}, {"a.csv,mag", "a.csv", UnitMag}, {"dir,x/a.csv,flux", "dir,x/a.csv", UnitFlux}} {
+		f, u, _, err := ParseLightCurveArg(tc.arg)
+		require.NoError(t, err, tc.arg)
+		assert.Equal(t, tc.file, f)
+		assert.Equal(t, tc.unit, u)
+	}
+	_, _, _, err = ParseLightCurveArg("a.csv,jy")
+	assert.ErrorContains(t, err, `unit "jy"`)
+}

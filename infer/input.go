@@ -73,6 +73,74 @@ func datasetWindow(ds *dataset.Dataset, i int, seed uint64) ([]float32, event.Ob
 	return x, obs, p, nil
 }
 
+// MagZeroPoint is the zero point of ReadLightCurveUnit's magnitudes: flux = 10^(−0.4·(m −
+// 22)), MulensModel's convention (its MAG_ZEROPOINT), so that a fit's source and blend
+// fluxes read as theirs.
+const MagZeroPoint = 22.0
+
+// Units of ReadLightCurveUnit's value column.
+const (
+	UnitFlux = "flux" // any linear flux unit (difference-imaging fluxes may be negative)
+	UnitMag  = "mag"  // magnitudes, converted to flux with MagZeroPoint
+)
+
+// ReadLightCurveUnit reads a light curve whose value column is in unit: UnitMag converts
+// magnitudes and their errors to flux (F = 10^(−0.4(m − MagZeroPoint)),
+// σ_F = 0.4·ln 10·F·σ_m); UnitFlux takes the values as given, except that a file whose every
+// value lies in [5, 30] with errors below 0.5 and under 5% of the value looks like
+// magnitudes, which is an error unless strict is false ("FILE,flux" insists). Errors name
+// the file.
+func ReadLightCurveUnit(r io.Reader, name, unit string, strict bool) (LightCurve, error) {
+	lc, err := ReadLightCurve(r, name)
+	if err != nil {
+		return lc, err
+	}
+	switch unit {
+	case UnitMag:
+		for i, m := range lc.Flux {
+			f := math.Pow(10, -0.4*(m-MagZeroPoint))
+			lc.Flux[i], lc.Err[i] = f, 0.4*math.Ln10*f*lc.Err[i]
+		}
+	case UnitFlux:
+		if strict && looksLikeMagnitudes(lc) {
+			lo, hi := lc.Flux[0], lc.Flux[0]
+			for _, v := range lc.Flux {
+				lo, hi = min(lo, v), max(hi, v)
+			}
+			return lc, fmt.Errorf("%s: every value lies in [%.3g, %.3g] with errors of a few hundredths: these look like magnitudes; give %s,mag (or %s,flux if they are fluxes)", name, lo, hi, name, name)
+		}
+	default:
+		return lc, fmt.Errorf("%s: unit %q: want %s or %s", name, unit, UnitFlux, UnitMag)
+	}
+	return lc, nil
+}
+
+// looksLikeMagnitudes reports whether every value of lc is in [5, 30] with an error below
+// 0.5 and below 5% of the value: typical photometry in magnitudes, and fluxes that narrow
+// only by accident of units.
+func looksLikeMagnitudes(lc LightCurve) bool {
+	for i, v := range lc.Flux {
+		if v < 5 || v > 30 || lc.Err[i] >= 0.5 || lc.Err[i] >= 0.05*v {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseLightCurveArg splits a --lc argument "FILE[,UNIT]" into the file, its unit (UnitFlux
+// when absent) and whether the unit was given (an explicit ",flux" turns off the magnitude
+// check).
+func ParseLightCurveArg(arg string) (file, unit string, explicit bool, err error) {
+	file, unit = arg, UnitFlux
+	if i := strings.LastIndexByte(arg, ','); i >= 0 {
+		file, unit, explicit = arg[:i], arg[i+1:], true
+		if unit != UnitFlux && unit != UnitMag {
+			return "", "", false, fmt.Errorf("%q: unit %q after the comma: want %s or %s", arg, unit, UnitFlux, UnitMag)
+		}
+	}
+	return file, unit, explicit, nil
+}
+
 // ReadLightCurve reads time, flux and flux error columns (CSV or whitespace text, '#'
 // comments, an optional non-numeric header line), checking that every value is finite,
 // every error positive and the times strictly increasing. Errors name the file (name) and
