@@ -43,7 +43,10 @@ it; its error bars are those the noise was drawn with).
 Writes into --out: summary.csv (parameter,median,lo68,hi68,lo95,hi95; t0 in the data's
 time), diagnostics.csv (parameter,rhat,ess: the rank-normalised split-R̂ of Vehtari et al.
 2021 over the walkers and the effective sample size from the integrated autocorrelation
-time, in the model's coordinates), chains.npy (walkers, steps, 7) float64 in physical units,
+time, in the model's coordinates), modes.csv (the close, s < 1, and wide, s ≥ 1,
+solutions: their share of the NDE candidates and of the MCMC samples, the walkers started
+in each — every mode with ≥ 5% of the candidates gets walkers in proportion — and the best
+χ² and position in each), chains.npy (walkers, steps, 7) float64 in physical units,
 candidates.npy (candidates, 8): the NDE draws and their χ², corner.png (the MCMC samples,
 truth marked when known) and fit.png (the data with the light curves of 30 MCMC draws, the
 best fit of the chains opaque, its source plane). Ctrl-C stops the chains and writes the
@@ -174,6 +177,10 @@ func runFit(c *ucli.Context) error {
 		name, fit.Candidates.Len(), fit.Chains.Walkers, fit.Chains.Steps, fit.Burn, elapsed.Seconds(), fit.Acceptance)
 	fmt.Fprintf(w, "fit: best χ² %.1f for %d points (source flux %.5g, blend flux %.5g); best NDE candidate χ² %.1f\n",
 		fit.BestChi2, len(lc.T), fit.BestFluxes.Source, fit.BestFluxes.Blend, minOf(fit.CandChi2))
+	for _, m := range fit.Modes {
+		fmt.Fprintf(w, "fit: %-5s (s %s 1): NDE mass %.3f, MCMC mass %.3f, %d walkers started there, best χ² %.1f\n",
+			m.Label, map[string]string{"close": "<", "wide": "≥"}[m.Label], m.NDEMass, m.MCMCMass, m.Seeded, m.BestChi2)
+	}
 	header := fmt.Sprintf("%-6s %12s %12s %12s %8s %8s", "param", "median", "16%", "84%", "R̂", "ESS")
 	if truth != nil {
 		header += fmt.Sprintf(" %12s", "truth")
@@ -196,7 +203,7 @@ func runFit(c *ucli.Context) error {
 			break
 		}
 	}
-	fmt.Fprintf(w, "fit: results in %s (summary.csv, diagnostics.csv, chains.npy, candidates.npy, corner.png, fit.png)\n", out)
+	fmt.Fprintf(w, "fit: results in %s (summary.csv, diagnostics.csv, modes.csv, chains.npy, candidates.npy, corner.png, fit.png)\n", out)
 	if fit.Stopped != nil {
 		return ucli.Exit(fmt.Sprintf("%s: interrupted after %d MCMC steps; the results of those steps are in %s", cmd, fit.Chains.Steps, out), exitInterrupted)
 	}
@@ -222,6 +229,15 @@ func writeFitFiles(cmd, dir string, fit *infer.Fit, lc infer.LightCurve, truth *
 	if err := csvFile("diagnostics.csv", "parameter,rhat,ess", func(w io.Writer) {
 		for j, n := range fit.Names {
 			fmt.Fprintf(w, "%s,%.6g,%.6g\n", n, fit.RHat[j], fit.ESS[j])
+		}
+	}); err != nil {
+		return err
+	}
+	if err := csvFile("modes.csv", "mode,nde_mass,mcmc_mass,walkers,best_chi2,s,q,alpha,u0,t0,tE,rho", func(w io.Writer) {
+		for _, m := range fit.Modes {
+			v := m.Best.Values()
+			fmt.Fprintf(w, "%s,%.4f,%.4f,%d,%.6g,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g\n", m.Label, m.NDEMass, m.MCMCMass, m.Seeded, m.BestChi2,
+				v[0], v[1], v[2], v[3], v[4], v[5], v[6])
 		}
 	}); err != nil {
 		return err

@@ -43,6 +43,12 @@ func TestFit(t *testing.T) {
 			t.Errorf("%s:\n%s", file, b)
 		}
 	}
+	if b, err := os.ReadFile(filepath.Join(out, "modes.csv")); err != nil {
+		t.Error(err)
+	} else if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 3 || lines[0] != "mode,nde_mass,mcmc_mass,walkers,best_chi2,s,q,alpha,u0,t0,tE,rho" ||
+		!strings.HasPrefix(lines[1], "close,") || !strings.HasPrefix(lines[2], "wide,") {
+		t.Errorf("modes.csv:\n%s", b)
+	}
 	_, shape, err := npy.ReadFile[float64](filepath.Join(out, "chains.npy"))
 	if err != nil || len(shape) != 3 || shape[0] != 14 || shape[1] != 8 || shape[2] != 7 {
 		t.Errorf("chains.npy: shape %v (%v), want [14 8 7]", shape, err)

@@ -98,6 +98,7 @@ type Fit struct {
 	Likelihood  *Likelihood   //
 	Prior       event.Prior   //
 	Coords      []event.Coord // the coordinates of Chains
+	Modes       []Mode        // close and wide (s < 1, s ≥ 1)
 }
 
 // Fit runs the hybrid of Zhang et al. (2021, §5): cfg.Candidates draws from the neural
@@ -174,23 +175,14 @@ func (m *Model) Fit(ctx context.Context, s Sampler, lc LightCurve, prior event.P
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return lps[order[a]] > lps[order[b]] })
-	var init [][]float64
-	for _, i := range order {
-		if math.IsInf(lps[i], -1) || len(init) == cfg.Chains {
-			break
-		}
-		dup := false
-		for _, y := range init {
-			if equal(y, ys[i]) {
-				dup = true
-			}
-		}
-		if !dup {
-			init = append(init, ys[i])
-		}
-	}
-	if len(init) < cfg.Chains {
-		return nil, fmt.Errorf("fit: only %d of %d candidates have a finite posterior (%d chains need as many distinct ones)", len(init), n, cfg.Chains)
+	// Seeds: the best distinct candidates of every mode the NDE found (close, s < 1, and
+	// wide, s ≥ 1: a mode with at least MinModeMass of the candidates), in proportion to
+	// the modes' NDE mass with at least 2 walkers each, so that the chains start in every
+	// solution the proposal offers, not only the best one.
+	modes := candidateModes(ys, lps, st)
+	init, err := seedWalkers(order, ys, lps, modes, cfg.Chains, st)
+	if err != nil {
+		return nil, fmt.Errorf("fit: %v of %d candidates", err, n)
 	}
 	cand.ShiftTime(t0)
 	chains, err := mcmc.Run(ctx, logPost, init, mcmc.Config{Steps: cfg.Steps, Workers: cfg.Workers, Seed: cfg.Seed,
@@ -199,7 +191,7 @@ func (m *Model) Fit(ctx context.Context, s Sampler, lc LightCurve, prior event.P
 				cfg.Progress("mcmc", d, cfg.Steps)
 			}
 		}})
-	f := &Fit{Names: event.ParamNames[:7], Candidates: cand, CandChi2: chi2, Burn: cfg.Burn, Likelihood: like, Prior: prior, Coords: st.Coords}
+	f := &Fit{Names: event.ParamNames[:7], Candidates: cand, CandChi2: chi2, Burn: cfg.Burn, Likelihood: like, Prior: prior, Coords: st.Coords, Modes: modes}
 	if err != nil {
 		if chains == nil || ctx.Err() == nil {
 			return nil, err
@@ -212,7 +204,145 @@ func (m *Model) Fit(ctx context.Context, s Sampler, lc LightCurve, prior event.P
 	}
 	f.Chains = chains
 	f.summarise(st, t0)
+	f.modeMasses(st)
 	return f, nil
+}
+
+// MinModeMass is the fraction of the NDE candidates a close or wide mode needs for Fit to
+// seed walkers in it.
+const MinModeMass = 0.05
+
+// Mode is one of the close (s < 1) / wide (s ≥ 1) solutions of a fit.
+type Mode struct {
+	Label    string       // "close" or "wide"
+	NDEMass  float64      // fraction of the NDE candidates in it
+	MCMCMass float64      // fraction of the post-burn MCMC samples in it (a rough weight: walkers cross between separated modes rarely)
+	Seeded   int          // walkers started in it
+	BestChi2 float64      // the lowest χ² of its candidates and MCMC positions (+Inf when it has none)
+	Best     event.Params // where (t0 in the data's time)
+}
+
+// candidateModes returns the close and wide modes with their NDE mass and best candidate.
+func candidateModes(ys [][]float64, lps []float64, st event.Standardizer) []Mode {
+	modes := []Mode{{Label: "close", BestChi2: math.Inf(1)}, {Label: "wide", BestChi2: math.Inf(1)}}
+	best := []float64{math.Inf(-1), math.Inf(-1)}
+	for i, y := range ys {
+		k := modeOf(st, y)
+		modes[k].NDEMass += 1 / float64(len(ys))
+		if lps[i] > best[k] {
+			best[k] = lps[i]
+			modes[k].Best = st.Inverse(y)
+		}
+	}
+	return modes
+}
+
+// modeOf returns 0 (close, s < 1) or 1 (wide) for the standardised y.
+func modeOf(st event.Standardizer, y []float64) int {
+	if st.Inverse(y).S < 1 {
+		return 0
+	}
+	return 1
+}
+
+// seedWalkers picks W distinct seeds from the candidates in order (best first), split over
+// the modes with at least MinModeMass of the candidates in proportion to that mass (at least
+// 2 each), filling up from the best remaining candidates when a mode has too few. It sets
+// the modes' Seeded counts.
+func seedWalkers(order []int, ys [][]float64, lps []float64, modes []Mode, W int, st event.Standardizer) ([][]float64, error) {
+	quota := make([]int, len(modes))
+	var found []int
+	for k, m := range modes {
+		if m.NDEMass >= MinModeMass {
+			found = append(found, k)
+		}
+	}
+	if len(found) == 0 { // every mode below the threshold: cannot happen for two modes
+		found = []int{0, 1}
+	}
+	total := 0.0
+	for _, k := range found {
+		total += modes[k].NDEMass
+	}
+	left := W
+	for j, k := range found {
+		q := int(math.Round(float64(W) * modes[k].NDEMass / total))
+		if j == len(found)-1 {
+			q = left
+		}
+		q = max(2, min(q, left-2*(len(found)-1-j)))
+		quota[k], left = q, left-q
+	}
+	var init [][]float64
+	taken := make([]bool, len(ys))
+	distinct := func(i int) bool {
+		for _, y := range init {
+			if equal(y, ys[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	pick := func(want func(k int) bool) {
+		for _, i := range order {
+			if len(init) == W || math.IsInf(lps[i], -1) {
+				return
+			}
+			k := modeOf(st, ys[i])
+			if taken[i] || !want(k) || !distinct(i) {
+				continue
+			}
+			taken[i] = true
+			init = append(init, ys[i])
+			modes[k].Seeded++
+		}
+	}
+	pick(func(k int) bool { return modes[k].Seeded < quota[k] })
+	pick(func(int) bool { return true }) // a mode short of candidates: the best of the rest
+	if len(init) < W {
+		return nil, fmt.Errorf("only %d distinct candidates have a finite posterior (%d chains need as many)", len(init), W)
+	}
+	return init, nil
+}
+
+// modeMasses fills the modes' MCMC mass and best position from the chains.
+func (f *Fit) modeMasses(st event.Standardizer) {
+	c := f.Chains
+	n := 0
+	counts := make([]int, len(f.Modes))
+	for w := range c.Walkers {
+		for t := range c.Steps {
+			p := f.Physical[(w*c.Steps+t)*7 : (w*c.Steps+t+1)*7]
+			k := 1
+			if p[0] < 1 {
+				k = 0
+			}
+			if t >= f.Burn {
+				counts[k]++
+				n++
+			}
+			lp := c.LogP[w*c.Steps+t]
+			y := c.At(w, t)
+			chi2 := 2 * (event.PriorLogDensity(f.Prior, st, wrapped(st, y)) - lp)
+			if chi2 < f.Modes[k].BestChi2 {
+				f.Modes[k].BestChi2 = chi2
+				f.Modes[k].Best = event.ParamsFromValues(paramsRow(p))
+			}
+		}
+	}
+	for k := range f.Modes {
+		f.Modes[k].MCMCMass = float64(counts[k]) / float64(max(n, 1))
+		if f.Modes[k].Seeded == 0 && counts[k] == 0 {
+			f.Modes[k].BestChi2 = math.Inf(1)
+		}
+	}
+}
+
+// wrapped returns a copy of y with its periodic coordinates wrapped.
+func wrapped(st event.Standardizer, y []float64) []float64 {
+	y = append([]float64(nil), y...)
+	st.WrapPeriodic(y)
+	return y
 }
 
 // summarise fills Physical, Summary, RHat, ESS, Acceptance and Best from the chains.

@@ -106,3 +106,53 @@ func TestFitInterruptedAndBadConfig(t *testing.T) {
 		assert.Error(t, err, "%+v", cfg)
 	}
 }
+
+// TestSeedWalkersInEveryMode: with 70% of the candidates close (s < 1) and 30% wide, 16
+// walkers start 11 close and 5 wide, each the best of its mode; a mode under MinModeMass
+// gets none; a mode short of distinct candidates is filled from the other.
+func TestSeedWalkersInEveryMode(t *testing.T) {
+	st := event.NewStandardizer(event.DefaultPrior())
+	mk := func(s float64, k int) []float64 {
+		p := event.Params{S: s, Q: 0.01, Alpha: 1, U0: 0.1 + 0.001*float64(k), T0: 30, TE: 20, Rho: 1e-3, Fs: 1}
+		return st.Forward(p)
+	}
+	var ys [][]float64
+	var lps []float64
+	for k := range 100 {
+		s := 0.7
+		if k%10 >= 7 {
+			s = 1.4
+		}
+		ys = append(ys, mk(s, k))
+		lps = append(lps, -float64(k)) // candidate 0 is the best
+	}
+	order := make([]int, len(ys))
+	for i := range order {
+		order[i] = i
+	}
+	modes := candidateModes(ys, lps, st)
+	assert.InDelta(t, 0.7, modes[0].NDEMass, 1e-9)
+	assert.InDelta(t, 0.3, modes[1].NDEMass, 1e-9)
+	init, err := seedWalkers(order, ys, lps, modes, 16, st)
+	require.NoError(t, err)
+	assert.Len(t, init, 16)
+	assert.Equal(t, 11, modes[0].Seeded)
+	assert.Equal(t, 5, modes[1].Seeded)
+	assert.Equal(t, ys[0], init[0], "the best candidate seeds a walker")
+	assert.InDelta(t, 0.7, modes[0].Best.S, 1e-9)
+	assert.InDelta(t, 1.4, modes[1].Best.S, 1e-9)
+
+	// 2 wide candidates of 100: under MinModeMass, no walker there.
+	for k := range ys {
+		s := 0.7
+		if k == 50 || k == 60 {
+			s = 1.4
+		}
+		ys[k] = mk(s, k)
+	}
+	modes = candidateModes(ys, lps, st)
+	_, err = seedWalkers(order, ys, lps, modes, 16, st)
+	require.NoError(t, err)
+	assert.Equal(t, 16, modes[0].Seeded)
+	assert.Equal(t, 0, modes[1].Seeded)
+}
