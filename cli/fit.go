@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -46,7 +47,9 @@ time), diagnostics.csv (parameter,rhat,ess: the rank-normalised split-R̂ of Veh
 time, in the model's coordinates), modes.csv (the close, s < 1, and wide, s ≥ 1,
 solutions: their share of the NDE candidates and of the MCMC samples, the walkers started
 in each — every mode with ≥ 5% of the candidates gets walkers in proportion — and the best
-χ² and position in each), chains.npy (walkers, steps, 7) float64 in physical units,
+χ² and position in each), importance.csv (the second route, nbi's SNPE-IS: the candidates
+weighted by likelihood × prior / the network's density; its effective sample size and
+Pareto k̂ are printed, k̂ > 0.7 or ESS < 10 meaning: use the MCMC), chains.npy (walkers, steps, 7) float64 in physical units,
 candidates.npy (candidates, 8): the NDE draws and their χ², corner.png (the MCMC samples,
 truth marked when known) and fit.png (the data with the light curves of 30 MCMC draws, the
 best fit of the chains opaque, its source plane). Ctrl-C stops the chains and writes the
@@ -177,6 +180,20 @@ func runFit(c *ucli.Context) error {
 		name, fit.Candidates.Len(), fit.Chains.Walkers, fit.Chains.Steps, fit.Burn, elapsed.Seconds(), fit.Acceptance)
 	fmt.Fprintf(w, "fit: best χ² %.1f for %d points (source flux %.5g, blend flux %.5g); best NDE candidate χ² %.1f\n",
 		fit.BestChi2, len(lc.T), fit.BestFluxes.Source, fit.BestFluxes.Blend, minOf(fit.CandChi2))
+	if im := fit.Importance; im != nil {
+		verdict := "reliable (k̂ < 0.5)"
+		switch {
+		case im.ESS < 10:
+			verdict = "collapsed: a few candidates carry the weight; use the MCMC"
+		case math.IsNaN(im.KHat) || im.KHat > 0.7:
+			verdict = "unreliable (k̂ > 0.7): use the MCMC"
+		case im.KHat > 0.5:
+			verdict = "usable with care (0.5 < k̂ ≤ 0.7)"
+		}
+		fmt.Fprintf(w, "fit: importance sampling of the %d candidates: ESS %.1f, Pareto k̂ %.2f: %s (importance.csv)\n", fit.Candidates.Len(), im.ESS, im.KHat, verdict)
+	} else {
+		fmt.Fprintf(w, "fit: importance sampling: %v\n", fit.ImportanceErr)
+	}
 	for _, m := range fit.Modes {
 		fmt.Fprintf(w, "fit: %-5s (s %s 1): NDE mass %.3f, MCMC mass %.3f, %d walkers started there, best χ² %.1f\n",
 			m.Label, map[string]string{"close": "<", "wide": "≥"}[m.Label], m.NDEMass, m.MCMCMass, m.Seeded, m.BestChi2)
@@ -241,6 +258,15 @@ func writeFitFiles(cmd, dir string, fit *infer.Fit, lc infer.LightCurve, truth *
 		}
 	}); err != nil {
 		return err
+	}
+	if im := fit.Importance; im != nil {
+		if err := csvFile("importance.csv", "parameter,median,lo68,hi68,lo95,hi95", func(w io.Writer) {
+			for _, s := range im.Summary {
+				fmt.Fprintf(w, "%s,%.10g,%.10g,%.10g,%.10g,%.10g\n", s.Name, s.Median, s.Lo68, s.Hi68, s.Lo95, s.Hi95)
+			}
+		}); err != nil {
+			return err
+		}
 	}
 	ch := fit.Chains
 	if err := writeFile(cmd, filepath.Join(dir, "chains.npy"), func(w io.Writer) error {

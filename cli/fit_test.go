@@ -28,12 +28,13 @@ func TestFit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"14 chains × 8 steps (burn 4)", "best χ²", "truth", "R̂"} {
+	for _, want := range []string{"14 chains × 8 steps (burn 4)", "best χ²", "truth", "R̂", "importance sampling of the 20 candidates: ESS"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
 	}
-	for file, header := range map[string]string{"summary.csv": "parameter,median,lo68,hi68,lo95,hi95", "diagnostics.csv": "parameter,rhat,ess"} {
+	for file, header := range map[string]string{"summary.csv": "parameter,median,lo68,hi68,lo95,hi95", "diagnostics.csv": "parameter,rhat,ess",
+		"importance.csv": "parameter,median,lo68,hi68,lo95,hi95"} {
 		b, err := os.ReadFile(filepath.Join(out, file))
 		if err != nil {
 			t.Fatal(err)

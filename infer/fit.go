@@ -99,6 +99,11 @@ type Fit struct {
 	Prior       event.Prior   //
 	Coords      []event.Coord // the coordinates of Chains
 	Modes       []Mode        // close and wide (s < 1, s ≥ 1)
+	// Importance is the importance-sampling estimate from the candidates (weights =
+	// likelihood × prior / the network's density); nil with ImportanceErr when every
+	// weight is zero.
+	Importance    *Importance
+	ImportanceErr error
 }
 
 // Fit runs the hybrid of Zhang et al. (2021, §5): cfg.Candidates draws from the neural
@@ -185,13 +190,20 @@ func (m *Model) Fit(ctx context.Context, s Sampler, lc LightCurve, prior event.P
 		return nil, fmt.Errorf("fit: %v of %d candidates", err, n)
 	}
 	cand.ShiftTime(t0)
+	// The second route: importance weights of the candidates (nbi's SNPE-IS).
+	var imp *Importance
+	impErr := error(nil)
+	if imp, impErr = NewImportance(cand, lps, m.LogDensity(x, ys)); impErr != nil {
+		imp = nil
+	}
 	chains, err := mcmc.Run(ctx, logPost, init, mcmc.Config{Steps: cfg.Steps, Workers: cfg.Workers, Seed: cfg.Seed,
 		Progress: func(d int) {
 			if cfg.Progress != nil {
 				cfg.Progress("mcmc", d, cfg.Steps)
 			}
 		}})
-	f := &Fit{Names: event.ParamNames[:7], Candidates: cand, CandChi2: chi2, Burn: cfg.Burn, Likelihood: like, Prior: prior, Coords: st.Coords, Modes: modes}
+	f := &Fit{Names: event.ParamNames[:7], Candidates: cand, CandChi2: chi2, Burn: cfg.Burn, Likelihood: like, Prior: prior, Coords: st.Coords, Modes: modes,
+		Importance: imp, ImportanceErr: impErr}
 	if err != nil {
 		if chains == nil || ctx.Err() == nil {
 			return nil, err

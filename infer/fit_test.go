@@ -82,6 +82,15 @@ func TestFitRecoversTheTruth(t *testing.T) {
 	assert.True(t, fit.Acceptance > 0 && fit.Acceptance < 1)
 	require.Equal(t, 16*600*7, len(fit.Physical))
 	assert.Equal(t, 64, fit.Candidates.Len())
+	// The importance weights exist (their proposal density is the random network's, not
+	// this test's sampler, so only their bookkeeping is checked here; TestImportance checks
+	// the estimator).
+	require.NotNil(t, fit.Importance, "%v", fit.ImportanceErr)
+	assert.True(t, fit.Importance.ESS >= 1 && fit.Importance.ESS <= 64)
+	assert.Len(t, fit.Importance.Summary, 7)
+	assert.Equal(t, "close", fit.Modes[0].Label)
+	assert.Equal(t, 16, fit.Modes[0].Seeded)
+	assert.InDelta(t, 1, fit.Modes[0].MCMCMass, 1e-12)
 }
 
 // TestFitInterruptedAndBadConfig: a cancelled context keeps the steps done (Stopped set);

@@ -441,3 +441,28 @@ func OffsetIn[T Float](flat, v []T) int {
 	}
 	return off
 }
+
+// logProbChunk is the number of rows EventLogProb evaluates at a time.
+const logProbChunk = 256
+
+// EventLogProb sets logp[i] = log q(θ_i | x), the flow's density of the rows of theta (n, D) in
+// its standardised coordinates given one event x (1, 1, L), the featurizer run once in
+// evaluation mode; len(logp) = n. It panics when the lengths disagree.
+func (m *Model[T]) EventLogProb(logp, x, theta []T) {
+	D, C := m.Config.D(), m.Flow.Shape.C
+	n := len(logp)
+	if len(x) != m.Config.Featurizer.L || len(theta) != n*D {
+		panic(fmt.Sprintf("nn: Model.EventLogProb: len(x) = %d, len(theta) = %d for %d rows: want %d and n·%d", len(x), len(theta), n, m.Config.Featurizer.L, D))
+	}
+	ctx := append([]T(nil), m.Context(x)...)
+	rows := min(n, logProbChunk)
+	ws := NewMAFWork(m.Flow, rows)
+	ctxRows := make([]T, rows*C)
+	for r := range rows {
+		copy(ctxRows[r*C:(r+1)*C], ctx)
+	}
+	for lo := 0; lo < n; lo += rows {
+		hi := min(n, lo+rows)
+		MAFLogProb(logp[lo:hi], ws, theta[lo*D:hi*D], ctxRows[:(hi-lo)*C], m.Flow, hi-lo)
+	}
+}

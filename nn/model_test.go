@@ -362,3 +362,24 @@ func TestModelSampleWorkers(t *testing.T) {
 		}
 	}
 }
+
+// TestModelEventLogProb: Model.EventLogProb equals the flow's MAFLogProb on the featurizer's context
+// row by row, across its chunks (600 rows: 256 + 256 + 88).
+func TestModelEventLogProb(t *testing.T) {
+	c := tinyConfig()
+	m := newTestModel[float64](t, c, 21, 0.1)
+	x, _ := randBatch[float64](c, 1, 22)
+	const n = 600
+	_, theta := randBatch[float64](c, n, 23)
+	logp := make([]float64, n)
+	m.EventLogProb(logp, x, theta)
+	ctx := append([]float64(nil), m.Context(x)...)
+	ws := NewMAFWork(m.Flow, 1)
+	one := make([]float64, 1)
+	for _, i := range []int{0, 255, 256, 511, 599} {
+		MAFLogProb(one, ws, theta[i*c.D():(i+1)*c.D()], ctx, m.Flow, 1)
+		if math.Abs(one[0]-logp[i]) > 1e-12*(1+math.Abs(one[0])) {
+			t.Errorf("row %d: EventLogProb %v, MAFLogProb %v", i, logp[i], one[0])
+		}
+	}
+}
