@@ -36,8 +36,9 @@ coordinates (log10 s, log10 q, α, u0, t0, log10 tE, log10 ρ; α periodic). The
 use the steps after --burn (default: half) of every walker.
 
 The light curve: --lc FILE[,mag] (time [d], flux, flux error, or magnitudes with ,mag: the
-format of 'mlcu sample --lc'; one file; it must cover 72 days from its first point for the
-network's proposal),
+format of 'mlcu sample --lc'), repeated for every telescope or band — each dataset gets its
+own source and blend flux; all share the time system; the first is the one the network
+sees and must cover 72 days from its first point —
 or --data DIR --index I (a simulated event with its truth, as 'mlcu sample --data' draws
 it; its error bars are those the noise was drawn with).
 
@@ -59,7 +60,7 @@ Example:
    mlcu fit --lc testdata/examples/caustic.csv --out fit-caustic`,
 	Flags: []ucli.Flag{
 		modelFlag(),
-		&ucli.StringFlag{Name: "lc", Usage: "light-curve `FILE[,mag]` (time, flux, error; ,mag: magnitudes, zero point 22)", TakesFile: true, EnvVars: []string{"MLCU_FIT_LC"}},
+		&ucli.StringSliceFlag{Name: "lc", Usage: "light-curve `FILE[,mag]` (time, flux, error; ,mag: magnitudes, zero point 22); repeat for more telescopes or bands (the first is the network's)", TakesFile: true, EnvVars: []string{"MLCU_FIT_LC"}},
 		&ucli.StringFlag{Name: "data", Usage: "dataset `DIR` (with --index)", TakesFile: true, EnvVars: []string{"MLCU_FIT_DATA"}},
 		&ucli.IntFlag{Name: "index", Usage: "event `I` of --data", Value: -1, EnvVars: []string{"MLCU_FIT_INDEX"}},
 		&ucli.StringFlag{Name: "truth", Usage: "with --lc: the curve's true `S,Q,ALPHA,U0,T0,TE,RHO` (t0 in the file's time), printed and plotted", EnvVars: []string{"MLCU_FIT_TRUTH"}},
@@ -82,8 +83,8 @@ func runFit(c *ucli.Context) error {
 	if err := noArgs(c, cmd); err != nil {
 		return err
 	}
-	lcPath, data := c.String("lc"), c.String("data")
-	if (lcPath == "") == (data == "") {
+	lcPaths, data := c.StringSlice("lc"), c.String("data")
+	if (len(lcPaths) == 0) == (data == "") {
 		return fail(cmd, "give either --lc FILE or --data DIR --index I")
 	}
 	if data != "" && c.IsSet("truth") {
@@ -122,11 +123,21 @@ func runFit(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
-	var lc infer.LightCurve
-	name := lcPath
-	if lcPath != "" {
-		if lc, name, err = readLightCurveArg(cmd, lcPath); err != nil {
-			return err
+	var lcs []infer.LightCurve
+	var name string
+	if len(lcPaths) > 0 {
+		for k, arg := range lcPaths {
+			lc, file, err := readLightCurveArg(cmd, arg)
+			if err != nil {
+				return err
+			}
+			if k == 0 {
+				name = file
+			}
+			lcs = append(lcs, lc)
+		}
+		if len(lcs) > 1 {
+			name = fmt.Sprintf("%s and %d more datasets", name, len(lcs)-1)
 		}
 	} else {
 		ds, err := dataset.OpenDataset(data)
@@ -139,9 +150,11 @@ func runFit(c *ucli.Context) error {
 			return fail(cmd, "--index = %d: want 0 ≤ I < %d (events in %s)", i, ds.Len(), data)
 		}
 		var p event.Params
-		if lc, p, err = infer.DatasetCurve(ds, i, c.Uint64("seed")); err != nil {
+		lc, p, err := infer.DatasetCurve(ds, i, c.Uint64("seed"))
+		if err != nil {
 			return fail(cmd, "%v", err)
 		}
+		lcs = []infer.LightCurve{lc}
 		truth = &p
 		name = fmt.Sprintf("event %d of %s", i, data)
 	}
@@ -160,7 +173,7 @@ func runFit(c *ucli.Context) error {
 			prog.Update(done, total)
 		}}
 	start := time.Now()
-	fit, err := model.Fit(ctx, infer.CPUSampler{Net: model.Net}, lc, event.DefaultPrior(), cfg)
+	fit, err := model.Fit(ctx, infer.CPUSampler{Net: model.Net}, lcs, event.DefaultPrior(), cfg)
 	prog.Done()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -172,14 +185,16 @@ func runFit(c *ucli.Context) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fail(cmd, "--out: %v", err)
 	}
-	if err := writeFitFiles(cmd, out, fit, lc, truth, name); err != nil {
+	if err := writeFitFiles(cmd, out, fit, truth, name); err != nil {
 		return err
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "fit: %s: %d candidates, %d chains × %d steps (burn %d) in %.1f s; acceptance %.3f\n",
 		name, fit.Candidates.Len(), fit.Chains.Walkers, fit.Chains.Steps, fit.Burn, elapsed.Seconds(), fit.Acceptance)
-	fmt.Fprintf(w, "fit: best χ² %.1f for %d points (source flux %.5g, blend flux %.5g); best NDE candidate χ² %.1f\n",
-		fit.BestChi2, len(lc.T), fit.BestFluxes.Source, fit.BestFluxes.Blend, minOf(fit.CandChi2))
+	fmt.Fprintf(w, "fit: best χ² %.1f for %d points; best NDE candidate χ² %.1f\n", fit.BestChi2, fit.Likelihood.Points(), minOf(fit.CandChi2))
+	for k, fx := range fit.BestFluxes {
+		fmt.Fprintf(w, "fit: dataset %d (%d points): source flux %.6g, blend flux %.6g, χ² %.1f\n", k+1, len(lcs[k].T), fx.Source, fx.Blend, fx.Chi2)
+	}
 	if im := fit.Importance; im != nil {
 		verdict := "reliable (k̂ < 0.5)"
 		switch {
@@ -228,7 +243,8 @@ func runFit(c *ucli.Context) error {
 }
 
 // writeFitFiles writes the fit's files into dir (each written whole or not at all).
-func writeFitFiles(cmd, dir string, fit *infer.Fit, lc infer.LightCurve, truth *event.Params, name string) error {
+func writeFitFiles(cmd, dir string, fit *infer.Fit, truth *event.Params, name string) error {
+	lc := fit.Likelihood.Data[0]
 	csvFile := func(file, header string, rows func(w io.Writer)) error {
 		return writeFile(cmd, filepath.Join(dir, file), func(w io.Writer) error {
 			fmt.Fprintln(w, header)
@@ -306,12 +322,12 @@ func writeFitFiles(cmd, dir string, fit *infer.Fit, lc infer.LightCurve, truth *
 		return fail(cmd, "fit.png: %v", err)
 	}
 	best := fit.Best.Event()
-	models := [][]float64{fit.Likelihood.Model(best, fit.BestFluxes)}
+	models := [][]float64{fit.Likelihood.Model(0, best, fit.BestFluxes[0])}
 	for _, d := range draws {
 		models = append(models, d.Model)
 	}
 	fig := figure.Predictive{T: lc.T, Flux: lc.Flux, Err: lc.Err, Models: models, Best: best,
-		Label: fmt.Sprintf("best fit of the chains: χ² = %.1f for %d points", fit.BestChi2, len(lc.T)), Title: "MCMC fit of " + name}
+		Label: fmt.Sprintf("best fit of the chains: χ² = %.1f for %d points", fit.BestFluxes[0].Chi2, len(lc.T)), Title: "MCMC fit of " + name}
 	return writeFile(cmd, filepath.Join(dir, "fit.png"), fig.WritePNG)
 }
 

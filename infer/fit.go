@@ -13,48 +13,72 @@ import (
 	"github.com/mlcu/mlcu/lens"
 )
 
-// Likelihood is the exact likelihood of one light curve under the binary-lens model:
-// Gaussian errors as given, finite-source magnification at tolerance Tol, the source and
-// blend flux solved for every θ by weighted least squares (SolveFluxes), so that
+// Likelihood is the exact likelihood of one event's photometry under the binary-lens model:
+// one or more datasets (telescopes, bands), each with its own source and blend flux solved
+// for every θ by weighted least squares (SolveFluxes), Gaussian errors as given, the
+// finite-source magnification at tolerance Tol:
 //
-//	log L(θ) = −χ²(θ)/2,  χ²(θ) = min over (Fs, Fb) of Σ ((F_i − Fs·A(t_i; θ) − Fb)/σ_i)²,
+//	log L(θ) = −χ²(θ)/2,  χ²(θ) = Σ_datasets min over (Fs, Fb) of Σ_i ((F_i − Fs·A(t_i; θ) − Fb)/σ_i)²,
 //
 // the profile likelihood microlensing fitters sample (MulensModel, pyLIMA). T0 is the time
 // origin of θ's t0: the data's times minus T0 are the event's.
 type Likelihood struct {
-	Data LightCurve
-	T0   float64 // subtracted from Data.T (the window's start: θ's t0 is window time)
+	Data []LightCurve
+	T0   float64 // subtracted from the data's times (the window's start: θ's t0 is window time)
 	Tol  float64 // the forward model's tolerance (lens.DefaultTol when 0)
-	ts   []float64
+	ts   [][]float64
 }
 
-// NewLikelihood returns the likelihood of lc with θ's t0 counted from t0.
-func NewLikelihood(lc LightCurve, t0, tol float64) *Likelihood {
-	l := &Likelihood{Data: lc, T0: t0, Tol: tol}
+// NewLikelihood returns the likelihood of the datasets lcs (one at least) with θ's t0
+// counted from t0.
+func NewLikelihood(lcs []LightCurve, t0, tol float64) *Likelihood {
+	l := &Likelihood{Data: lcs, T0: t0, Tol: tol}
 	if l.Tol == 0 {
 		l.Tol = lens.DefaultTol
 	}
-	l.ts = make([]float64, len(lc.T))
-	for i, t := range lc.T {
-		l.ts[i] = t - t0
+	for _, lc := range lcs {
+		ts := make([]float64, len(lc.T))
+		for i, t := range lc.T {
+			ts[i] = t - t0
+		}
+		l.ts = append(l.ts, ts)
 	}
 	return l
 }
 
-// Chi2 returns χ²(θ) and the fluxes at it for the event e (t0 in Likelihood's time). It is
-// safe for concurrent use.
-func (l *Likelihood) Chi2(e lens.Event) (Fluxes, error) {
-	if err := e.Validate(); err != nil {
-		return Fluxes{}, err
+// Points returns the number of data points over the datasets.
+func (l *Likelihood) Points() int {
+	n := 0
+	for _, lc := range l.Data {
+		n += len(lc.T)
 	}
-	a := lens.LightCurve(e, l.ts, l.Tol, nil)
-	return SolveFluxes(a, l.Data.Flux, l.Data.Err)
+	return n
+}
+
+// Chi2 returns χ²(θ) summed over the datasets and each dataset's fluxes at it, for the
+// event e (t0 in Likelihood's time). It is safe for concurrent use.
+func (l *Likelihood) Chi2(e lens.Event) (float64, []Fluxes, error) {
+	if err := e.Validate(); err != nil {
+		return math.NaN(), nil, err
+	}
+	total := 0.0
+	fx := make([]Fluxes, len(l.Data))
+	for k, lc := range l.Data {
+		a := lens.LightCurve(e, l.ts[k], l.Tol, nil)
+		f, err := SolveFluxes(a, lc.Flux, lc.Err)
+		if err != nil {
+			return math.NaN(), nil, fmt.Errorf("dataset %d: %v", k+1, err)
+		}
+		fx[k] = f
+		total += f.Chi2
+	}
+	return total, fx, nil
 }
 
 // Model returns the model flux Fs·A(t_i) + Fb of e (t0 in the data's time, unlike Chi2) at
-// the data's times, for the fluxes fx.
-func (l *Likelihood) Model(e lens.Event, fx Fluxes) []float64 {
-	a := lens.LightCurve(e, l.Data.T, l.Tol, nil)
+// the times of dataset k, for its fluxes fx.
+func (l *Likelihood) Model(k int, e lens.Event, fx Fluxes) []float64 {
+	a := lens.LightCurve(e, l.Data[k].T, l.Tol, nil)
 	for i, v := range a {
 		a[i] = fx.Source*v + fx.Blend
 	}
@@ -92,7 +116,7 @@ type Fit struct {
 	Acceptance  float64       // of the ensemble
 	Best        event.Params  // the highest-posterior position visited (t0 in the data's time)
 	BestChi2    float64       // its χ²
-	BestFluxes  Fluxes        // its source and blend flux
+	BestFluxes  []Fluxes      // its source and blend flux, per dataset
 	Burn        int           // the steps discarded
 	Stopped     error         // non-nil when the MCMC was interrupted (the chains hold the steps done)
 	Likelihood  *Likelihood   //
@@ -106,15 +130,21 @@ type Fit struct {
 	ImportanceErr error
 }
 
-// Fit runs the hybrid of Zhang et al. (2021, §5): cfg.Candidates draws from the neural
-// posterior of lc (sampler s), the exact log-posterior (Likelihood plus the prior's log
+// Fit runs the hybrid of Zhang et al. (2021, §5) on the datasets lcs of one event (the first
+// is the one the network sees: it must cover the 72-day window from its first point; all
+// are in the same time system): cfg.Candidates draws from the neural posterior of lcs[0]
+// (sampler s), the exact log-posterior (Likelihood plus the prior's log
 // density, event.PriorLogDensity) of each, the best cfg.Chains distinct candidates seeding
 // an affine-invariant ensemble (mcmc.Run) in the model's standardised coordinates (α
 // periodic), cfg.Steps steps. The prior is the model's training prior (given; its
 // Standardizer must be the model's). The data are used as observed: every point, at its
 // time. On ctx's cancellation during the MCMC it returns the fit of the steps done, with
 // Stopped set.
-func (m *Model) Fit(ctx context.Context, s Sampler, lc LightCurve, prior event.Prior, cfg FitConfig) (*Fit, error) {
+func (m *Model) Fit(ctx context.Context, s Sampler, lcs []LightCurve, prior event.Prior, cfg FitConfig) (*Fit, error) {
+	if len(lcs) == 0 {
+		return nil, errors.New("fit: no data")
+	}
+	lc := lcs[0]
 	st := m.Standardizer
 	if _, fixed := st.Fixed["fs"]; !fixed || st.Dim() != 7 {
 		return nil, errors.New("fit: the model's prior has blending (fs): the fit solves the source and blend flux itself; use a model without it")
@@ -138,7 +168,7 @@ func (m *Model) Fit(ctx context.Context, s Sampler, lc LightCurve, prior event.P
 		return nil, err
 	}
 	t0 := lc.T[0]
-	like := NewLikelihood(lc, t0, cfg.Tol)
+	like := NewLikelihood(lcs, t0, cfg.Tol)
 	logPost := func(y []float64) float64 {
 		y = append([]float64(nil), y...)
 		st.WrapPeriodic(y)
@@ -146,11 +176,11 @@ func (m *Model) Fit(ctx context.Context, s Sampler, lc LightCurve, prior event.P
 		if math.IsInf(lp, -1) || math.IsNaN(lp) {
 			return math.Inf(-1)
 		}
-		fx, err := like.Chi2(st.Inverse(y).Event())
-		if err != nil || math.IsNaN(fx.Chi2) {
+		chi2, _, err := like.Chi2(st.Inverse(y).Event())
+		if err != nil || math.IsNaN(chi2) {
 			return math.Inf(-1)
 		}
-		return lp - fx.Chi2/2
+		return lp - chi2/2
 	}
 	// The candidates' log-posteriors, in parallel.
 	n := cand.Len()
@@ -399,8 +429,8 @@ func (f *Fit) summarise(st event.Standardizer, t0 float64) {
 	f.Best = event.ParamsFromValues(paramsRow(best))
 	e := f.Best.Event()
 	e.T0 -= t0
-	if fx, err := f.Likelihood.Chi2(e); err == nil {
-		f.BestChi2, f.BestFluxes = fx.Chi2, fx
+	if chi2, fx, err := f.Likelihood.Chi2(e); err == nil {
+		f.BestChi2, f.BestFluxes = chi2, fx
 	}
 }
 
