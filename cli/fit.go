@@ -111,13 +111,9 @@ func runFit(c *ucli.Context) error {
 	if _, err := os.Stat(filepath.Join(out, "summary.csv")); err == nil && !c.Bool("force") {
 		return fail(cmd, "--out %s already holds a fit: give --force to replace it", out)
 	}
-	var truth *event.Params
-	if tv := c.String("truth"); tv != "" {
-		p, err := parseTruth(tv)
-		if err != nil {
-			return fail(cmd, "--truth: %v", err)
-		}
-		truth = &p
+	truth, err := truthFlag(c, cmd)
+	if err != nil {
+		return err
 	}
 	model, err := loadModel(c, cmd)
 	if err != nil {

@@ -116,13 +116,9 @@ func runSample(c *ucli.Context) error {
 	if err := checkWorkers(cmd, c.Int("workers")); err != nil {
 		return err
 	}
-	var truth *event.Params
-	if tv := c.String("truth"); tv != "" {
-		p, err := parseTruth(tv)
-		if err != nil {
-			return fail(cmd, "--truth: %v", err)
-		}
-		truth = &p
+	truth, err := truthFlag(c, cmd)
+	if err != nil {
+		return err
 	}
 	model, err := loadModel(c, cmd)
 	if err != nil {
@@ -336,4 +332,17 @@ func readLightCurveArg(cmd, arg string) (infer.LightCurve, string, error) {
 		return lc, file, fail(cmd, "--lc: %v", err)
 	}
 	return lc, file, nil
+}
+
+// truthFlag returns the parsed --truth, or nil when it is not given.
+func truthFlag(c *ucli.Context, cmd string) (*event.Params, error) {
+	tv := c.String("truth")
+	if tv == "" {
+		return nil, nil
+	}
+	p, err := parseTruth(tv)
+	if err != nil {
+		return nil, fail(cmd, "--truth: %v", err)
+	}
+	return &p, nil
 }

@@ -91,7 +91,7 @@ func MADEMoGLogProb[T Float](logp, resp []T, acts MADEActs[T], u, ctx []T, w MAD
 // log-scales) in place and returns log Σ_k w_k N(u; m_k, σ_k), writing the responsibilities
 // into r (K); a (K) is scratch.
 func mogTerm[T Float](a []float64, r, o []T, u float64, K int) float64 {
-	lse := mogLogSumExp(o[:K])
+	lse := logSumExp(o[:K])
 	mx := math.Inf(-1)
 	for k := range K {
 		o[2*K+k] = boundLogScale(o[2*K+k])
@@ -111,8 +111,8 @@ func mogTerm[T Float](a []float64, r, o []T, u float64, K int) float64 {
 	return mx + math.Log(sum)
 }
 
-// mogLogSumExp returns log Σ exp(l), shifted by the maximum.
-func mogLogSumExp[T Float](l []T) float64 {
+// logSumExp returns log Σ exp(l), shifted by the maximum (float64).
+func logSumExp[T Float](l []T) float64 {
 	mx := math.Inf(-1)
 	for _, v := range l {
 		mx = math.Max(mx, float64(v))
@@ -149,7 +149,7 @@ func MADEMoGBackward[T Float](du, dctx []T, dw MADEParams[T], dlogp, resp, scrat
 			j := b*D + i
 			o, d := acts.O[j*P:(j+1)*P], dO[j*P:(j+1)*P]
 			r := resp[j*K : (j+1)*K]
-			lse := mogLogSumExp(o[:K])
+			lse := logSumExp(o[:K])
 			ui, dui := float64(u[j]), 0.0
 			for k := range K {
 				rk := float64(r[k])
@@ -198,7 +198,7 @@ func MADEMoGSample[T Float](u []T, acts MADEActs[T], cterm []T, draws []float64,
 			for p := range P {
 				o[p] += bo[p]
 			}
-			lse := mogLogSumExp(o[:K])
+			lse := logSumExp(o[:K])
 			q := (r*D + m.InDeg[i] - 1) * 2 // this dimension's draws
 			t, c := draws[q], 0.0
 			k := 0

@@ -64,15 +64,7 @@ func mixtureTables[T Float](p MixtureParams[T], D, K int) (logw, invSigma, logNo
 	logNorm = make([]float64, D*K)
 	for i := range D {
 		l := p.Logits[i*K : (i+1)*K]
-		mx := math.Inf(-1)
-		for _, v := range l {
-			mx = math.Max(mx, float64(v))
-		}
-		s := 0.0
-		for _, v := range l {
-			s += math.Exp(float64(v) - mx)
-		}
-		lse := mx + math.Log(s)
+		lse := logSumExp(l)
 		for k, v := range l {
 			j := i*K + k
 			logw[j] = float64(v) - lse

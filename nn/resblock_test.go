@@ -185,24 +185,29 @@ func TestResBlockGrad(t *testing.T) {
 	for i, s := range resBlockShapes {
 		t.Run(fmt.Sprintf("proj=%v", s.Proj()), func(t *testing.T) {
 			params, buffers, inp := resBlockSetup(s, int64(60+i))
-			p := NewResBlockParams(s, params, buffers)
-			acts := NewResBlockActs[float64](s)
-			wout := testutil.RandVec(rand.New(rand.NewSource(int64(70+i))), s.B*s.OC*s.L)
-			loss := func() float64 {
-				ResBlockForward(acts, p, inp, true)
-				return dot(wout, acts.Out)
-			}
-			loss()
-			gflat, dinp := linearGradBuf(s.NumParams()), linearGradBuf(len(inp))
-			grads := NewResBlockParams(s, gflat, nil)
-			ResBlockBackward(dinp, grads, wout, acts, p)
-			linearUnfill(gflat, dinp)
-			checkGrad(t, "inp", loss, inp, dinp, layerGradAtol, layerGradRtol)
-			gv := resBlockNamed(s, grads)
-			for j, pv := range resBlockNamed(s, p) {
-				checkGrad(t, pv.name, loss, pv.v, gv[j].v, layerGradAtol, layerGradRtol)
-			}
+			resBlockGradCheck(t, s, NewResBlockParams(s, params, buffers), inp, int64(70+i))
 		})
+	}
+}
+
+// resBlockGradCheck checks every gradient of the training-mode block p against central
+// differences of the loss Σ wout·Out, wout random from seed.
+func resBlockGradCheck(t *testing.T, s ResBlockShape, p ResBlockParams[float64], inp []float64, seed int64) {
+	acts := NewResBlockActs[float64](s)
+	wout := testutil.RandVec(rand.New(rand.NewSource(seed)), s.B*s.OC*s.L)
+	loss := func() float64 {
+		ResBlockForward(acts, p, inp, true)
+		return dot(wout, acts.Out)
+	}
+	loss()
+	gflat, dinp := linearGradBuf(s.NumParams()), linearGradBuf(len(inp))
+	grads := NewResBlockParams(s, gflat, nil)
+	ResBlockBackward(dinp, grads, wout, acts, p)
+	linearUnfill(gflat, dinp)
+	checkGrad(t, "inp", loss, inp, dinp, layerGradAtol, layerGradRtol)
+	gv := resBlockNamed(s, grads)
+	for j, pv := range resBlockNamed(s, p) {
+		checkGrad(t, pv.name, loss, pv.v, gv[j].v, layerGradAtol, layerGradRtol)
 	}
 }
 

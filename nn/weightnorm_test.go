@@ -132,23 +132,7 @@ func TestWeightNormBlockGrad(t *testing.T) {
 	for i, s := range wnShapes() {
 		t.Run(fmt.Sprintf("proj=%v", s.Proj()), func(t *testing.T) {
 			params, inp := wnSetup(s, int64(170+i))
-			p := NewResBlockParams(s, params, nil)
-			acts := NewResBlockActs[float64](s)
-			wout := testutil.RandVec(rand.New(rand.NewSource(int64(180+i))), s.B*s.OC*s.L)
-			loss := func() float64 {
-				ResBlockForward(acts, p, inp, true)
-				return dot(wout, acts.Out)
-			}
-			loss()
-			gflat, dinp := linearGradBuf(s.NumParams()), linearGradBuf(len(inp))
-			grads := NewResBlockParams(s, gflat, nil)
-			ResBlockBackward(dinp, grads, wout, acts, p)
-			linearUnfill(gflat, dinp)
-			checkGrad(t, "inp", loss, inp, dinp, layerGradAtol, layerGradRtol)
-			gv := resBlockNamed(s, grads)
-			for j, pv := range resBlockNamed(s, p) {
-				checkGrad(t, pv.name, loss, pv.v, gv[j].v, layerGradAtol, layerGradRtol)
-			}
+			resBlockGradCheck(t, s, NewResBlockParams(s, params, nil), inp, int64(180+i))
 		})
 	}
 }
