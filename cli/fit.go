@@ -51,7 +51,8 @@ in each — every mode with ≥ 5% of the candidates gets walkers in proportion 
 χ² and position in each), importance.csv (the second route, nbi's SNPE-IS: the candidates
 weighted by likelihood × prior / the network's density; its effective sample size and
 Pareto k̂ are printed, k̂ > 0.7 or ESS < 10 meaning: use the MCMC), chains.npy (walkers, steps, 7) float64 in physical units,
-candidates.npy (candidates, 8): the NDE draws and their χ², corner.png (the MCMC samples,
+candidates.npy (candidates, 8): the NDE draws and their χ², trace.png (every walker's
+path per parameter, the burn-in marked), corner.png (the MCMC samples,
 truth marked when known) and fit.png (the data with the light curves of 30 MCMC draws, the
 best fit of the chains opaque, its source plane). Ctrl-C stops the chains and writes the
 results of the steps done.
@@ -231,7 +232,7 @@ func runFit(c *ucli.Context) error {
 			break
 		}
 	}
-	fmt.Fprintf(w, "fit: results in %s (summary.csv, diagnostics.csv, modes.csv, chains.npy, candidates.npy, corner.png, fit.png)\n", out)
+	fmt.Fprintf(w, "fit: results in %s (summary.csv, diagnostics.csv, modes.csv, importance.csv, chains.npy, candidates.npy, trace.png, corner.png, fit.png)\n", out)
 	if fit.Stopped != nil {
 		return ucli.Exit(fmt.Sprintf("%s: interrupted after %d MCMC steps; the results of those steps are in %s", cmd, fit.Chains.Steps, out), exitInterrupted)
 	}
@@ -304,6 +305,24 @@ func writeFitFiles(cmd, dir string, fit *infer.Fit, truth *event.Params, name st
 	if err := writeFile(cmd, filepath.Join(dir, "corner.png"), func(w io.Writer) error {
 		return cornerPlot(post.Values, post.Names, event.NewStandardizer(fit.Prior), truth, "MCMC posterior of "+name).Write(w)
 	}); err != nil {
+		return err
+	}
+	traces := make([][]float64, ch.Walkers)
+	var labels []string
+	for _, n := range fit.Names {
+		labels = append(labels, cornerLabels[n])
+	}
+	for wk := range traces {
+		tr := append([]float64(nil), fit.Physical[wk*T*7:(wk+1)*T*7]...)
+		for i := range tr {
+			if cornerLog[fit.Names[i%7]] {
+				tr[i] = math.Log10(tr[i])
+			}
+		}
+		traces[wk] = tr
+	}
+	if err := writeFile(cmd, filepath.Join(dir, "trace.png"), (figure.Trace{Names: labels, Chains: traces, Burn: fit.Burn,
+		Title: fmt.Sprintf("MCMC walkers of %s (dashed: end of burn-in)", name)}).WritePNG); err != nil {
 		return err
 	}
 	// Posterior draws spread over the post-burn samples, the best fit first.
