@@ -31,7 +31,7 @@ comma := ,
 tags_with = -tags $(subst $() $(),$(comma),$(strip $(blas_tag) $(1)))
 blas_env = $(if $(filter auto,$(BLAS_CORETYPE)),env -u OPENBLAS_CORETYPE,env OPENBLAS_CORETYPE=$(BLAS_CORETYPE))
 
-.PHONY: all help build build-openblas test test-openblas vet run train-demo demo eval bench bench-blas peer torch-check fuzz clean \
+.PHONY: all help build build-bin build-openblas test test-openblas vet run train-demo demo eval bench bench-blas peer torch-check fuzz clean \
 	cuda-lib cudaemu-lib cuda cudaemu test-cudaemu gpu-bundle test-gpu-check-script \
 	cudaemu-asan-lib cudaemu-tsan-lib test-cudaemu-asan test-cudaemu-tsan
 
@@ -67,7 +67,22 @@ help:
 # every input (module cache, build tags). `go build ./...` stays pure Go (gonum's BLAS);
 # make build adds -tags openblas where OpenBLAS is usable (BLAS above), and the version line
 # after it names the backend that was built in.
+# build: with BLAS=auto on a machine without OpenBLAS, installs Debian's libopenblas-dev first
+# when it can (root, apt-get, cgo on), saying so; otherwise build-bin says once what the
+# pure-Go fallback costs. The build itself is a second make, so that the OpenBLAS check runs
+# after the installation.
 build:
+	@if [ "$(BLAS)" = auto ] && [ "$$($(GO) env CGO_ENABLED)" = 1 ] && ! $(GO) build -tags openblas ./nn/ >/dev/null 2>&1 \
+		&& command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "make build: OpenBLAS is missing: installing Debian's libopenblas-dev for the fast matrix products (BLAS=gonum builds pure Go without it)"; \
+		{ apt-get update -qq && apt-get install -y -qq libopenblas-dev >/dev/null; } || echo "make build: could not install libopenblas-dev"; \
+	fi
+	@$(MAKE) --no-print-directory build-bin
+
+build-bin:
+	@if [ "$(BLAS)" = auto ] && [ -z "$(openblas_ok)" ]; then \
+		echo "make build: no OpenBLAS here: the pure-Go BLAS trains about 3x slower (225 against 734 examples/s measured, small preset, 2 cores); install libopenblas-dev (Debian) for the fast path"; \
+	fi
 	$(GO) build $(blas_tags) -o $(BIN) ./cmd/mlcu
 	@$(BIN) version
 
