@@ -52,7 +52,8 @@ in each — every mode with ≥ 5% of the candidates gets walkers in proportion 
 weighted by likelihood × prior / the network's density; its effective sample size and
 Pareto k̂ are printed, k̂ > 0.7 or ESS < 10 meaning: use the MCMC), chains.npy (walkers, steps, 7) float64 in physical units,
 candidates.npy (candidates, 8): the NDE draws and their χ², trace.png (every walker's
-path per parameter, the burn-in marked), corner.png (the MCMC samples,
+path per parameter, the burn-in marked), marginals.png (the NDE candidates' marginals
+against the MCMC's), corner.png (the MCMC samples,
 truth marked when known) and fit.png (the data with the light curves of 30 MCMC draws, the
 best fit of the chains opaque, its source plane). Ctrl-C stops the chains and writes the
 results of the steps done.
@@ -232,7 +233,7 @@ func runFit(c *ucli.Context) error {
 			break
 		}
 	}
-	fmt.Fprintf(w, "fit: results in %s (summary.csv, diagnostics.csv, modes.csv, importance.csv, chains.npy, candidates.npy, trace.png, corner.png, fit.png)\n", out)
+	fmt.Fprintf(w, "fit: results in %s (summary.csv, diagnostics.csv, modes.csv, importance.csv, chains.npy, candidates.npy, trace.png, marginals.png, corner.png, fit.png)\n", out)
 	if fit.Stopped != nil {
 		return ucli.Exit(fmt.Sprintf("%s: interrupted after %d MCMC steps; the results of those steps are in %s", cmd, fit.Chains.Steps, out), exitInterrupted)
 	}
@@ -323,6 +324,31 @@ func writeFitFiles(cmd, dir string, fit *infer.Fit, truth *event.Params, name st
 	}
 	if err := writeFile(cmd, filepath.Join(dir, "trace.png"), (figure.Trace{Names: labels, Chains: traces, Burn: fit.Burn,
 		Title: fmt.Sprintf("MCMC walkers of %s (dashed: end of burn-in)", name)}).WritePNG); err != nil {
+		return err
+	}
+	// The NDE's marginals against the MCMC's.
+	tr := func(name string, v float64) float64 {
+		if cornerLog[name] {
+			return math.Log10(v)
+		}
+		return v
+	}
+	mg := figure.Marginals{Names: labels, LabelA: fmt.Sprintf("NDE (%d candidates)", cand.Len()), LabelB: "MCMC (after burn-in)",
+		Title: "NDE proposal and MCMC posterior of " + name}
+	for j, n := range fit.Names {
+		a, b := cand.Column(j), post.Column(j)
+		for i := range a {
+			a[i] = tr(n, a[i])
+		}
+		for i := range b {
+			b[i] = tr(n, b[i])
+		}
+		mg.A, mg.B = append(mg.A, a), append(mg.B, b)
+		if truth != nil {
+			mg.Truth = append(mg.Truth, tr(n, truth.Values()[j]))
+		}
+	}
+	if err := writeFile(cmd, filepath.Join(dir, "marginals.png"), mg.WritePNG); err != nil {
 		return err
 	}
 	// Posterior draws spread over the post-burn samples, the best fit first.

@@ -58,7 +58,7 @@ func TestFit(t *testing.T) {
 	if err != nil || len(shape) != 2 || shape[0] != 20 || shape[1] != 8 {
 		t.Errorf("candidates.npy: shape %v (%v), want [20 8]", shape, err)
 	}
-	for _, f := range []string{"corner.png", "fit.png", "trace.png"} {
+	for _, f := range []string{"corner.png", "fit.png", "trace.png", "marginals.png"} {
 		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s: %v", f, err)
 		}
