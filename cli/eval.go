@@ -137,7 +137,7 @@ func runEval(c *ucli.Context) error {
 
 // ShippedModel is the model in the repository that sample and eval use without --model
 // (trained as models/README.md says), relative to the working directory.
-const ShippedModel = "models/small-100k"
+const ShippedModel = "models/small-wn-100k"
 
 // modelFlag is the --model flag of sample and eval.
 func modelFlag() ucli.Flag {

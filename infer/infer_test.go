@@ -277,9 +277,10 @@ func TestDatasetInputWindow(t *testing.T) {
 // TestShippedModelLoads: the model in the repository (the default of sample and eval) loads
 // with this version's network input and draws samples inside the prior's support.
 func TestShippedModelLoads(t *testing.T) {
-	m, err := LoadModel("../models/small-100k")
+	m, err := LoadModel("../models/small-wn-100k")
 	require.NoError(t, err)
 	assert.Equal(t, "small", m.Net.Config.Preset)
+	assert.True(t, m.Net.Config.Featurizer.WeightNorm(), "the shipped model is weight-normalised")
 	x := make([]float32, event.WindowPoints)
 	for i := range x {
 		u := (float64(i) - 3600) / 1000
