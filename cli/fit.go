@@ -46,9 +46,11 @@ Writes into --out: summary.csv (parameter,median,lo68,hi68,lo95,hi95; t0 in the 
 time), diagnostics.csv (parameter,rhat,ess: the rank-normalised split-R̂ of Vehtari et al.
 2021 over the walkers and the effective sample size from the integrated autocorrelation
 time, in the model's coordinates), modes.csv (the close, s < 1, and wide, s ≥ 1,
-solutions: their share of the NDE candidates and of the MCMC samples, the walkers started
-in each — every mode with ≥ 5% of the candidates gets walkers in proportion — and the best
-χ² and position in each), importance.csv (the second route, nbi's SNPE-IS: the candidates
+solutions: every mode with ≥ 5% of the candidates gets its own ensemble of --chains
+walkers, seeded by its best candidates and kept inside it — one ensemble seeded in
+separated modes does not mix; per mode its share of the candidates, walkers, acceptance,
+best χ² and Δχ² to the best mode, the best position and the medians of s and q; the other
+files are the best mode's), importance.csv (the second route, nbi's SNPE-IS: the candidates
 weighted by likelihood × prior / the network's density; its effective sample size and
 Pareto k̂ are printed, k̂ > 0.7 or ESS < 10 meaning: use the MCMC), chains.npy (walkers, steps, 7) float64 in physical units,
 candidates.npy (candidates, 8): the NDE draws and their χ², trace.png (every walker's
@@ -187,7 +189,7 @@ func runFit(c *ucli.Context) error {
 		return err
 	}
 	w := c.App.Writer
-	fmt.Fprintf(w, "fit: %s: %d candidates, %d chains × %d steps (burn %d) in %.1f s; acceptance %.3f\n",
+	fmt.Fprintf(w, "fit: %s: %d candidates, %d chains × %d steps (burn %d) per mode in %.1f s; the fit below is the best mode's (acceptance %.3f)\n",
 		name, fit.Candidates.Len(), fit.Chains.Walkers, fit.Chains.Steps, fit.Burn, elapsed.Seconds(), fit.Acceptance)
 	fmt.Fprintf(w, "fit: best χ² %.1f for %d points; best NDE candidate χ² %.1f\n", fit.BestChi2, fit.Likelihood.Points(), minOf(fit.CandChi2))
 	for k, fx := range fit.BestFluxes {
@@ -208,8 +210,14 @@ func runFit(c *ucli.Context) error {
 		fmt.Fprintf(w, "fit: importance sampling: %v\n", fit.ImportanceErr)
 	}
 	for _, m := range fit.Modes {
-		fmt.Fprintf(w, "fit: %-5s (s %s 1): NDE mass %.3f, MCMC mass %.3f, %d walkers started there, best χ² %.1f\n",
-			m.Label, map[string]string{"close": "<", "wide": "≥"}[m.Label], m.NDEMass, m.MCMCMass, m.Seeded, m.BestChi2)
+		side := map[string]string{"close": "<", "wide": "≥"}[m.Label]
+		if m.Result == nil {
+			fmt.Fprintf(w, "fit: %-5s (s %s 1): NDE mass %.3f, not run: %s (best candidate χ² %.1f)\n", m.Label, side, m.NDEMass, m.Skipped, m.BestChi2)
+			continue
+		}
+		r := m.Result
+		fmt.Fprintf(w, "fit: %-5s (s %s 1): NDE mass %.3f, %d walkers, acceptance %.3f, best χ² %.1f (Δχ² %.1f), median s %.5g, q %.5g\n",
+			m.Label, side, m.NDEMass, m.Seeded, r.Acceptance, m.BestChi2, m.BestChi2-fit.BestChi2, r.Summary[0].Median, r.Summary[1].Median)
 	}
 	header := fmt.Sprintf("%-6s %12s %12s %12s %8s %8s", "param", "median", "16%", "84%", "R̂", "ESS")
 	if truth != nil {
@@ -264,11 +272,15 @@ func writeFitFiles(cmd, dir string, fit *infer.Fit, truth *event.Params, name st
 	}); err != nil {
 		return err
 	}
-	if err := csvFile("modes.csv", "mode,nde_mass,mcmc_mass,walkers,best_chi2,s,q,alpha,u0,t0,tE,rho", func(w io.Writer) {
+	if err := csvFile("modes.csv", "mode,nde_mass,walkers,acceptance,best_chi2,delta_chi2,s,q,alpha,u0,t0,tE,rho,median_s,median_q", func(w io.Writer) {
 		for _, m := range fit.Modes {
 			v := m.Best.Values()
-			fmt.Fprintf(w, "%s,%.4f,%.4f,%d,%.6g,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g\n", m.Label, m.NDEMass, m.MCMCMass, m.Seeded, m.BestChi2,
-				v[0], v[1], v[2], v[3], v[4], v[5], v[6])
+			acc, ms, mq := math.NaN(), math.NaN(), math.NaN()
+			if r := m.Result; r != nil {
+				acc, ms, mq = r.Acceptance, r.Summary[0].Median, r.Summary[1].Median
+			}
+			fmt.Fprintf(w, "%s,%.4f,%d,%.4f,%.6g,%.6g,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g\n", m.Label, m.NDEMass, m.Seeded, acc, m.BestChi2,
+				m.BestChi2-fit.BestChi2, v[0], v[1], v[2], v[3], v[4], v[5], v[6], ms, mq)
 		}
 	}); err != nil {
 		return err

@@ -22,13 +22,13 @@ func TestFit(t *testing.T) {
 	}
 	model := filepath.Join("..", ShippedModel)
 	out := filepath.Join(dir, "fit")
-	args := []string{"fit", "--model", model, "--lc", lcp, "--truth", "0.8,0.02,0.6,0.2,36,15,0.001", "--candidates", "20",
+	args := []string{"fit", "--model", model, "--lc", lcp, "--truth", "0.8,0.02,0.6,0.2,36,15,0.001", "--candidates", "80",
 		"--chains", "14", "--steps", "8", "--burn", "4", "--quiet", "--out", out}
 	stdout, err := run(t, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"14 chains × 8 steps (burn 4)", "best χ²", "truth", "R̂", "importance sampling of the 20 candidates: ESS"} {
+	for _, want := range []string{"14 chains × 8 steps (burn 4) per mode", "best χ²", "truth", "R̂", "importance sampling of the 80 candidates: ESS"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
@@ -46,7 +46,7 @@ func TestFit(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(out, "modes.csv")); err != nil {
 		t.Error(err)
-	} else if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 3 || lines[0] != "mode,nde_mass,mcmc_mass,walkers,best_chi2,s,q,alpha,u0,t0,tE,rho" ||
+	} else if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 3 || lines[0] != "mode,nde_mass,walkers,acceptance,best_chi2,delta_chi2,s,q,alpha,u0,t0,tE,rho,median_s,median_q" ||
 		!strings.HasPrefix(lines[1], "close,") || !strings.HasPrefix(lines[2], "wide,") {
 		t.Errorf("modes.csv:\n%s", b)
 	}
@@ -55,8 +55,8 @@ func TestFit(t *testing.T) {
 		t.Errorf("chains.npy: shape %v (%v), want [14 8 7]", shape, err)
 	}
 	_, shape, err = npy.ReadFile[float64](filepath.Join(out, "candidates.npy"))
-	if err != nil || len(shape) != 2 || shape[0] != 20 || shape[1] != 8 {
-		t.Errorf("candidates.npy: shape %v (%v), want [20 8]", shape, err)
+	if err != nil || len(shape) != 2 || shape[0] != 80 || shape[1] != 8 {
+		t.Errorf("candidates.npy: shape %v (%v), want [80 8]", shape, err)
 	}
 	for _, f := range []string{"corner.png", "fit.png", "trace.png", "marginals.png"} {
 		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {

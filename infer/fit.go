@@ -210,43 +210,92 @@ func (m *Model) Fit(ctx context.Context, s Sampler, lcs []LightCurve, prior even
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return lps[order[a]] > lps[order[b]] })
-	// Seeds: the best distinct candidates of every mode the NDE found (close, s < 1, and
-	// wide, s ≥ 1: a mode with at least MinModeMass of the candidates), in proportion to
-	// the modes' NDE mass with at least 2 walkers each, so that the chains start in every
-	// solution the proposal offers, not only the best one.
-	modes := candidateModes(ys, lps, st)
-	init, err := seedWalkers(order, ys, lps, modes, cfg.Chains, st)
-	if err != nil {
-		return nil, fmt.Errorf("fit: %v of %d candidates", err, n)
-	}
+	modes := candidateModes(ys, st)
 	cand.ShiftTime(t0)
+	for i := range n { // each mode's best candidate (t0 now in the data's time)
+		if k := modeOf(st, ys[i]); chi2[i] < modes[k].BestChi2 {
+			modes[k].BestChi2 = chi2[i]
+			modes[k].Best = event.ParamsFromValues(paramsRow(cand.Values[i*7 : (i+1)*7]))
+		}
+	}
 	// The second route: importance weights of the candidates (nbi's SNPE-IS).
 	var imp *Importance
 	impErr := error(nil)
 	if imp, impErr = NewImportance(cand, lps, m.LogDensity(x, ys)); impErr != nil {
 		imp = nil
 	}
-	chains, err := mcmc.Run(ctx, logPost, init, mcmc.Config{Steps: cfg.Steps, Workers: cfg.Workers, Seed: cfg.Seed,
-		Progress: func(d int) {
-			if cfg.Progress != nil {
-				cfg.Progress("mcmc", d, cfg.Steps)
-			}
-		}})
 	f := &Fit{Names: event.ParamNames[:7], Candidates: cand, CandChi2: chi2, Burn: cfg.Burn, Likelihood: like, Prior: prior, Coords: st.Coords, Modes: modes,
 		Importance: imp, ImportanceErr: impErr}
-	if err != nil {
-		if chains == nil || ctx.Err() == nil {
-			return nil, err
+	// One ensemble per mode the NDE found (close, s < 1; wide, s ≥ 1: at least MinModeMass
+	// of the candidates), seeded by that mode's best distinct candidates and restricted to
+	// it: one ensemble seeded in separated modes does not mix (its stretch moves between
+	// them are rejected), so each mode gets its own chains.
+	var firstErr error
+	for k := range modes {
+		md := &modes[k]
+		if md.NDEMass < MinModeMass {
+			md.Skipped = fmt.Sprintf("%.1f%% of the candidates (< %.0f%%)", 100*md.NDEMass, 100*MinModeMass)
+			continue
 		}
-		f.Stopped = err
-		f.Burn = min(cfg.Burn, chains.Steps/2)
-		if chains.Steps < 4 {
-			return nil, fmt.Errorf("fit: interrupted after %d MCMC steps: %w", chains.Steps, err)
+		init := modeSeeds(order, ys, lps, k, cfg.Chains, st)
+		if len(init) < cfg.Chains {
+			md.Skipped = fmt.Sprintf("%d distinct candidates with a finite posterior, %d chains need as many", len(init), cfg.Chains)
+			continue
+		}
+		if ctx.Err() != nil {
+			md.Skipped = "interrupted"
+			continue
+		}
+		md.Seeded = len(init)
+		inMode := func(y []float64) float64 {
+			if modeOf(st, wrapped(st, y)) != k {
+				return math.Inf(-1)
+			}
+			return logPost(y)
+		}
+		chains, err := mcmc.Run(ctx, inMode, init, mcmc.Config{Steps: cfg.Steps, Workers: cfg.Workers, Seed: cfg.Seed + uint64(k),
+			Progress: func(d int) {
+				if cfg.Progress != nil {
+					cfg.Progress("mcmc "+md.Label, d, cfg.Steps)
+				}
+			}})
+		r := &Fit{Names: f.Names, Burn: cfg.Burn, Likelihood: like, Prior: prior}
+		if err != nil {
+			if chains == nil || ctx.Err() == nil {
+				return nil, fmt.Errorf("fit: %s mode: %w", md.Label, err)
+			}
+			f.Stopped, r.Stopped = err, err
+			r.Burn = min(cfg.Burn, chains.Steps/2)
+			if chains.Steps < 4 {
+				md.Skipped, md.Seeded = fmt.Sprintf("interrupted after %d steps", chains.Steps), 0
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
+			}
+		}
+		r.Chains = chains
+		r.summarise(st, t0)
+		md.Result = r
+		if r.BestChi2 < md.BestChi2 {
+			md.BestChi2, md.Best = r.BestChi2, r.Best
 		}
 	}
-	f.Chains = chains
-	f.summarise(st, t0)
-	f.modeMasses(st)
+	// The fit is that of the mode with the lowest χ².
+	var best *Fit
+	for _, md := range modes {
+		if md.Result != nil && (best == nil || md.Result.BestChi2 < best.BestChi2) {
+			best = md.Result
+		}
+	}
+	if best == nil {
+		if firstErr != nil {
+			return nil, fmt.Errorf("fit: interrupted before the chains had 4 steps: %w", firstErr)
+		}
+		return nil, fmt.Errorf("fit: no mode has %d distinct candidates with a finite posterior (of %d candidates)", cfg.Chains, n)
+	}
+	f.Chains, f.Physical, f.Summary, f.RHat, f.ESS, f.TauReliable = best.Chains, best.Physical, best.Summary, best.RHat, best.ESS, best.TauReliable
+	f.Acceptance, f.Best, f.BestChi2, f.BestFluxes, f.Burn = best.Acceptance, best.Best, best.BestChi2, best.BestFluxes, best.Burn
 	return f, nil
 }
 
@@ -258,23 +307,18 @@ const MinModeMass = 0.05
 type Mode struct {
 	Label    string       // "close" or "wide"
 	NDEMass  float64      // fraction of the NDE candidates in it
-	MCMCMass float64      // fraction of the post-burn MCMC samples in it (a rough weight: walkers cross between separated modes rarely)
-	Seeded   int          // walkers started in it
-	BestChi2 float64      // the lowest χ² of its candidates and MCMC positions (+Inf when it has none)
+	Seeded   int          // walkers of its ensemble (0 when it was not run)
+	Skipped  string       // why it was not run, or ""
+	BestChi2 float64      // the lowest χ² of its chains, or of its candidates when not run (+Inf without either)
 	Best     event.Params // where (t0 in the data's time)
+	Result   *Fit         // its chains and summaries (the fields Fit.summarise fills); nil when not run
 }
 
-// candidateModes returns the close and wide modes with their NDE mass and best candidate.
-func candidateModes(ys [][]float64, lps []float64, st event.Standardizer) []Mode {
+// candidateModes returns the close and wide modes with their share of the candidates.
+func candidateModes(ys [][]float64, st event.Standardizer) []Mode {
 	modes := []Mode{{Label: "close", BestChi2: math.Inf(1)}, {Label: "wide", BestChi2: math.Inf(1)}}
-	best := []float64{math.Inf(-1), math.Inf(-1)}
-	for i, y := range ys {
-		k := modeOf(st, y)
-		modes[k].NDEMass += 1 / float64(len(ys))
-		if lps[i] > best[k] {
-			best[k] = lps[i]
-			modes[k].Best = st.Inverse(y)
-		}
+	for _, y := range ys {
+		modes[modeOf(st, y)].NDEMass += 1 / float64(len(ys))
 	}
 	return modes
 }
@@ -287,97 +331,26 @@ func modeOf(st event.Standardizer, y []float64) int {
 	return 1
 }
 
-// seedWalkers picks W distinct seeds from the candidates in order (best first), split over
-// the modes with at least MinModeMass of the candidates in proportion to that mass (at least
-// 2 each), filling up from the best remaining candidates when a mode has too few. It sets
-// the modes' Seeded counts.
-func seedWalkers(order []int, ys [][]float64, lps []float64, modes []Mode, W int, st event.Standardizer) ([][]float64, error) {
-	quota := make([]int, len(modes))
-	var found []int
-	for k, m := range modes {
-		if m.NDEMass >= MinModeMass {
-			found = append(found, k)
-		}
-	}
-	if len(found) == 0 { // every mode below the threshold: cannot happen for two modes
-		found = []int{0, 1}
-	}
-	total := 0.0
-	for _, k := range found {
-		total += modes[k].NDEMass
-	}
-	left := W
-	for j, k := range found {
-		q := int(math.Round(float64(W) * modes[k].NDEMass / total))
-		if j == len(found)-1 {
-			q = left
-		}
-		q = max(2, min(q, left-2*(len(found)-1-j)))
-		quota[k], left = q, left-q
-	}
+// modeSeeds returns up to W distinct standardised candidates of mode k with a finite
+// posterior, best first (order sorts the candidates best first).
+func modeSeeds(order []int, ys [][]float64, lps []float64, k, W int, st event.Standardizer) [][]float64 {
 	var init [][]float64
-	taken := make([]bool, len(ys))
-	distinct := func(i int) bool {
+	for _, i := range order {
+		if len(init) == W || math.IsInf(lps[i], -1) {
+			break
+		}
+		if modeOf(st, ys[i]) != k {
+			continue
+		}
+		dup := false
 		for _, y := range init {
-			if equal(y, ys[i]) {
-				return false
-			}
+			dup = dup || equal(y, ys[i])
 		}
-		return true
-	}
-	pick := func(want func(k int) bool) {
-		for _, i := range order {
-			if len(init) == W || math.IsInf(lps[i], -1) {
-				return
-			}
-			k := modeOf(st, ys[i])
-			if taken[i] || !want(k) || !distinct(i) {
-				continue
-			}
-			taken[i] = true
+		if !dup {
 			init = append(init, ys[i])
-			modes[k].Seeded++
 		}
 	}
-	pick(func(k int) bool { return modes[k].Seeded < quota[k] })
-	pick(func(int) bool { return true }) // a mode short of candidates: the best of the rest
-	if len(init) < W {
-		return nil, fmt.Errorf("only %d distinct candidates have a finite posterior (%d chains need as many)", len(init), W)
-	}
-	return init, nil
-}
-
-// modeMasses fills the modes' MCMC mass and best position from the chains.
-func (f *Fit) modeMasses(st event.Standardizer) {
-	c := f.Chains
-	n := 0
-	counts := make([]int, len(f.Modes))
-	for w := range c.Walkers {
-		for t := range c.Steps {
-			p := f.Physical[(w*c.Steps+t)*7 : (w*c.Steps+t+1)*7]
-			k := 1
-			if p[0] < 1 {
-				k = 0
-			}
-			if t >= f.Burn {
-				counts[k]++
-				n++
-			}
-			lp := c.LogP[w*c.Steps+t]
-			y := c.At(w, t)
-			chi2 := 2 * (event.PriorLogDensity(f.Prior, st, wrapped(st, y)) - lp)
-			if chi2 < f.Modes[k].BestChi2 {
-				f.Modes[k].BestChi2 = chi2
-				f.Modes[k].Best = event.ParamsFromValues(paramsRow(p))
-			}
-		}
-	}
-	for k := range f.Modes {
-		f.Modes[k].MCMCMass = float64(counts[k]) / float64(max(n, 1))
-		if f.Modes[k].Seeded == 0 && counts[k] == 0 {
-			f.Modes[k].BestChi2 = math.Inf(1)
-		}
-	}
+	return init
 }
 
 // wrapped returns a copy of y with its periodic coordinates wrapped.
