@@ -198,3 +198,39 @@ func TestImageNextToALightLens(t *testing.T) {
 		require.InDelta(t, want, got, 1e-9, "s=%v q=%v y=(%v, %v) rho=%v", c.s, c.q, c.y1, c.y2, c.rho)
 	}
 }
+
+// TestContourFallback: two disks on which the contour integration fails — a disk centred
+// exactly on a lens (s = 0.2, q = 1e-3: NaN error estimate, A = −98) and a ρ = 5e-7 disk at
+// the centre of mass of a very close binary (s = 1/42, q = 1898: A = −7.9e6, CI's fuzz
+// input) — give A from the fallbacks: the first within 1e-4 of the mean of the point-source
+// magnification over the disk by a finer polar quadrature than finiteMag's own (400 rings ×
+// 800 angles), the second within 1e-3 of the same lens described the other way round
+// (q → 1/q with the geometry rotated by π), which the contour integrates without trouble.
+func TestContourFallback(t *testing.T) {
+	disk := func(b Binary, y1, y2, rho float64) float64 {
+		s := 0.0
+		const n, m = 400, 800
+		for i := range n {
+			r := rho * math.Sqrt((float64(i)+0.5)/n)
+			for k := range m {
+				ph := 2 * math.Pi * (float64(k) + 0.5) / m
+				s += b.PointMag(y1+r*math.Cos(ph), y2+r*math.Sin(ph))
+			}
+		}
+		return s / (n * m)
+	}
+	b := NewBinary(0.2, 1e-3)
+	a, _, method := b.FiniteMagErr(b.X1, 0, 1e-4, 1e-2)
+	want := disk(b, b.X1, 0, 1e-4)
+	t.Logf("disk on the lens: A = %.8g (%s), finer quadrature %.8g", a, method, want)
+	if math.Abs(a-want) > 1e-4*want {
+		t.Errorf("disk on the lens: A = %v (%s), quadrature %v", a, method, want)
+	}
+	c := NewBinary(0.023809523809523808, 1898.1259999999995)
+	a, _, method = c.FiniteMagErr(0, 0, 5.126396237507346e-07, 1e-2)
+	other := NewBinary(c.S, 1/c.Q).FiniteMag(0, 0, 5.126396237507346e-07, 1e-2)
+	t.Logf("close binary: A = %.8g (%s), described the other way round %.8g", a, method, other)
+	if math.Abs(a-other) > 1e-3*other {
+		t.Errorf("close binary: A = %v (%s), the other description %v", a, method, other)
+	}
+}
