@@ -319,7 +319,10 @@ func fixParities(s *bSample) {
 	if s.n == 5 {
 		want = 2
 	}
-	for {
+	// At most one flip per image: an image whose det J is exactly 0 (or NaN) cannot change
+	// sign, and looping on it hung the solver (s = 1/42, q = 7.6e4, a 1.1e-8 disk at the
+	// centre of mass: CI's fuzz input).
+	for range s.n {
 		pos := 0
 		for k := 0; k < s.n; k++ {
 			if s.img[k].j > 0 {
@@ -331,8 +334,8 @@ func fixParities(s *bSample) {
 		}
 		flip, best := -1, math.Inf(1)
 		for k := 0; k < s.n; k++ {
-			if (s.img[k].j > 0) == (pos > want) && math.Abs(s.img[k].j) < best {
-				flip, best = k, math.Abs(s.img[k].j)
+			if j := s.img[k].j; j != 0 && (j > 0) == (pos > want) && math.Abs(j) < best {
+				flip, best = k, math.Abs(j)
 			}
 		}
 		if flip < 0 {
