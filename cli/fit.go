@@ -14,7 +14,6 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/mlcu/mlcu/dataset"
 	"github.com/mlcu/mlcu/event"
 	"github.com/mlcu/mlcu/infer"
 	"github.com/mlcu/mlcu/internal/figure"
@@ -140,15 +139,11 @@ func runFit(c *ucli.Context) error {
 			name = fmt.Sprintf("%s and %d more datasets", name, len(lcs)-1)
 		}
 	} else {
-		ds, err := dataset.OpenDataset(data)
+		ds, i, err := openDatasetEvent(c, cmd, data)
 		if err != nil {
-			return fail(cmd, "--data: %v", err)
+			return err
 		}
 		defer ds.Close()
-		i := c.Int("index")
-		if i < 0 || i >= ds.Len() {
-			return fail(cmd, "--index = %d: want 0 ≤ I < %d (events in %s)", i, ds.Len(), data)
-		}
 		var p event.Params
 		lc, p, err := infer.DatasetCurve(ds, i, c.Uint64("seed"))
 		if err != nil {

@@ -136,15 +136,11 @@ func runSample(c *ucli.Context) error {
 		}
 		tShift = curve.T[0]
 	} else {
-		ds, err := dataset.OpenDataset(data)
+		ds, i, err := openDatasetEvent(c, cmd, data)
 		if err != nil {
-			return fail(cmd, "--data: %v", err)
+			return err
 		}
 		defer ds.Close()
-		i := c.Int("index")
-		if i < 0 || i >= ds.Len() {
-			return fail(cmd, "--index = %d: want 0 ≤ I < %d (events in %s)", i, ds.Len(), data)
-		}
 		var p event.Params
 		x, p, err = infer.DatasetInput(ds, i, c.Uint64("seed"))
 		if err != nil {
@@ -345,4 +341,18 @@ func truthFlag(c *ucli.Context, cmd string) (*event.Params, error) {
 		return nil, fail(cmd, "--truth: %v", err)
 	}
 	return &p, nil
+}
+
+// openDatasetEvent opens --data DIR and checks --index against its events (sample, fit).
+func openDatasetEvent(c *ucli.Context, cmd, dir string) (*dataset.Dataset, int, error) {
+	ds, err := dataset.OpenDataset(dir)
+	if err != nil {
+		return nil, 0, fail(cmd, "--data: %v", err)
+	}
+	i := c.Int("index")
+	if i < 0 || i >= ds.Len() {
+		ds.Close()
+		return nil, 0, fail(cmd, "--index = %d: want 0 ≤ I < %d (events in %s)", i, ds.Len(), dir)
+	}
+	return ds, i, nil
 }

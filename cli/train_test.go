@@ -262,11 +262,7 @@ func TestTrainWeightNormSteps(t *testing.T) {
 // --truth, --draws and --lcplot with --data are one-line errors that write nothing.
 func TestSampleExampleEvent(t *testing.T) {
 	dir := t.TempDir()
-	lcp := filepath.Join(dir, "lc.csv")
-	if _, err := run(t, "lightcurve", "--s", "1.1", "--q", "0.1", "--alpha", "2.7", "--u0", "0.1", "--t0", "36", "--tE", "20",
-		"--rho", "1e-3", "--snr", "100", "--seed", "1", "--out", lcp); err != nil {
-		t.Fatal(err)
-	}
+	lcp := demoPhotometry(t, dir)
 	b, err := os.ReadFile(lcp)
 	if err != nil {
 		t.Fatal(err)
@@ -317,11 +313,7 @@ func TestSampleExampleEvent(t *testing.T) {
 // flux it is refused with the advice to add ,mag.
 func TestSampleMagnitudes(t *testing.T) {
 	dir := t.TempDir()
-	lcp := filepath.Join(dir, "lc.csv")
-	if _, err := run(t, "lightcurve", "--s", "1.1", "--q", "0.1", "--alpha", "2.7", "--u0", "0.1", "--t0", "36", "--tE", "20",
-		"--rho", "1e-3", "--snr", "100", "--seed", "1", "--out", lcp); err != nil {
-		t.Fatal(err)
-	}
+	lcp := demoPhotometry(t, dir)
 	b, err := os.ReadFile(lcp)
 	if err != nil {
 		t.Fatal(err)
@@ -368,4 +360,16 @@ func TestSampleMagnitudes(t *testing.T) {
 	if _, err := run(t, "sample", "--model", model, "--lc", magp, "--n", "10", "--out", filepath.Join(dir, "x.npy")); err == nil || !strings.Contains(err.Error(), "look like magnitudes") {
 		t.Errorf("magnitudes as flux: error %v, want the magnitude warning", err)
 	}
+}
+
+// demoPhotometry writes the demo event's simulated photometry (SNR 100, seed 1) into dir
+// with 'mlcu lightcurve --snr' and returns the file.
+func demoPhotometry(t *testing.T, dir string) string {
+	t.Helper()
+	lcp := filepath.Join(dir, "lc.csv")
+	if _, err := run(t, "lightcurve", "--s", "1.1", "--q", "0.1", "--alpha", "2.7", "--u0", "0.1", "--t0", "36", "--tE", "20",
+		"--rho", "1e-3", "--snr", "100", "--seed", "1", "--out", lcp); err != nil {
+		t.Fatal(err)
+	}
+	return lcp
 }
