@@ -67,6 +67,7 @@ Examples:
 		&ucli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "model `DIR`", Value: filepath.Join(defaultWorkDir, "model"), TakesFile: true, EnvVars: []string{"MLCU_TRAIN_OUT"}},
 		&ucli.StringFlag{Name: "norm", Usage: "the featurizer's normalisation `NORM`: batch or weight (weight normalisation, no batch statistics; cpu only)", DefaultText: "the preset's", EnvVars: []string{"MLCU_TRAIN_NORM"}},
 		&ucli.StringFlag{Name: "base", Usage: "the flow's base density `BASE`: mixture (unconditional Gaussian mixture) or made-mog (a MADE-MoG conditioned on the light curve, as nbi; cpu only)", DefaultText: "the preset's", EnvVars: []string{"MLCU_TRAIN_BASE"}},
+		&ucli.Float64Flag{Name: "balance", Usage: "weight `LAMBDA` of the balancing penalty of balanced NPE (Delaunoy et al. 2023; 100 in the paper), which makes the posteriors conservative instead of overconfident; 0: none; cpu only", EnvVars: []string{"MLCU_TRAIN_BALANCE"}},
 		&ucli.IntFlag{Name: "epochs", Usage: "`E` passes over the training set", DefaultText: "10 (unless --minutes or --steps)", EnvVars: []string{"MLCU_TRAIN_EPOCHS"}},
 		&ucli.IntFlag{Name: "steps", Usage: "train for `N` optimizer steps instead of a number of epochs (the cosine schedule spans them)", EnvVars: []string{"MLCU_TRAIN_STEPS"}},
 		&ucli.Float64Flag{Name: "minutes", Usage: "train for `M` minutes instead of a number of epochs", EnvVars: []string{"MLCU_TRAIN_MINUTES"}},
@@ -135,6 +136,10 @@ func runTrain(c *ucli.Context) error {
 	base := c.String("base")
 	if base != "" && base != nn.BaseMixture && base != nn.BaseMADEMoG {
 		return fail(cmd, "--base = %q: want %s or %s", base, nn.BaseMixture, nn.BaseMADEMoG)
+	}
+	balance := c.Float64("balance")
+	if !(balance >= 0) || math.IsInf(balance, 0) {
+		return fail(cmd, "--balance = %v must be non-negative and finite", balance)
 	}
 	epochs := 10
 	if c.IsSet("epochs") {
@@ -214,8 +219,15 @@ func runTrain(c *ucli.Context) error {
 			ch = device.CPU
 		}
 	}
+	if balance > 0 && ch.CUDA {
+		if c.String("device") == "cuda" {
+			return fail(cmd, "--device cuda: the balancing penalty (--balance) is implemented on the cpu only; use --device cpu")
+		}
+		prog.Printf("training on the cpu: the device kernels do not implement the balancing penalty (--balance)")
+		ch = device.CPU
+	}
 	cfg.Backend = ch.Trainer()
-	cfg.Norm, cfg.Base = norm, base
+	cfg.Norm, cfg.Base, cfg.Balance = norm, base, balance
 	if minutes > 0 {
 		cfg.Duration = time.Duration(minutes * float64(time.Minute))
 	} else if c.IsSet("steps") {

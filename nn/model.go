@@ -88,6 +88,8 @@ type Model[T Float] struct {
 	Feat    FeaturizerParams[T]
 	DFeat   FeaturizerParams[T]
 	Flow    *MAF[T]
+	// Balance adds the BNPE penalty to training-mode losses (see Balance); zero: none.
+	Balance Balance
 
 	acts     map[int]*modelActs[T] // by batch size
 	last     *modelActs[T]         // of the last LossForward, for LossBackward
@@ -103,6 +105,9 @@ type modelActs[T Float] struct {
 	logp  []T // (B)
 	dlogp []T // (B)
 	dctx  []T // (B, Context)
+
+	bal      *balanceActs[T] // the balancing penalty's workspace, made on first use
+	balanced bool            // the last LossForward added the penalty
 }
 
 // samplerChunk returns the number of rows MAFSample inverts at a time (see NewMAFSampler):
@@ -201,7 +206,8 @@ func (m *Model[T]) actsFor(B int) *modelActs[T] {
 //
 //	loss = −(1/B) Σ_b log p(θ_b | x_b),  x (B, 1, L), theta (B, D) standardised,
 //
-// with B = len(theta)/D. In training mode (train true) the featurizer's batch norms use
+// with B = len(theta)/D, plus, in training mode with m.Balance.Lambda > 0, the balancing
+// penalty (Balance; BalancePenalty returns it). In training mode (train true) the featurizer's batch norms use
 // batch statistics and update the running statistics in Buffers; otherwise they use the
 // running statistics. The pass is saved for LossBackward, which needs train true; x and
 // theta must not change in between. It panics when the lengths disagree.
@@ -220,7 +226,29 @@ func (m *Model[T]) LossForward(x, theta []T, train bool) float64 {
 		s += float64(v)
 	}
 	m.last = a
-	return -s / float64(B)
+	a.balanced = train && m.Balance.Lambda > 0
+	if !a.balanced {
+		return -s / float64(B)
+	}
+	if m.Balance.LogPrior == nil {
+		panic(fmt.Sprintf("nn: %s: Balance.Lambda %g without LogPrior", op, m.Balance.Lambda))
+	}
+	if a.bal == nil {
+		a.bal = &balanceActs[T]{
+			theta: make([]T, B*D), work: NewMAFWork(m.Flow, B), logp: make([]T, B), dlogp: make([]T, B),
+			lprior: make([]float64, B), dJoint: make([]float64, B), dMarg: make([]float64, B),
+		}
+	}
+	return -s/float64(B) + balanceForward(a.bal, m.Balance, a.logp, theta, ctx, m.Flow, B)
+}
+
+// BalancePenalty returns the balancing penalty included in the last LossForward's loss (0
+// when it had none).
+func (m *Model[T]) BalancePenalty() float64 {
+	if m.last == nil || !m.last.balanced {
+		return 0
+	}
+	return m.last.bal.penalty
 }
 
 // LogProb returns the per-row log p(θ | x) (B) of the last LossForward; the slice is reused
@@ -246,6 +274,9 @@ func (m *Model[T]) LossBackward(dx []T) {
 		a.dlogp[i] = g
 	}
 	clear(a.dctx)
+	if a.balanced {
+		balanceBackward(a.bal, m.Flow.Grads, a.dctx, a.dlogp, a.feat.Out, m.Flow, a.B)
+	}
 	MAFBackward(m.Flow.Grads, nil, a.dctx, a.dlogp, a.work, a.feat.Out, m.Flow, a.B)
 	FeaturizerBackward(dx, m.DFeat, a.dctx, a.feat, m.Feat)
 }

@@ -74,14 +74,67 @@ func TestModelGradient(t *testing.T) {
 		t.Run(tc.norm+"/"+tc.base, func(t *testing.T) {
 			c := tinyConfig()
 			c.Featurizer.Norm, c.Flow.Base = tc.norm, tc.base
-			modelGradCheck(t, c)
+			modelGradCheck(t, c, Balance{})
 		})
 	}
 }
 
-func modelGradCheck(t *testing.T, c ModelConfig) {
+// testLogPrior is a prior log-density that varies with θ (a standard normal), so that the
+// balancing penalty's classifier outputs differ between rows.
+func testLogPrior(y []float64) float64 {
+	lp := 0.0
+	for _, v := range y {
+		lp -= 0.5*v*v + 0.5*math.Log(2*math.Pi)
+	}
+	return lp
+}
+
+// The balancing penalty: its value equals an independent computation from two plain
+// passes (the joint batch and the batch with θ rolled by one row), and the gradient of
+// NLL + penalty matches finite differences for every tensor, for both normalisations.
+func TestModelBalance(t *testing.T) {
+	for _, norm := range []string{NormBatch, NormWeight} {
+		t.Run(norm, func(t *testing.T) {
+			c := tinyConfig()
+			c.Featurizer.Norm = norm
+			const B, lambda = 4, 100.0
+			m := newTestModel[float64](t, c, 1, 0.1)
+			x, theta := randBatch[float64](c, B, 2)
+			D := c.D()
+			nll := m.LossForward(x, theta, true)
+			joint := append([]float64(nil), m.LogProb()...)
+			rolled := make([]float64, len(theta))
+			for b := range B {
+				copy(rolled[b*D:(b+1)*D], theta[((b+B-1)%B)*D:])
+			}
+			m.LossForward(x, rolled, true)
+			marg := append([]float64(nil), m.LogProb()...)
+			mean := 0.0
+			for b := range B {
+				lpj := testLogPrior(theta[b*D : (b+1)*D])
+				lpm := testLogPrior(rolled[b*D : (b+1)*D])
+				mean += 1/(1+math.Exp(-(joint[b]-lpj))) + 1/(1+math.Exp(-(marg[b]-lpm)))
+			}
+			mean /= B
+			want := nll + lambda*(mean-1)*(mean-1)
+			m.Balance = Balance{Lambda: lambda, LogPrior: testLogPrior}
+			got := m.LossForward(x, theta, true)
+			if math.Abs(got-want) > 1e-12*math.Abs(want) || m.BalancePenalty() == 0 {
+				t.Fatalf("loss with penalty %.15g (penalty %g), want %.15g", got, m.BalancePenalty(), want)
+			}
+			if ev := m.LossForward(x, theta, false); m.BalancePenalty() != 0 {
+				t.Errorf("evaluation-mode loss %g has a penalty %g", ev, m.BalancePenalty())
+			}
+			t.Logf("NLL %.6f, penalty %.6f (classifier mean %.4f)", nll, got-nll, mean)
+			modelGradCheck(t, c, Balance{Lambda: lambda, LogPrior: testLogPrior})
+		})
+	}
+}
+
+func modelGradCheck(t *testing.T, c ModelConfig, bal Balance) {
 	const B = 3
 	m := newTestModel[float64](t, c, 1, 0.1)
+	m.Balance = bal
 	x, theta := randBatch[float64](c, B, 2)
 	loss := func() float64 { return m.LossForward(x, theta, true) }
 

@@ -72,6 +72,7 @@ type TrainConfig struct {
 	MinLR      float64           // learning rate at the end of the cosine decay; 1e-6 when 0
 	Warmup     int               // linear warmup steps; 20 when 0, none when < 0
 	ClipNorm   float64           // gradient-norm clip; 5 when 0, none when < 0
+	Balance    float64           // λ of the balancing penalty (nn.Balance, BNPE); 0: none; the CPU backend only
 	Seed       uint64            // initialisation, shuffles, crops and noise
 	Resume     bool              // continue from Out/last
 	Overwrite  bool              // start over in an Out that holds a model, deleting it (see CheckOut)
@@ -89,7 +90,7 @@ type TrainConfig struct {
 type StepInfo struct {
 	Step, Total int     // global step done (from 1) and planned
 	Epoch       int     // epoch of the step (from 0)
-	Loss        float64 // training loss of the batch (standardised NLL)
+	Loss        float64 // training loss of the batch (standardised NLL, plus the balancing penalty when Balance > 0)
 	LR          float64
 	ExamplesPS  float64 // examples/s since the start of this run
 }
@@ -230,6 +231,13 @@ func newRun(trainSrc, valSrc dataset.Source, cfg TrainConfig) (*run, error) {
 	if r.model, err = nn.NewModel[float32](r.mc); err != nil {
 		return r, err
 	}
+	if !(cfg.Balance >= 0) || math.IsInf(cfg.Balance, 0) {
+		return r, fmt.Errorf("balance λ %g must be non-negative and finite", cfg.Balance)
+	}
+	if cfg.Balance > 0 {
+		prior, st := r.prior, r.st
+		r.model.Balance = nn.Balance{Lambda: cfg.Balance, LogPrior: func(y []float64) float64 { return event.PriorLogDensity(prior, st, y) }}
+	}
 	if r.cfgJSON, err = json.MarshalIndent(event.ModelConfig{ModelConfig: r.mc, Standardizer: &r.st, Input: event.InputVersion}, "", "  "); err != nil {
 		return r, err
 	}
@@ -284,6 +292,9 @@ func (r *run) open() error {
 		return fmt.Errorf("backend: %v", err)
 	}
 	r.be = be
+	if cfg.Balance > 0 && be.Name() != "cpu" {
+		return fmt.Errorf("the balancing penalty (λ %g) is implemented on the cpu backend only, not %s", cfg.Balance, be.Name())
+	}
 	r.logf("training on %s", be.Name())
 	return nil
 }
@@ -565,6 +576,7 @@ func (r *run) saveLast() error {
 		"lr": strconv.FormatFloat(cfg.LR, 'g', -1, 64), "min_lr": strconv.FormatFloat(cfg.MinLR, 'g', -1, 64),
 		"warmup": strconv.Itoa(cfg.Warmup), "clip": strconv.FormatFloat(cfg.ClipNorm, 'g', -1, 64),
 		"best_val": strconv.FormatFloat(r.bestVal, 'g', -1, 64),
+		"balance":  strconv.FormatFloat(cfg.Balance, 'g', -1, 64),
 	}
 	return nn.SaveCheckpoint(filepath.Join(cfg.Out, LastDir), nn.Checkpoint[float32]{Tensors: r.tensors, Config: r.cfgJSON, Adam: r.adam, State: state})
 }
@@ -623,6 +635,10 @@ func parseState(s map[string]string, cfg TrainConfig) (step, total int, best flo
 	if seed, e := strconv.ParseUint(s["seed"], 10, 64); e != nil || seed != cfg.Seed {
 		return 0, 0, 0, fmt.Errorf("saved with seed %q, resumed with %d", s["seed"], cfg.Seed)
 	}
+	// A checkpoint from before the balancing penalty has no "balance": it had none.
+	if bal, e := strconv.ParseFloat(orZero(s["balance"]), 64); e != nil || bal != cfg.Balance {
+		return 0, 0, 0, fmt.Errorf("saved with balance λ %q, resumed with %g", s["balance"], cfg.Balance)
+	}
 	if best, err = strconv.ParseFloat(s["best_val"], 64); err != nil {
 		return 0, 0, 0, fmt.Errorf("bad training state best_val %q", s["best_val"])
 	}
@@ -630,4 +646,12 @@ func parseState(s map[string]string, cfg TrainConfig) (step, total int, best flo
 		total = cfg.MaxSteps
 	}
 	return step, total, best, nil
+}
+
+// orZero returns v, or "0" when v is empty.
+func orZero(v string) string {
+	if v == "" {
+		return "0"
+	}
+	return v
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mlcu/mlcu/infer"
@@ -63,9 +64,27 @@ func readParams(t *testing.T, dir string) []nn.NamedTensor[float32] {
 // cancelled mid-epoch), and a resumed run to step 10: the parameters, buffers and Adam
 // moments must be identical, bit for bit.
 func TestTrainResumeBitForBit(t *testing.T) {
+	plain := trainResumeCheck(t, 0)
+	// With the balancing penalty: resumes bit for bit too, trains other weights than the
+	// plain run (the penalty acts), and a resume with another λ is refused.
+	balanced := trainResumeCheck(t, 100)
+	same := true
+	for i := range plain {
+		same = same && slices.Equal(plain[i].Data, balanced[i].Data)
+	}
+	if same {
+		t.Error("the balanced run's weights equal the plain run's")
+	}
+}
+
+// trainResumeCheck trains a tiny run straight and interrupted + resumed with balance λ,
+// checks that both end bit for bit equal, and returns the weights.
+func trainResumeCheck(t *testing.T, balance float64) []nn.NamedTensor[float32] {
 	tr, va := fakeSource{16}, fakeSource{8}
 	dirA, dirB := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
-	resA, err := Train(context.Background(), tr, va, tinyTrainConfig(dirA))
+	cfgA := tinyTrainConfig(dirA)
+	cfgA.Balance = balance
+	resA, err := Train(context.Background(), tr, va, cfgA)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +93,7 @@ func TestTrainResumeBitForBit(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cb := tinyTrainConfig(dirB)
+	cb.Balance = balance
 	cb.OnStep = func(s StepInfo) {
 		if s.Step == 6 {
 			cancel()
@@ -84,6 +104,11 @@ func TestTrainResumeBitForBit(t *testing.T) {
 		t.Fatalf("interrupted run: %+v, %v", res, err)
 	}
 	cb.OnStep, cb.Resume = nil, true
+	other := cb
+	other.Balance = balance + 1
+	if _, err := Train(context.Background(), tr, va, other); err == nil || !strings.Contains(err.Error(), "balance") {
+		t.Fatalf("resume with balance %g after %g: %v, want a refusal naming the balance", other.Balance, balance, err)
+	}
 	if res, err = Train(context.Background(), tr, va, cb); err != nil || res.Steps != 10 {
 		t.Fatalf("resumed run: %+v, %v", res, err)
 	}
@@ -111,6 +136,7 @@ func TestTrainResumeBitForBit(t *testing.T) {
 	if err != nil || m.Standardizer.Dim() != 7 || m.Net.Config.Flow.D != 7 {
 		t.Fatalf("infer.LoadModel: %v", err)
 	}
+	return a
 }
 
 // TestTrainLossDecreasesOnFixedBatch: Adam steps on one fixed batch (the trainer's
