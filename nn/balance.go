@@ -25,7 +25,7 @@ type Balance struct {
 // balanceActs is the workspace of the penalty for one batch size: the rolled θ, its flow
 // pass, the prior log-densities and the classifier outputs.
 type balanceActs[T Float] struct {
-	theta   []T       // (B, D) θ rolled by one row
+	theta   []T // (B, D) θ rolled by one row
 	work    *MAFWork[T]
 	logp    []T       // (B) log q(θ_{b−1} | x_b)
 	dlogp   []T       // (B)
