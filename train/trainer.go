@@ -75,6 +75,7 @@ type TrainConfig struct {
 	Balance    float64           // λ of the balancing penalty (nn.Balance, BNPE); 0: none; the CPU backend only
 	Seed       uint64            // initialisation, shuffles, crops and noise
 	Resume     bool              // continue from Out/last
+	Init       string            // start from the weights of the model in this directory (fine-tuning; read as infer.LoadModel does): its shape is the run's (Preset is ignored; Norm and Base must agree or be empty), its standardizer must be the data's; Adam starts afresh
 	Overwrite  bool              // start over in an Out that holds a model, deleting it (see CheckOut)
 	Workers    int               // Reader goroutines; NumCPU when ≤ 0
 	Noise      event.NoiseConfig // SNR distribution; DefaultNoise() when empty
@@ -166,7 +167,8 @@ type run struct {
 	lossSum       float64       // training loss summed since the last log row
 	lossN         int
 	valSeed       uint64
-	vb            int // validation batch size
+	vb            int                // validation batch size
+	init          *nn.Model[float32] // the model of TrainConfig.Init, nil without
 }
 
 // newRun checks cfg, fills in its defaults and builds the model for trainSrc's prior.
@@ -208,12 +210,27 @@ func newRun(trainSrc, valSrc dataset.Source, cfg TrainConfig) (*run, error) {
 	}
 	r.st = event.NewStandardizer(r.prior)
 	var err error
-	if cfg.Model != nil {
+	switch {
+	case cfg.Init != "":
+		im, err := infer.LoadModel(cfg.Init)
+		if err != nil {
+			return r, fmt.Errorf("init: %v", err)
+		}
+		if a, b := fmt.Sprint(im.Standardizer), fmt.Sprint(r.st); a != b {
+			return r, fmt.Errorf("init: %s was trained on another prior than the data's", im.Dir)
+		}
+		r.init, r.mc = im.Net, im.Net.Config
+		if (cfg.Norm != "" && cfg.Norm != r.mc.Featurizer.Norm) || (cfg.Base != "" && cfg.Base != r.mc.Flow.Base) {
+			return r, fmt.Errorf("init: %s has norm %q and base %q, not the %q and %q asked for", im.Dir, r.mc.Featurizer.Norm, r.mc.Flow.Base, cfg.Norm, cfg.Base)
+		}
+	case cfg.Model != nil:
 		r.mc = *cfg.Model
-	} else if r.mc, err = event.Preset(cfg.Preset); err != nil {
-		return r, err
+	default:
+		if r.mc, err = event.Preset(cfg.Preset); err != nil {
+			return r, err
+		}
 	}
-	if cfg.Norm != "" || cfg.Base != "" {
+	if cfg.Init == "" && (cfg.Norm != "" || cfg.Base != "") {
 		if cfg.Norm != "" {
 			r.mc.Featurizer.Norm = cfg.Norm
 		}
@@ -280,6 +297,10 @@ func (r *run) open() error {
 		if err := r.restore(); err != nil {
 			return fmt.Errorf("resume: %v", err)
 		}
+	} else if r.init != nil {
+		copy(r.model.Params, r.init.Params)
+		copy(r.model.Buffers, r.init.Buffers)
+		r.logf("starting from the weights of %s", cfg.Init)
 	} else {
 		r.model.Init(cfg.Seed)
 	}

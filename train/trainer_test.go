@@ -294,3 +294,49 @@ func TestTrainRefusesAModelDirectory(t *testing.T) {
 		t.Errorf("Overwrite: last/ at step %q (%v), want 1", ck.State["step"], err)
 	}
 }
+
+// otherPriorSource is fakeSource with a narrower tE range: another prior.
+type otherPriorSource struct{ fakeSource }
+
+func (o otherPriorSource) Prior() event.Prior {
+	p := event.DefaultPrior()
+	p.TE.Max = 50
+	return p
+}
+
+// TestTrainInit: a run started from a trained model (Init) starts from its weights — with a
+// learning rate too small to move a float32 weight, it ends with them bit for bit (a
+// weight-norm model: no running statistics move either) — and an Init model of another
+// prior or norm is refused.
+func TestTrainInit(t *testing.T) {
+	tr, va := fakeSource{16}, fakeSource{8}
+	dirA, dirB := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	ca := tinyTrainConfig(dirA)
+	ca.Model.Featurizer.Norm = nn.NormWeight
+	if _, err := Train(context.Background(), tr, va, ca); err != nil {
+		t.Fatal(err)
+	}
+	cb := tinyTrainConfig(dirB)
+	cb.Init, cb.Model, cb.MaxSteps, cb.LR, cb.MinLR, cb.Warmup = dirA, nil, 2, 1e-30, 1e-31, -1
+	if _, err := Train(context.Background(), tr, va, cb); err != nil {
+		t.Fatal(err)
+	}
+	a, b := readParams(t, filepath.Join(dirA, BestDir)), readParams(t, filepath.Join(dirB, LastDir))
+	fresh := readParams(t, filepath.Join(dirA, LastDir))
+	moved := false
+	for i := range a {
+		if a[i].Name != b[i].Name || !slices.Equal(a[i].Data, b[i].Data) {
+			t.Fatalf("tensor %s: the fine-tuned run did not start from the init model's weights", a[i].Name)
+		}
+		moved = moved || !slices.Equal(a[i].Data, fresh[i].Data)
+	}
+	t.Logf("best/ and last/ of the init run differ: %v", moved)
+	cb.Out = filepath.Join(t.TempDir(), "c")
+	if _, err := Train(context.Background(), otherPriorSource{tr}, va, cb); err == nil || !strings.Contains(err.Error(), "prior") {
+		t.Fatalf("init from a model of another prior: %v, want a refusal naming the prior", err)
+	}
+	cb.Norm = nn.NormBatch
+	if _, err := Train(context.Background(), tr, va, cb); err == nil || !strings.Contains(err.Error(), "norm") {
+		t.Fatalf("init with another norm: %v, want a refusal", err)
+	}
+}
