@@ -64,6 +64,7 @@ Example:
 	Flags: []ucli.Flag{
 		modelFlag(),
 		&ucli.StringSliceFlag{Name: "lc", Usage: "light-curve `FILE[,mag]` (time, flux, error; ,mag: magnitudes, zero point 22); repeat for more telescopes or bands (the first is the network's)", TakesFile: true, EnvVars: []string{"MLCU_FIT_LC"}},
+		windowFlag("MLCU_FIT"),
 		&ucli.StringFlag{Name: "data", Usage: "dataset `DIR` (with --index)", TakesFile: true, EnvVars: []string{"MLCU_FIT_DATA"}},
 		&ucli.IntFlag{Name: "index", Usage: "event `I` of --data", Value: -1, EnvVars: []string{"MLCU_FIT_INDEX"}},
 		&ucli.StringFlag{Name: "truth", Usage: "with --lc: the curve's true `S,Q,ALPHA,U0,T0,TE,RHO` (t0 in the file's time), printed and plotted", EnvVars: []string{"MLCU_FIT_TRUTH"}},
@@ -118,6 +119,13 @@ func runFit(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
+	winStart, err := windowStart(c, cmd)
+	if err != nil {
+		return err
+	}
+	if winStart != nil && len(lcPaths) == 0 {
+		return fail(cmd, "--window needs --lc (a dataset event has its window)")
+	}
 	model, err := loadModel(c, cmd)
 	if err != nil {
 		return err
@@ -158,7 +166,7 @@ func runFit(c *ucli.Context) error {
 	prog := newProgress(c.App.ErrWriter, cmd, "candidates", c.Bool("quiet"))
 	stage := "candidates"
 	cfg := infer.FitConfig{Candidates: cands, Chains: chains, Steps: steps, Burn: burn, Tol: c.Float64("tol"),
-		Workers: c.Int("workers"), Seed: c.Uint64("seed"),
+		Workers: c.Int("workers"), Seed: c.Uint64("seed"), WindowStart: winStart,
 		Progress: func(s string, done, total int) {
 			if s != stage {
 				prog.Done()
@@ -186,6 +194,7 @@ func runFit(c *ucli.Context) error {
 	w := c.App.Writer
 	fmt.Fprintf(w, "fit: %s: %d candidates, %d chains × %d steps (burn %d) per mode in %.1f s; the fit below is the best mode's (acceptance %.3f)\n",
 		name, fit.Candidates.Len(), fit.Chains.Walkers, fit.Chains.Steps, fit.Burn, elapsed.Seconds(), fit.Acceptance)
+	fmt.Fprintf(w, "fit: the network's %s\n", fit.Window)
 	fmt.Fprintf(w, "fit: best χ² %.1f for %d points; best NDE candidate χ² %.1f\n", fit.BestChi2, fit.Likelihood.Points(), minOf(fit.CandChi2))
 	for k, fx := range fit.BestFluxes {
 		fmt.Fprintf(w, "fit: dataset %d (%d points): source flux %.6g, blend flux %.6g, χ² %.1f\n", k+1, len(lcs[k].T), fx.Source, fx.Blend, fx.Chi2)

@@ -71,6 +71,7 @@ Example:
 	Flags: []ucli.Flag{
 		modelFlag(),
 		&ucli.StringFlag{Name: "lc", Usage: "light-curve `FILE[,mag]` (time, flux, error; ,mag: magnitudes, zero point 22)", TakesFile: true, EnvVars: []string{"MLCU_SAMPLE_LC"}},
+		windowFlag("MLCU_SAMPLE"),
 		&ucli.StringFlag{Name: "data", Usage: "dataset `DIR` (with --index)", TakesFile: true, EnvVars: []string{"MLCU_SAMPLE_DATA"}},
 		&ucli.IntFlag{Name: "index", Usage: "event `I` of --data", Value: -1, EnvVars: []string{"MLCU_SAMPLE_INDEX"}},
 		&ucli.IntFlag{Name: "n", Usage: "number `N` of samples", Value: 10000, EnvVars: []string{"MLCU_SAMPLE_N"}},
@@ -120,6 +121,13 @@ func runSample(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
+	start, err := windowStart(c, cmd)
+	if err != nil {
+		return err
+	}
+	if start != nil && lc == "" {
+		return fail(cmd, "--window needs --lc (a dataset event has its window)")
+	}
 	model, err := loadModel(c, cmd)
 	if err != nil {
 		return err
@@ -131,10 +139,12 @@ func runSample(c *ucli.Context) error {
 		if curve, lc, err = readLightCurveArg(cmd, lc); err != nil {
 			return err
 		}
-		if x, err = infer.LightCurveInput(curve); err != nil {
+		var win infer.Window
+		if x, win, err = infer.ProposalInput(curve, start); err != nil {
 			return fail(cmd, "--lc: %s: %v", lc, err)
 		}
-		tShift = curve.T[0]
+		tShift = win.Start
+		fmt.Fprintf(c.App.ErrWriter, "sample: %s\n", win)
 	} else {
 		ds, i, err := openDatasetEvent(c, cmd, data)
 		if err != nil {
@@ -355,4 +365,33 @@ func openDatasetEvent(c *ucli.Context, cmd, dir string) (*dataset.Dataset, int, 
 		return nil, 0, fail(cmd, "--index = %d: want 0 ≤ I < %d (events in %s)", i, ds.Len(), dir)
 	}
 	return ds, i, nil
+}
+
+// windowFlag is --window of sample and fit.
+func windowFlag(envPrefix string) *ucli.StringFlag {
+	return &ucli.StringFlag{Name: "window", Usage: "with --lc: the network's 72-day window `T1,T2` in the file's time (T2 = T1 + 72; t0's prior range in a fit)", DefaultText: "centred on the peak, inside the data when they span 72 d", EnvVars: []string{envPrefix + "_WINDOW"}}
+}
+
+// windowStart parses --window T1,T2 into the window's start (nil when not given).
+func windowStart(c *ucli.Context, cmd string) (*float64, error) {
+	v := c.String("window")
+	if v == "" {
+		return nil, nil
+	}
+	parts := strings.Split(v, ",")
+	if len(parts) != 2 {
+		return nil, fail(cmd, "--window = %q: want T1,T2", v)
+	}
+	var t [2]float64
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fail(cmd, "--window = %q: %q is not a finite number", v, p)
+		}
+		t[i] = f
+	}
+	if math.Abs(t[1]-t[0]-event.WindowDays) > 0.011 {
+		return nil, fail(cmd, "--window = %q spans %.4g d: the model's window is %d d (T2 = T1 + %d)", v, t[1]-t[0], event.WindowDays, event.WindowDays)
+	}
+	return &t[0], nil
 }

@@ -163,7 +163,7 @@ func TestTrainSampleRoundTrip(t *testing.T) {
 		{[]string{"train", "--data", data, "--out", model, "--resume", "--force"}, "not both"},
 		{[]string{"train", "--data", data, "--batch", "2", "--val-events", "2", "--resume", "--out", corrupt}, "corrupt"},
 		{[]string{"train", "--data", data, "--device", "gpu"}, "--device"},
-		{[]string{"sample", "--model", model, "--lc", bad, "--out", sp}, "spans"},
+		{[]string{"sample", "--model", model, "--lc", bad, "--out", sp}, "3 points in the 72-day window"},
 		{[]string{"sample", "--model", model, "--lc", unsorted, "--out", sp}, "does not increase"},
 		{[]string{"sample", "--model", filepath.Join(dir, "nope"), "--lc", lcp, "--out", sp}, "--model"},
 		{[]string{"sample", "--model", model, "--data", data, "--index", "9", "--out", sp}, "--index"},

@@ -95,6 +95,9 @@ type FitConfig struct {
 	Tol        float64 // forward-model tolerance (lens.DefaultTol)
 	Workers    int     // goroutines evaluating likelihoods (NumCPU)
 	Seed       uint64
+	// WindowStart is the start of the network's 72-day window on the first dataset, in the
+	// data's time; nil: PlaceWindow's (centred on the peak).
+	WindowStart *float64
 	// Progress, when set, reports the stages: "candidates" (done of Candidates) and "mcmc"
 	// (steps done of Steps).
 	Progress func(stage string, done, total int)
@@ -104,6 +107,7 @@ type FitConfig struct {
 // summaries, in physical units with t0 in the data's time.
 type Fit struct {
 	Names      []string     // s, q, alpha, u0, t0, tE, rho
+	Window     Window       // the network's window on the first dataset (t0's prior is [Start, Start + 72 d))
 	Candidates *Samples     // the NDE draws (t0 in the data's time)
 	CandChi2   []float64    // χ² of each candidate (+Inf where it could not be evaluated)
 	Chains     *mcmc.Chains // the walkers in the model's standardised coordinates
@@ -131,8 +135,8 @@ type Fit struct {
 }
 
 // Fit runs the hybrid of Zhang et al. (2021, §5) on the datasets lcs of one event (the first
-// is the one the network sees: it must cover the 72-day window from its first point; all
-// are in the same time system): cfg.Candidates draws from the neural posterior of lcs[0]
+// is the one the network sees, on the window of ProposalInput(lcs[0], cfg.WindowStart),
+// which is also t0's prior range; all are in the same time system): cfg.Candidates draws from the neural posterior of lcs[0]
 // (sampler s), the exact log-posterior (Likelihood plus the prior's log
 // density, event.PriorLogDensity) of each, the best cfg.Chains distinct candidates seeding
 // an affine-invariant ensemble (mcmc.Run) in the model's standardised coordinates (α
@@ -159,7 +163,7 @@ func (m *Model) Fit(ctx context.Context, s Sampler, lcs []LightCurve, prior even
 	if cfg.Burn < 0 || cfg.Burn >= cfg.Steps {
 		return nil, fmt.Errorf("fit: --burn %d with %d steps: want 0 ≤ burn < steps", cfg.Burn, cfg.Steps)
 	}
-	x, err := LightCurveInput(lc)
+	x, win, err := ProposalInput(lc, cfg.WindowStart)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +171,7 @@ func (m *Model) Fit(ctx context.Context, s Sampler, lcs []LightCurve, prior even
 	if err != nil {
 		return nil, err
 	}
-	t0 := lc.T[0]
+	t0 := win.Start
 	like := NewLikelihood(lcs, t0, cfg.Tol)
 	logPost := func(y []float64) float64 {
 		y = append([]float64(nil), y...)
@@ -224,7 +228,7 @@ func (m *Model) Fit(ctx context.Context, s Sampler, lcs []LightCurve, prior even
 	if imp, impErr = NewImportance(cand, lps, m.LogDensity(x, ys)); impErr != nil {
 		imp = nil
 	}
-	f := &Fit{Names: event.ParamNames[:7], Candidates: cand, CandChi2: chi2, Burn: cfg.Burn, Likelihood: like, Prior: prior, Coords: st.Coords, Modes: modes,
+	f := &Fit{Names: event.ParamNames[:7], Window: win, Candidates: cand, CandChi2: chi2, Burn: cfg.Burn, Likelihood: like, Prior: prior, Coords: st.Coords, Modes: modes,
 		Importance: imp, ImportanceErr: impErr}
 	// One ensemble per mode the NDE found (close, s < 1; wide, s ≥ 1: at least MinModeMass
 	// of the candidates), seeded by that mode's best distinct candidates and restricted to

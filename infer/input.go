@@ -202,56 +202,217 @@ func readColumns(r io.Reader, name string) (ts, flux, ferr []float64, err error)
 	return ts, flux, ferr, nil
 }
 
-// LightCurveInput maps a light curve to the model's input window: the grid t_first + 0.01 j
-// d (j < 7200, event.WindowPoints), the flux interpolated linearly onto it (the first point
-// after the window included, so that the grid's last times lie between observations) and
-// divided by the baseline, the median of the faintest 20% of the points in the window
-// (event.Normalise). The curve must span the window and hold at least MinLightCurvePoints
-// points in it; points after it are ignored. The window starts at lc.T[0]: add it to the
-// samples' t0 for the file's time.
+// LightCurveInput maps a light curve that covers the model's whole window from its first
+// point (Roman-like photometry) to the model's input: WindowInput with the window starting
+// at lc.T[0], which needs the curve to span the window and hold at least
+// MinLightCurvePoints points in it. Add lc.T[0] to the samples' t0 for the file's time.
 func LightCurveInput(lc LightCurve) ([]float32, error) {
-	ts, flux, ferr := lc.T, lc.Flux, lc.Err
-	if len(ts) == 0 || len(flux) != len(ts) || len(ferr) != len(ts) {
-		return nil, fmt.Errorf("light curve of %d times, %d fluxes and %d errors: want equal, non-zero lengths", len(ts), len(flux), len(ferr))
+	if err := checkLightCurve(lc); err != nil {
+		return nil, err
 	}
+	ts := lc.T
 	span := float64(event.WindowPoints-1) * event.Cadence
 	t0 := ts[0]
 	if last := ts[len(ts)-1]; last < t0+span-1e-9 {
 		return nil, fmt.Errorf("the light curve spans %.4g d (from %g to %g); the model needs %.2f d (72 d at %.2g d cadence)", last-t0, t0, last, span, event.Cadence)
 	}
-	end := sort.SearchFloat64s(ts, t0+span+1e-9)
-	if end < MinLightCurvePoints {
+	if end := sort.SearchFloat64s(ts, t0+span+1e-9); end < MinLightCurvePoints {
 		return nil, fmt.Errorf("%d points in the 72-day window from t = %g: need at least %d", end, t0, MinLightCurvePoints)
 	}
-	in := append([]float64(nil), flux[:end]...)
-	sorted := append([]float64(nil), in...)
+	x, _, err := WindowInput(lc, t0)
+	return x, err
+}
+
+func checkLightCurve(lc LightCurve) error {
+	if len(lc.T) == 0 || len(lc.Flux) != len(lc.T) || len(lc.Err) != len(lc.T) {
+		return fmt.Errorf("light curve of %d times, %d fluxes and %d errors: want equal, non-zero lengths", len(lc.T), len(lc.Flux), len(lc.Err))
+	}
+	return nil
+}
+
+// MinWindowPoints is the fewest observed points inside the window that WindowInput accepts.
+const MinWindowPoints = 20
+
+// Window is where the model's 72-day window lies on a light curve and how the curve fills
+// it; the network was trained on windows sampled every 0.01 d (event.Cadence), so a
+// sparser or gapped curve gives an approximate proposal (Fit's MCMC uses the data as
+// observed).
+type Window struct {
+	Start    float64 // the window's first time, in the data's time [d]: the samples' t0 are Start + the model's t0
+	Auto     bool    // placed by PlaceWindow's rule, not given
+	Points   int     // observed points inside [Start, Start + 72 d)
+	Spacing  float64 // the median spacing of those points [d] (the model's cadence is 0.01 d)
+	MaxGap   float64 // the longest stretch of the window without an observation [d] (its ends included)
+	Baseline float64 // the baseline flux the curve was divided by (the file's unit)
+}
+
+// PlaceWindow returns the start of the model's window on lc, in the data's time: centred
+// on the event's peak — the observed point of the highest 3-point running median of the
+// significance (F/F_base − 1)/(σ/F_base), F_base the median of the faintest 20% of all
+// points, or the brighter of its neighbours (a single outlier cannot place it) — and, when the curve spans at least the window, moved to lie inside the curve
+// (so a curve of exactly one window starts it at its first point). The model's prior
+// places t0 anywhere in the window, so the centring need not be exact.
+func PlaceWindow(lc LightCurve) (float64, error) {
+	if err := checkLightCurve(lc); err != nil {
+		return 0, err
+	}
+	span := float64(event.WindowPoints-1) * event.Cadence
+	base, err := faintMedian(lc.Flux)
+	if err != nil {
+		return 0, err
+	}
+	n := len(lc.T)
+	z := make([]float64, n)
+	for i := range n {
+		z[i] = (lc.Flux[i] - base) / lc.Err[i]
+		if math.IsNaN(z[i]) {
+			z[i] = math.Inf(-1)
+		}
+	}
+	best, iPeak := math.Inf(-1), 0
+	for i := range n {
+		lo, hi := max(0, i-1), min(n-1, i+1)
+		w := append([]float64(nil), z[lo:hi+1]...)
+		sort.Float64s(w)
+		if m := w[len(w)/2]; m > best {
+			best, iPeak = m, i
+		}
+	}
+	// The peak is the brightest of the three points around the highest running median.
+	tPeak, zPeak := lc.T[iPeak], z[iPeak]
+	for i := max(0, iPeak-1); i <= min(n-1, iPeak+1); i++ {
+		if z[i] > zPeak {
+			tPeak, zPeak = lc.T[i], z[i]
+		}
+	}
+	start := tPeak - span/2
+	// The 1e-3-d slack: times written with a few decimals (HJD − 2450000 to 1e-5 d) span
+	// a window up to rounding.
+	if first, last := lc.T[0], lc.T[n-1]; last-first >= span-1e-3 {
+		start = math.Min(math.Max(start, first), last-span)
+	}
+	return start, nil
+}
+
+// faintMedian returns the median of the faintest 20% of the fluxes (at least one): the
+// baseline estimate of the network's normalisation (event.Normalise).
+func faintMedian(flux []float64) (float64, error) {
+	if len(flux) == 0 {
+		return 0, fmt.Errorf("no points to estimate the baseline from")
+	}
+	sorted := append([]float64(nil), flux...)
 	sort.Float64s(sorted)
 	faint := sorted[:max(1, len(sorted)/5)]
 	base := faint[len(faint)/2]
 	if len(faint)%2 == 0 {
 		base = 0.5 * (faint[len(faint)/2-1] + faint[len(faint)/2])
 	}
-	// Interpolate with the first point after the window too, so that the grid's last
-	// times lie between two observations.
-	end = min(end+1, len(ts))
-	xn, _, err := event.Normalise(flux[:end], ferr[:end], base)
-	if err != nil {
-		return nil, fmt.Errorf("baseline (median of the faintest 20%%): %v", err)
+	if !(base > 0) || math.IsInf(base, 0) {
+		return 0, fmt.Errorf("baseline (median of the faintest 20%%) %g must be positive and finite", base)
 	}
+	return base, nil
+}
+
+// WindowInput maps a light curve to the model's input window starting at start (the
+// data's time): the grid start + 0.01·j d (j < 7200, event.WindowPoints), the flux
+// interpolated linearly between the observations on either side of each grid time and
+// divided by the baseline, the median of the faintest 20% of the points in the window
+// (event.Normalise); before the first observation and after the last the input is the
+// baseline (1: no information; Window.MaxGap says how much of the window that is). The
+// window must hold at least MinWindowPoints observations. Points outside it are not seen
+// by the network (a fit's likelihood uses them all).
+func WindowInput(lc LightCurve, start float64) ([]float32, Window, error) {
+	w := Window{Start: start}
+	if err := checkLightCurve(lc); err != nil {
+		return nil, w, err
+	}
+	if math.IsNaN(start) || math.IsInf(start, 0) {
+		return nil, w, fmt.Errorf("window start %g must be finite", start)
+	}
+	ts := lc.T
+	span := float64(event.WindowPoints-1) * event.Cadence
+	lo := sort.SearchFloat64s(ts, start-1e-9)
+	hi := sort.SearchFloat64s(ts, start+span+1e-9)
+	w.Points = hi - lo
+	if w.Points < MinWindowPoints {
+		return nil, w, fmt.Errorf("%d points in the 72-day window from t = %g to %g: need at least %d", w.Points, start, start+span, MinWindowPoints)
+	}
+	base, err := faintMedian(lc.Flux[lo:hi])
+	if err != nil {
+		return nil, w, err
+	}
+	w.Baseline = base
+	gaps := make([]float64, 0, w.Points-1)
+	w.MaxGap = math.Max(ts[lo]-start, start+span-ts[hi-1])
+	for i := lo + 1; i < hi; i++ {
+		gaps = append(gaps, ts[i]-ts[i-1])
+		w.MaxGap = math.Max(w.MaxGap, ts[i]-ts[i-1])
+	}
+	sort.Float64s(gaps)
+	w.Spacing = gaps[len(gaps)/2]
+	// Interpolate with the observations just outside the window too, so that the grid's
+	// first and last times lie between two observations where the data allow.
+	a, b := max(lo-1, 0), min(hi+1, len(ts))
+	xn, _, err := event.Normalise(lc.Flux[a:b], lc.Err[a:b], base)
+	if err != nil {
+		return nil, w, fmt.Errorf("baseline (median of the faintest 20%%): %v", err)
+	}
+	tt := ts[a:b]
 	x := make([]float32, event.WindowPoints)
 	k := 0
 	for j := range x {
-		t := t0 + float64(j)*event.Cadence
-		for k+1 < end-1 && ts[k+1] <= t {
-			k++
-		}
-		if k+1 >= end {
-			x[j] = float32(xn[end-1])
+		t := start + float64(j)*event.Cadence
+		if t < tt[0]-1e-9 || t > tt[len(tt)-1]+1e-9 {
+			x[j] = 1
 			continue
 		}
-		f := (t - ts[k]) / (ts[k+1] - ts[k])
+		for k+1 < len(tt)-1 && tt[k+1] <= t {
+			k++
+		}
+		if k+1 >= len(tt) {
+			x[j] = float32(xn[len(tt)-1])
+			continue
+		}
+		f := (t - tt[k]) / (tt[k+1] - tt[k])
 		f = math.Min(math.Max(f, 0), 1)
 		x[j] = float32(xn[k] + f*(xn[k+1]-xn[k]))
 	}
-	return x, nil
+	return x, w, nil
+}
+
+// ProposalInput places the model's window on lc — at *start when start is not nil, else by
+// PlaceWindow — and maps the curve onto it (WindowInput): the network's input for a light
+// curve of any cadence, and the window it saw (its Start is the offset of the samples' t0).
+func ProposalInput(lc LightCurve, start *float64) ([]float32, Window, error) {
+	var t1 float64
+	if start != nil {
+		t1 = *start
+	} else {
+		var err error
+		if t1, err = PlaceWindow(lc); err != nil {
+			return nil, Window{}, err
+		}
+	}
+	x, w, err := WindowInput(lc, t1)
+	w.Auto = start == nil
+	return x, w, err
+}
+
+// Sparse reports whether the window's observations are much sparser than the model's
+// training cadence (median spacing above 4× event.Cadence, an hour): the network's
+// proposal is then approximate.
+func (w Window) Sparse() bool { return w.Spacing > 4*event.Cadence }
+
+// String describes the window in one line, for logs.
+func (w Window) String() string {
+	how := "given"
+	if w.Auto {
+		how = "placed on the peak"
+	}
+	s := fmt.Sprintf("window %.6g – %.6g (%s): %d points, median spacing %.3g d, longest gap %.3g d",
+		w.Start, w.Start+float64(event.WindowPoints-1)*event.Cadence, how, w.Points, w.Spacing, w.MaxGap)
+	if w.Sparse() {
+		s += fmt.Sprintf("; the model was trained on a %.2g-d cadence, so its proposal from these sparser data (interpolated) is approximate", event.Cadence)
+	}
+	return s
 }
