@@ -28,8 +28,11 @@ var fitCommand = &ucli.Command{
 of the light curve (--model, or the shipped model), evaluates the exact log-posterior of
 each — the likelihood of every data point as observed (Gaussian errors as given, the
 finite-source binary-lens light curve at --tol, the source and blend flux solved by
-weighted least squares for every θ) times the model's training prior — and seeds an
-ensemble of --chains walkers with the best distinct candidates, which the affine-invariant
+weighted least squares for every θ) times the model's training prior — climbs from the
+best --polish candidates of each mode by Nelder–Mead (the network's proposal can lie far
+from the solution on data unlike its training set: sparse ground photometry, blending) and
+starts an ensemble of --chains walkers in a small ball around the highest optimum (with
+--polish 0: at the best distinct candidates, as Zhang et al.), which the affine-invariant
 stretch move (Goodman & Weare 2010, as emcee) runs for --steps steps in the model's
 coordinates (log10 s, log10 q, α, u0, t0, log10 tE, log10 ρ; α periodic). The summaries
 use the steps after --burn (default: half) of every walker.
@@ -37,7 +40,9 @@ use the steps after --burn (default: half) of every walker.
 The light curve: --lc FILE[,mag] (time [d], flux, flux error, or magnitudes with ,mag: the
 format of 'mlcu sample --lc'), repeated for every telescope or band — each dataset gets its
 own source and blend flux; all share the time system; the first is the one the network
-sees and must cover 72 days from its first point —
+sees, on a 72-day window centred on its peak (or --window T1,T2; t0's prior range), any
+cadence: sparse data are interpolated for the network (an approximate proposal), while
+the likelihood uses every point of every dataset as observed —
 or --data DIR --index I (a simulated event with its truth, as 'mlcu sample --data' draws
 it; its error bars are those the noise was drawn with).
 
@@ -46,9 +51,10 @@ time), diagnostics.csv (parameter,rhat,ess: the rank-normalised split-R̂ of Veh
 2021 over the walkers and the effective sample size from the integrated autocorrelation
 time, in the model's coordinates), modes.csv (the close, s < 1, and wide, s ≥ 1,
 solutions: every mode with ≥ 5% of the candidates gets its own ensemble of --chains
-walkers, seeded by its best candidates and kept inside it — one ensemble seeded in
+walkers, started from its best candidates and kept inside it — one ensemble seeded in
 separated modes does not mix; per mode its share of the candidates, walkers, acceptance,
-best χ² and Δχ² to the best mode, the best position and the medians of s and q; the other
+best χ² and Δχ² to the best mode, the best position, the medians of s and q and the
+polished χ² its walkers started at; the other
 files are the best mode's), importance.csv (the second route, nbi's SNPE-IS: the candidates
 weighted by likelihood × prior / the network's density; its effective sample size and
 Pareto k̂ are printed, k̂ > 0.7 or ESS < 10 meaning: use the MCMC), chains.npy (walkers, steps, 7) float64 in physical units,
@@ -71,6 +77,7 @@ Example:
 		&ucli.IntFlag{Name: "candidates", Usage: "`N` NDE samples whose posterior is evaluated", Value: 800, EnvVars: []string{"MLCU_FIT_CANDIDATES"}},
 		&ucli.IntFlag{Name: "chains", Usage: "`W` walkers (even, ≥ 14)", Value: 16, EnvVars: []string{"MLCU_FIT_CHAINS"}},
 		&ucli.IntFlag{Name: "steps", Usage: "`S` MCMC steps per walker", Value: 2000, EnvVars: []string{"MLCU_FIT_STEPS"}},
+		&ucli.IntFlag{Name: "polish", Usage: "climb from the best `K` candidates of each mode by Nelder–Mead and start the walkers around the highest optimum; 0: start them at the best candidates (Zhang et al. 2021)", Value: 4, EnvVars: []string{"MLCU_FIT_POLISH"}},
 		&ucli.IntFlag{Name: "burn", Usage: "`B` steps discarded before the summaries", DefaultText: "steps/2", EnvVars: []string{"MLCU_FIT_BURN"}},
 		&ucli.Uint64Flag{Name: "seed", Usage: "`SEED` of the NDE draws and the chains (and of the noise with --data)", Value: 1, EnvVars: []string{"MLCU_FIT_SEED"}},
 		&ucli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR`", Value: "mlcu-fit", TakesFile: true, EnvVars: []string{"MLCU_FIT_OUT"}},
@@ -106,6 +113,13 @@ func runFit(c *ucli.Context) error {
 	}
 	if steps < 4 || burn < 0 || burn >= steps {
 		return fail(cmd, "--steps %d, --burn %d: want steps ≥ 4 and 0 ≤ burn < steps", steps, burn)
+	}
+	polish := c.Int("polish")
+	if polish < 0 {
+		return fail(cmd, "--polish = %d must be 0 (none) or more", polish)
+	}
+	if polish == 0 {
+		polish = -1 // infer.FitConfig: negative is none
 	}
 	chains, cands := c.Int("chains"), c.Int("candidates")
 	if chains < 14 || chains%2 != 0 || cands < chains {
@@ -166,7 +180,7 @@ func runFit(c *ucli.Context) error {
 	prog := newProgress(c.App.ErrWriter, cmd, "candidates", c.Bool("quiet"))
 	stage := "candidates"
 	cfg := infer.FitConfig{Candidates: cands, Chains: chains, Steps: steps, Burn: burn, Tol: c.Float64("tol"),
-		Workers: c.Int("workers"), Seed: c.Uint64("seed"), WindowStart: winStart,
+		Workers: c.Int("workers"), Seed: c.Uint64("seed"), WindowStart: winStart, Polish: polish,
 		Progress: func(s string, done, total int) {
 			if s != stage {
 				prog.Done()
@@ -220,8 +234,12 @@ func runFit(c *ucli.Context) error {
 			continue
 		}
 		r := m.Result
-		fmt.Fprintf(w, "fit: %-5s (s %s 1): NDE mass %.3f, %d walkers, acceptance %.3f, best χ² %.1f (Δχ² %.1f), median s %.5g, q %.5g\n",
-			m.Label, side, m.NDEMass, m.Seeded, r.Acceptance, m.BestChi2, m.BestChi2-fit.BestChi2, r.Summary[0].Median, r.Summary[1].Median)
+		polished := ""
+		if m.PolishedChi2 != 0 {
+			polished = fmt.Sprintf(", walkers started at the polished χ² %.1f", m.PolishedChi2)
+		}
+		fmt.Fprintf(w, "fit: %-5s (s %s 1): NDE mass %.3f, %d walkers%s, acceptance %.3f, best χ² %.1f (Δχ² %.1f), median s %.5g, q %.5g\n",
+			m.Label, side, m.NDEMass, m.Seeded, polished, r.Acceptance, m.BestChi2, m.BestChi2-fit.BestChi2, r.Summary[0].Median, r.Summary[1].Median)
 	}
 	header := fmt.Sprintf("%-6s %12s %12s %12s %8s %8s", "param", "median", "16%", "84%", "R̂", "ESS")
 	if truth != nil {
@@ -276,15 +294,19 @@ func writeFitFiles(cmd, dir string, fit *infer.Fit, truth *event.Params, name st
 	}); err != nil {
 		return err
 	}
-	if err := csvFile("modes.csv", "mode,nde_mass,walkers,acceptance,best_chi2,delta_chi2,s,q,alpha,u0,t0,tE,rho,median_s,median_q", func(w io.Writer) {
+	if err := csvFile("modes.csv", "mode,nde_mass,walkers,acceptance,best_chi2,delta_chi2,s,q,alpha,u0,t0,tE,rho,median_s,median_q,polished_chi2", func(w io.Writer) {
 		for _, m := range fit.Modes {
 			v := m.Best.Values()
 			acc, ms, mq := math.NaN(), math.NaN(), math.NaN()
 			if r := m.Result; r != nil {
 				acc, ms, mq = r.Acceptance, r.Summary[0].Median, r.Summary[1].Median
 			}
-			fmt.Fprintf(w, "%s,%.4f,%d,%.4f,%.6g,%.6g,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g\n", m.Label, m.NDEMass, m.Seeded, acc, m.BestChi2,
-				m.BestChi2-fit.BestChi2, v[0], v[1], v[2], v[3], v[4], v[5], v[6], ms, mq)
+			pc := math.NaN()
+			if m.PolishedChi2 != 0 {
+				pc = m.PolishedChi2
+			}
+			fmt.Fprintf(w, "%s,%.4f,%d,%.4f,%.6g,%.6g,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g,%.6g\n", m.Label, m.NDEMass, m.Seeded, acc, m.BestChi2,
+				m.BestChi2-fit.BestChi2, v[0], v[1], v[2], v[3], v[4], v[5], v[6], ms, mq, pc)
 		}
 	}); err != nil {
 		return err

@@ -23,12 +23,13 @@ func TestFit(t *testing.T) {
 	model := filepath.Join("..", ShippedModel)
 	out := filepath.Join(dir, "fit")
 	args := []string{"fit", "--model", model, "--lc", lcp, "--truth", "0.8,0.02,0.6,0.2,36,15,0.001", "--candidates", "80",
-		"--chains", "14", "--steps", "8", "--burn", "4", "--quiet", "--out", out}
+		"--chains", "14", "--steps", "8", "--burn", "4", "--polish", "1", "--quiet", "--out", out}
 	stdout, err := run(t, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"14 chains × 8 steps (burn 4) per mode", "best χ²", "truth", "R̂", "importance sampling of the 80 candidates: ESS"} {
+	for _, want := range []string{"14 chains × 8 steps (burn 4) per mode", "best χ²", "truth", "R̂", "importance sampling of the 80 candidates: ESS",
+		"window 0 – 71.99 (placed on the peak): 7200 points", "walkers started at the polished χ²"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
@@ -46,7 +47,7 @@ func TestFit(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(out, "modes.csv")); err != nil {
 		t.Error(err)
-	} else if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 3 || lines[0] != "mode,nde_mass,walkers,acceptance,best_chi2,delta_chi2,s,q,alpha,u0,t0,tE,rho,median_s,median_q" ||
+	} else if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 3 || lines[0] != "mode,nde_mass,walkers,acceptance,best_chi2,delta_chi2,s,q,alpha,u0,t0,tE,rho,median_s,median_q,polished_chi2" ||
 		!strings.HasPrefix(lines[1], "close,") || !strings.HasPrefix(lines[2], "wide,") {
 		t.Errorf("modes.csv:\n%s", b)
 	}
@@ -76,6 +77,9 @@ func TestFit(t *testing.T) {
 		{[]string{"--lc", filepath.Join(dir, "nope.csv")}, "--lc"},
 		{[]string{"--data", dir, "--truth", "1,2,3,4,5,6,7"}, "--truth goes with --lc"},
 		{[]string{}, "give either --lc"},
+		{[]string{"--lc", lcp, "--polish", "-1"}, "--polish"},
+		{[]string{"--lc", lcp, "--window", "0,10"}, "the model's window is 72 d"},
+		{[]string{"--data", dir, "--index", "0", "--window", "0,72"}, "--window needs --lc"},
 	} {
 		o := filepath.Join(dir, "bad")
 		a := append([]string{"fit", "--model", model, "--quiet", "--out", o}, tc.args...)

@@ -95,6 +95,11 @@ type FitConfig struct {
 	Tol        float64 // forward-model tolerance (lens.DefaultTol)
 	Workers    int     // goroutines evaluating likelihoods (NumCPU)
 	Seed       uint64
+	// Polish is the number of the best candidates of each mode climbed by Nelder–Mead
+	// before the MCMC (polish), the walkers then starting in a ball of 1e-4 (standardised)
+	// around the highest optimum; 0: 4; negative: none, the walkers start at the best
+	// distinct candidates as in Zhang et al. (2021).
+	Polish int
 	// WindowStart is the start of the network's 72-day window on the first dataset, in the
 	// data's time; nil: PlaceWindow's (centred on the peak).
 	WindowStart *float64
@@ -250,13 +255,24 @@ func (m *Model) Fit(ctx context.Context, s Sampler, lcs []LightCurve, prior even
 			md.Skipped = "interrupted"
 			continue
 		}
-		md.Seeded = len(init)
 		inMode := func(y []float64) float64 {
 			if modeOf(st, wrapped(st, y)) != k {
 				return math.Inf(-1)
 			}
 			return logPost(y)
 		}
+		if cfg.Polish > 0 {
+			if cfg.Progress != nil {
+				cfg.Progress("polish "+md.Label, 0, 1)
+			}
+			opt := polish(inMode, init[:min(cfg.Polish, len(init))], cfg.Workers)
+			md.PolishedChi2 = 2 * (event.PriorLogDensity(prior, st, wrapped(st, opt[0].y)) - opt[0].lp)
+			init = ballSeeds(opt[0].y, cfg.Chains, 1e-4, inMode, cfg.Seed+uint64(k))
+			if cfg.Progress != nil {
+				cfg.Progress("polish "+md.Label, 1, 1)
+			}
+		}
+		md.Seeded = len(init)
 		chains, err := mcmc.Run(ctx, inMode, init, mcmc.Config{Steps: cfg.Steps, Workers: cfg.Workers, Seed: cfg.Seed + uint64(k),
 			Progress: func(d int) {
 				if cfg.Progress != nil {
@@ -309,13 +325,16 @@ const MinModeMass = 0.05
 
 // Mode is one of the close (s < 1) / wide (s ≥ 1) solutions of a fit.
 type Mode struct {
-	Label    string       // "close" or "wide"
-	NDEMass  float64      // fraction of the NDE candidates in it
-	Seeded   int          // walkers of its ensemble (0 when it was not run)
-	Skipped  string       // why it was not run, or ""
-	BestChi2 float64      // the lowest χ² of its chains, or of its candidates when not run (+Inf without either)
-	Best     event.Params // where (t0 in the data's time)
-	Result   *Fit         // its chains and summaries (the fields Fit.summarise fills); nil when not run
+	Label    string  // "close" or "wide"
+	NDEMass  float64 // fraction of the NDE candidates in it
+	Seeded   int     // walkers of its ensemble (0 when it was not run)
+	Skipped  string  // why it was not run, or ""
+	BestChi2 float64 // the lowest χ² of its chains, or of its candidates when not run (+Inf without either)
+	// PolishedChi2 is the χ² of the optimum its walkers started around (FitConfig.Polish);
+	// 0 when it was not polished.
+	PolishedChi2 float64
+	Best         event.Params // where (t0 in the data's time)
+	Result       *Fit         // its chains and summaries (the fields Fit.summarise fills); nil when not run
 }
 
 // candidateModes returns the close and wide modes with their share of the candidates.
@@ -443,6 +462,9 @@ func (c FitConfig) withDefaults() FitConfig {
 	}
 	if c.Tol == 0 {
 		c.Tol = lens.DefaultTol
+	}
+	if c.Polish == 0 {
+		c.Polish = 4
 	}
 	return c
 }
