@@ -32,5 +32,6 @@ func FuzzReadLightCurve(f *testing.F) {
 			}
 		}
 		_, _ = LightCurveInput(lc) // must not panic either
+		_, _, _ = ProposalInput(lc, nil)
 	})
 }
