@@ -96,8 +96,8 @@ type FitConfig struct {
 	Workers    int     // goroutines evaluating likelihoods (NumCPU)
 	Seed       uint64
 	// Polish is the number of the best candidates of each mode climbed by Nelder–Mead
-	// before the MCMC (polish), the walkers then starting in a ball of 1e-4 (standardised)
-	// around the highest optimum; 0: 4; negative: none, the walkers start at the best
+	// before the MCMC (polish), the walkers then starting in a ball of the posterior's local
+	// widths around the highest optimum (ballSeeds); 0: 4; negative: none, the walkers start at the best
 	// distinct candidates as in Zhang et al. (2021).
 	Polish int
 	// WindowStart is the start of the network's 72-day window on the first dataset, in the
@@ -267,7 +267,7 @@ func (m *Model) Fit(ctx context.Context, s Sampler, lcs []LightCurve, prior even
 			}
 			opt := polish(inMode, init[:min(cfg.Polish, len(init))], cfg.Workers)
 			md.PolishedChi2 = 2 * (event.PriorLogDensity(prior, st, wrapped(st, opt[0].y)) - opt[0].lp)
-			init = ballSeeds(opt[0].y, cfg.Chains, 1e-4, inMode, cfg.Seed+uint64(k))
+			init = ballSeeds(opt[0].y, cfg.Chains, inMode, cfg.Seed+uint64(k))
 			if cfg.Progress != nil {
 				cfg.Progress("polish "+md.Label, 1, 1)
 			}

@@ -65,7 +65,7 @@ func TestFitRecoversTheTruth(t *testing.T) {
 	m := smallModel(t)
 	centre := m.Standardizer.Forward(truth)
 	fit, err := m.Fit(context.Background(), ballSampler{centre: centre, scale: 1e-4}, []LightCurve{lc}, event.DefaultPrior(),
-		FitConfig{Candidates: 64, Chains: 16, Steps: 600, Burn: 300, Workers: 2, Seed: 3})
+		FitConfig{Candidates: 64, Chains: 16, Steps: 600, Burn: 300, Workers: 2, Seed: 3, Polish: -1})
 	require.NoError(t, err)
 	tc, _, err := fit.Likelihood.Chi2(truth.Event())
 	require.NoError(t, err)

@@ -52,17 +52,44 @@ func polish(logPost func([]float64) float64, starts [][]float64, workers int) []
 	return out
 }
 
-// ballSeeds returns W walkers in a Gaussian ball of standard deviation scale around y
-// (standardised coordinates), each redrawn until logPost is finite there (the centre itself
-// after 100 tries): emcee's way of starting an ensemble at an optimum.
-func ballSeeds(y []float64, W int, scale float64, logPost func([]float64) float64, seed uint64) [][]float64 {
+// localScales returns, per coordinate of y, the conditional standard deviation of the
+// log-posterior there, 1/√(−∂²logPost/∂y_j²), from central differences with step 1e-3
+// (standardised coordinates, prior range [−1, 1]), clamped to [1e-5, 0.05]; 1e-3 where the
+// curvature is not negative (flat, or not a maximum along that axis) or not finite.
+func localScales(y []float64, logPost func([]float64) float64) []float64 {
+	const h = 1e-3
+	lp0 := logPost(y)
+	sc := make([]float64, len(y))
+	p := append([]float64(nil), y...)
+	for j := range y {
+		p[j] = y[j] + h
+		up := logPost(p)
+		p[j] = y[j] - h
+		dn := logPost(p)
+		p[j] = y[j]
+		d2 := (up - 2*lp0 + dn) / (h * h)
+		sc[j] = 1e-3
+		if d2 < 0 && !math.IsInf(d2, 0) && !math.IsNaN(d2) {
+			sc[j] = math.Min(math.Max(1/math.Sqrt(-d2), 1e-5), 0.05)
+		}
+	}
+	return sc
+}
+
+// ballSeeds returns W walkers drawn around y (standardised coordinates) from independent
+// Gaussians of the local scales (localScales: the posterior's conditional widths at the
+// optimum), each redrawn until logPost is finite there (the centre itself after 100
+// tries). A ball of the posterior's own size: a much smaller one (10⁻⁴) leaves the
+// stretch move hundreds of steps of expansion (docs/fitting.md).
+func ballSeeds(y []float64, W int, logPost func([]float64) float64, seed uint64) [][]float64 {
+	scale := localScales(y, logPost)
 	src := rng.New(seed, 1<<40)
 	seeds := make([][]float64, W)
 	for w := range W {
 		p := append([]float64(nil), y...)
 		for try := 0; try < 100; try++ {
 			for j := range p {
-				p[j] = y[j] + scale*src.Normal()
+				p[j] = y[j] + scale[j]*src.Normal()
 			}
 			if !math.IsInf(logPost(p), -1) {
 				break

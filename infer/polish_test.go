@@ -35,3 +35,21 @@ func TestPolish(t *testing.T) {
 	assert.True(t, math.IsInf(out[2].lp, -1), "the start outside the support stays last")
 	assert.Equal(t, 5.0, out[2].y[0])
 }
+
+// localScales gives a Gaussian's conditional standard deviations at its maximum.
+func TestLocalScales(t *testing.T) {
+	sd := []float64{0.01, 0.002, 0.03}
+	logp := func(y []float64) float64 {
+		s := 0.0
+		for j, v := range y {
+			s += (v / sd[j]) * (v / sd[j])
+		}
+		return -0.5 * s
+	}
+	got := localScales([]float64{0, 0, 0}, logp)
+	for j := range sd {
+		assert.InEpsilon(t, sd[j], got[j], 1e-6, "coordinate %d", j)
+	}
+	flat := localScales([]float64{0}, func([]float64) float64 { return 0 })
+	assert.Equal(t, 1e-3, flat[0])
+}
