@@ -29,7 +29,7 @@ func TestFit(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"14 chains × 8 steps (burn 4) per mode", "best χ²", "truth", "R̂", "importance sampling of the 80 candidates: ESS",
-		"window 0 – 71.99 (placed on the peak): 7200 points", "walkers started at the polished χ²"} {
+		"window 0 – 71.99 (automatic: centred on the peak, inside the data): 7200 points", "walkers started at the polished χ²"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}

@@ -407,7 +407,7 @@ func (w Window) Sparse() bool { return w.Spacing > 4*event.Cadence }
 func (w Window) String() string {
 	how := "given"
 	if w.Auto {
-		how = "placed on the peak"
+		how = "automatic: centred on the peak, inside the data"
 	}
 	s := fmt.Sprintf("window %.6g – %.6g (%s): %d points, median spacing %.3g d, longest gap %.3g d",
 		w.Start, w.Start+float64(event.WindowPoints-1)*event.Cadence, how, w.Points, w.Spacing, w.MaxGap)
