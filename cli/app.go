@@ -46,9 +46,12 @@ func NewApp(stdout, stderr io.Writer) *ucli.App {
 		},
 		Suggest:              true,
 		EnableBashCompletion: true,
-		HideVersion:          false,
-		Writer:               stdout,
-		ErrWriter:            stderr,
+		// fit's repeatable --lc FILE,mag carries its unit after a comma: a slice flag must
+		// not split its values on commas.
+		DisableSliceFlagSeparator: true,
+		HideVersion:               false,
+		Writer:                    stdout,
+		ErrWriter:                 stderr,
 		// Leave exit handling to Main so that the app can run in-process in tests.
 		ExitErrHandler: func(*ucli.Context, error) {},
 	}

@@ -91,3 +91,20 @@ func TestFit(t *testing.T) {
 		}
 	}
 }
+
+// TestFitLcUnitSurvivesRepeat: fit's repeatable --lc FILE,mag reaches the reader whole. A
+// slice flag that split its values on commas made it two files, FILE read as flux and
+// refused as magnitudes; here the magnitudes are read and the second file's absence is the
+// error.
+func TestFitLcUnitSurvivesRepeat(t *testing.T) {
+	dir := t.TempDir()
+	mags := filepath.Join(dir, "mags.dat")
+	if err := os.WriteFile(mags, []byte("9000.1 18.2 0.01\n9000.2 18.1 0.01\n9000.3 18.2 0.01\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := run(t, "fit", "--model", filepath.Join("..", ShippedModel), "--quiet", "--out", filepath.Join(dir, "o"),
+		"--lc", mags+",mag", "--lc", filepath.Join(dir, "nope.csv"))
+	if err == nil || !strings.Contains(err.Error(), "nope.csv") || strings.Contains(err.Error(), "look like magnitudes") {
+		t.Errorf("error %v, want the missing nope.csv (mags.dat read as magnitudes)", err)
+	}
+}
