@@ -302,7 +302,9 @@ func faintMedian(flux []float64) (float64, error) {
 	}
 	sorted := append([]float64(nil), flux...)
 	sort.Float64s(sorted)
-	faint := sorted[:max(1, len(sorted)/5)]
+	// event.Baseline's estimator (the network's normalisation), in float64 for the file's
+	// fluxes.
+	faint := sorted[:max(1, int(float64(len(sorted))*event.BaselineFraction))]
 	base := faint[len(faint)/2]
 	if len(faint)%2 == 0 {
 		base = 0.5 * (faint[len(faint)/2-1] + faint[len(faint)/2])

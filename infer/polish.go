@@ -38,14 +38,13 @@ func polish(logPost func([]float64) float64, starts [][]float64, workers int) []
 			}
 			return -lp
 		}
-		res, err := optimize.Minimize(optimize.Problem{Func: f}, starts[i],
+		res, _ := optimize.Minimize(optimize.Problem{Func: f}, starts[i],
 			&optimize.Settings{FuncEvaluations: polishEvals, Converger: &optimize.FunctionConverge{Absolute: 1e-4, Iterations: 50}},
 			&optimize.NelderMead{SimplexSize: 0.02})
 		out[i] = polished{y: append([]float64(nil), starts[i]...), lp: logPost(starts[i])}
-		if err == nil || res != nil {
-			if res != nil && res.F < 1e299 && -res.F > out[i].lp {
-				out[i] = polished{y: append([]float64(nil), res.X...), lp: -res.F}
-			}
+		// A failed climb still returns its best point: keep the better of it and the start.
+		if res != nil && res.F < 1e299 && -res.F > out[i].lp {
+			out[i] = polished{y: append([]float64(nil), res.X...), lp: -res.F}
 		}
 	}, func() {})
 	sort.SliceStable(out, func(a, b int) bool { return out[a].lp > out[b].lp })
