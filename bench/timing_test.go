@@ -47,3 +47,14 @@ func TestSimulation(t *testing.T) {
 	require.NoError(t, err)
 	assert.Greater(t, el.Seconds(), 0.0)
 }
+
+// BenchmarkTrainingSmall times training steps of the small preset at batch 32 on the CPU
+// backend (what 'mlcu bench samples' reports as examples/s), for profiling:
+// go test ./bench -run '^$' -bench TrainingSmall -cpuprofile cpu.prof [-tags openblas].
+func BenchmarkTrainingSmall(b *testing.B) {
+	sc, err := event.Preset("small")
+	require.NoError(b, err)
+	eps, err := Training(train.NewCPUBackend, sc, 32, b.N, nil)
+	require.NoError(b, err)
+	b.ReportMetric(eps, "examples/s")
+}

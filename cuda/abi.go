@@ -233,8 +233,8 @@ func mlcuSgemmBatchedTile(transA, transB bool, m, n, k int, alpha float32, a *F3
 			C.int(batch), C.int(tile)))
 }
 
-func mlcuSgemmChooseTile(m, n, batch int) int {
-	return int(C.mlcu_sgemm_choose_tile(C.long(m), C.long(n), C.long(batch)))
+func mlcuSgemmChooseTile(transA, transB bool, m, n, batch int) int {
+	return int(C.mlcu_sgemm_choose_tile(cbool(transA), cbool(transB), C.long(m), C.long(n), C.long(batch)))
 }
 
 func mlcuReLUForward(out, inp *F32, n int) error {

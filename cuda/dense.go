@@ -52,8 +52,9 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a *F32, lda int, b *F
 }
 
 // gemmBatched runs Gemm on batch matrices, entry z at offset z·stride of each buffer (0: one
-// matrix shared by the batch), with the tile shape forced (1: 64×64, 2: 128×128, 3:
-// 32×128, 4: 128×128 in at most 128 registers) or chosen by the library (0).
+// matrix shared by the batch), with the tile shape forced (1: 64×64, 2: 128×128 in at most
+// 128 registers, 3: 32×128, 4: 128×128 with the registers left to ptxas) or chosen by the
+// library (0).
 func gemmBatched(transA, transB bool, m, n, k int, alpha float32, a *F32, lda, sA int, b *F32, ldb, sB int, beta float32, c *F32, ldc, sC, batch, tile int) error {
 	if m < 0 || n < 0 || k < 0 || batch < 0 {
 		panic(fmt.Sprintf("cuda: Gemm: m, n, k, batch = %d, %d, %d, %d", m, n, k, batch))
@@ -95,9 +96,9 @@ func gemmBatched(transA, transB bool, m, n, k int, alpha float32, a *F32, lda, s
 }
 
 // gemmTileFor returns the tile code gemmBatched's automatic choice (tile 0) takes for a batch
-// of m×n products.
-func gemmTileFor(m, n, batch int) int {
-	return mlcuSgemmChooseTile(m, n, batch)
+// of m×n products op(A)·op(B).
+func gemmTileFor(transA, transB bool, m, n, batch int) int {
+	return mlcuSgemmChooseTile(transA, transB, m, n, batch)
 }
 
 // ReLUForward sets out = max(inp, 0) elementwise (nn.ReLUForward); out and inp have the same

@@ -73,17 +73,17 @@ func BenchmarkSgemm(b *testing.B) {
 }
 
 // BenchmarkSgemmTiles times each tile shape (auto, then forced 64×64, 128×128, 32×128, and
-// 128×128 in at most 128 registers) on
-// the batched products of the paper preset's convolutions at batch 512 (cuda/conv.go):
-// forward W·col (OC × L, k = C·K, W shared), weight gradient dout·colᵀ (OC × C·K per sample,
-// k = L) and input gradient Wᵀ·dout (C·K × L, k = OC), for the first two residual blocks'
-// second convolution and the fourth block's, which fill the large tile. GFLOP/s counts the
-// useful 2·m·n·k per product: what the tile choice (choose_tile, a model) must be checked
-// against on a GPU.
+// 128×128 with the registers left to ptxas) on the batched products of the paper preset's
+// convolutions at batch 512 (cuda/conv.go): forward W·col (OC × L, k = C·K, W shared),
+// weight gradient dout·colᵀ (OC × C·K per sample, k = L) and input gradient Wᵀ·dout (C·K ×
+// L, k = OC), for the second convolution of residual blocks 0, 1 and 3 (32 and 64 channels:
+// the thin and small tiles' products) and 5 and 7 (128 and 256 channels, which fill the large
+// tile). GFLOP/s counts the useful 2·m·n·k per product: the figures choose_tile's rates come
+// from (gemm.cu), re-measured by every GPU check.
 func BenchmarkSgemmTiles(b *testing.B) {
 	cfg := paperOnGPU(b)
 	const B = 512
-	for _, bi := range []int{0, 1, 3} {
+	for _, bi := range []int{0, 1, 3, 5, 7} {
 		blk := cfg.Featurizer.Block(bi)
 		OC, L, CK := blk.OC, blk.L, blk.OC*blk.K // the block's second convolution: OC → OC
 		for _, p := range []struct {
@@ -105,7 +105,7 @@ func BenchmarkSgemmTiles(b *testing.B) {
 			for _, tile := range []int{0, 1, 2, 3, 4} {
 				label := fmt.Sprintf("block%d %s %dx%dx%d tile %d", bi, p.name, p.m, p.n, p.k, tile)
 				if tile == 0 {
-					label += fmt.Sprintf(" (auto: %d)", gemmTileFor(p.m, p.n, B))
+					label += fmt.Sprintf(" (auto: %d)", gemmTileFor(p.tA, p.tB, p.m, p.n, B))
 				}
 				b.Run(label, func(b *testing.B) {
 					run := func() {

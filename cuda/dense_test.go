@@ -731,21 +731,59 @@ func batchNormCase(t *testing.T, B, Cn, L, chunks int) {
 	checkClose(t, "dbeta (dinp nil)", readGuarded(t, "dbeta", w2[1]), refG[2], 1e-12, 2*f32u)
 }
 
-// TestGemmTileChoice pins the automatic tile choice on the products that motivate each shape
-// (gemm.cu, choose_tile): big products take 128×128; a 64-row product 64×64 rather than
-// padding to 128 rows; the paper preset's first-stage convolutions (32 output channels:
-// forward 32 × 7200 per sample, weight gradient 32 × 96) the thin 32×128; a product too
-// small to give an H100's SMs enough 128×128 tiles 64×64; the MAF's B × D products (n = 7)
-// 64×64, since the thin tile's 128 columns would be mostly padding.
+// TestGemmTileChoice pins the automatic tile choice (gemm.cu, choose_tile, whose rates per
+// transposition were measured on an H200) on the products of the paper preset's
+// convolutions, where the H200 measured every shape (BenchmarkSgemmTiles; each case takes the
+// fastest there), and on products that motivate each shape: a product too small to give an
+// H100's SMs enough 128×128 tiles 64×64, the MAF's B × D products (n = 7) 64×64, since the
+// thin tile's 128 columns would be mostly padding.
 func TestGemmTileChoice(t *testing.T) {
-	for _, c := range []struct{ m, n, batch, want int }{
-		{2048, 2048, 1, 2}, {256, 900, 512, 2}, {64, 3600, 512, 1}, {32, 7200, 512, 3},
-		{32, 96, 512, 3}, {512, 512, 1, 1}, {512, 7, 1, 1},
+	for _, c := range []struct {
+		name              string
+		tA, tB            bool
+		m, n, batch, want int
+	}{
+		// The paper preset's convolutions at batch 512: forward OC × L (no transposition),
+		// weight gradient OC × C·K (B transposed), input gradient C·K × L (A transposed).
+		{"32-channel forward", false, false, 32, 7200, 512, 3},
+		{"32-channel weight gradient", false, true, 32, 96, 512, 3},
+		{"32-channel input gradient", true, false, 96, 7200, 512, 2},
+		{"64-channel forward", false, false, 64, 3600, 512, 1},
+		{"64-channel weight gradient", false, true, 64, 192, 512, 1},
+		{"64-channel input gradient", true, false, 192, 3600, 512, 1},
+		{"128-channel forward", false, false, 128, 1800, 512, 1},
+		{"128-channel weight gradient", false, true, 128, 384, 512, 2},
+		{"128-channel input gradient", true, false, 384, 1800, 512, 2},
+		{"256-channel forward", false, false, 256, 900, 512, 1},
+		{"256-channel weight gradient", false, true, 256, 768, 512, 2},
+		{"square, B transposed", false, true, 2048, 2048, 1, 2},
+		{"square, A transposed", true, false, 2048, 2048, 1, 2},
+		{"too few large tiles", false, true, 512, 512, 1, 1},
+		{"MAF output (n = 7)", false, false, 512, 7, 1, 1},
 	} {
-		if got := gemmTileFor(c.m, c.n, c.batch); got != c.want {
-			t.Errorf("m %d n %d batch %d: tile %d, want %d", c.m, c.n, c.batch, got, c.want)
+		if got := gemmTileFor(c.tA, c.tB, c.m, c.n, c.batch); got != c.want {
+			t.Errorf("%s (tA %v tB %v m %d n %d batch %d): tile %d, want %d", c.name, c.tA, c.tB, c.m, c.n, c.batch, got, c.want)
 		}
 	}
+}
+
+// TestAllocZero: a buffer of no elements is usable (empty uploads and downloads, Free) and
+// is not tracked, like cudaMalloc(0)'s null pointer on a GPU, where Free has nothing to do:
+// the leak check once reported such a buffer of TestGemmParity's k = 0 case on an H200.
+func TestAllocZero(t *testing.T) {
+	before := len(liveAllocations())
+	b := MustAlloc[float32](0)
+	if b.Len() != 0 {
+		t.Fatalf("Len %d, want 0", b.Len())
+	}
+	if err := b.Upload(nil); err != nil {
+		t.Fatalf("Upload of nothing: %v", err)
+	}
+	if got := len(liveAllocations()); got != before {
+		t.Fatalf("a zero-length buffer is tracked: %d live allocations, %d before", got, before)
+	}
+	b.Free()
+	b.Free()
 }
 
 // TestFill: Fill sets every element of a view of odd length and nothing around it.
@@ -790,12 +828,15 @@ func TestGemmTilePadding(t *testing.T) {
 			blk := fs.Block(i)
 			for _, conv := range [][2]int{{blk.C, blk.OC}, {blk.OC, blk.OC}} {
 				OC, L, CK := conv[1], blk.L, conv[0]*blk.K
-				for _, p := range [][3]int{{OC, L, CK}, {OC, CK, L}, {CK, L, OC}} {
-					m, n, k := p[0], p[1], p[2]
+				for _, p := range []struct {
+					tA, tB  bool
+					m, n, k int
+				}{{false, false, OC, L, CK}, {false, true, OC, CK, L}, {true, false, CK, L, OC}} {
+					m, n, k := p.m, p.n, p.k
 					w := float64(k) * float64(c.batch)
 					useful += float64(m) * float64(n) * w
 					padOld += padded(old(m, n, c.batch), m, n) * w
-					padNew += padded(gemmTileFor(m, n, c.batch), m, n) * w
+					padNew += padded(gemmTileFor(p.tA, p.tB, m, n, c.batch), m, n) * w
 				}
 			}
 		}

@@ -1,3 +1,7 @@
+// The script test runs in the builds without the cuda tag: the cuda-tagged test binary is
+// the one the GPU bundle carries, and there is no source tree (no scripts/) beside it.
+//go:build !cuda
+
 package cuda
 
 import (

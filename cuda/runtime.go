@@ -93,6 +93,12 @@ func Alloc[T Elem](n int) (*Buffer[T], error) {
 	}
 	var zero T
 	bytes := n * int(unsafe.Sizeof(zero))
+	if bytes == 0 {
+		// cudaMalloc(0) gives a null pointer, which Free skips: such a buffer holds nothing to
+		// free or to track (tracked, the leak check reported it on a GPU; the emulation's
+		// malloc gives a real pointer, so only a GPU showed it).
+		return &Buffer[T]{}, nil
+	}
 	p, err := mlcuMalloc(bytes)
 	if err != nil {
 		return nil, err

@@ -20,8 +20,8 @@
 // pad a 64-row product to 128; 32×128 (2×8 per thread) for products with few rows, the
 // convolutions of the first residual stages (16 to 32 output channels: C = W·col has m = OC
 // rows, and the weight gradient is OC × C·K per sample), which the square tiles would pad
-// to 2-4× their work. The choice (choose_tile) minimises padded work over a throughput model
-// of the inner loop. Edges are handled by zero-filling out-of-range loads and masking stores, so m, n, k
+// to 2-4× their work. The choice (choose_tile) minimises padded work over each shape's
+// throughput as measured on an H200 (BenchmarkSgemmTiles). Edges are handled by zero-filling out-of-range loads and masking stores, so m, n, k
 // and the strides are arbitrary. With beta = 0, C is written without being read (it may
 // hold NaN garbage).
 #include "common.cuh"
@@ -38,14 +38,16 @@ struct GemmTile {
 	static constexpr int threads = tx * ty;
 	static_assert((BM * BK) % threads == 0 && (BK * BN) % threads == 0, "tile loads must divide evenly");
 };
-using TileLarge = GemmTile<128, 128, 8, 8, 8>; // 256 threads
-using TileSmall = GemmTile<64, 64, 8, 4, 4>;   // 256 threads
-using TileThin = GemmTile<32, 128, 8, 2, 8>;   // 256 threads
-// TileLarge2 is TileLarge compiled to fit two blocks per SM (≤ 128 registers a thread): on
-// sm_90 ptxas gives TileLarge 112-136 registers, so its (transposed A, B) variant fits one
-// block per SM (8 warps), and TileLarge2 two with 16 bytes of spills. Forced only (tile 4),
-// for the GPU check's BenchmarkSgemmTiles to decide whether it should replace TileLarge.
-using TileLarge2 = GemmTile<128, 128, 8, 8, 8, 2>;
+// TileLarge is compiled to fit two blocks per SM (≤ 128 registers a thread; 16 bytes of
+// spills on sm_90): left to itself ptxas gives it 112-136 registers, so its (transposed A, B)
+// variant fits one block per SM (8 warps). On an H200 the two-block build ran the paper
+// preset's input-gradient products 36-38% faster and no product slower (BenchmarkSgemmTiles,
+// 2026-12-04); TileLarge1, the build left to ptxas, is kept forced-only (tile 4) so that the
+// GPU check re-measures the choice.
+using TileLarge = GemmTile<128, 128, 8, 8, 8, 2>; // 256 threads
+using TileSmall = GemmTile<64, 64, 8, 4, 4>;      // 256 threads
+using TileThin = GemmTile<32, 128, 8, 2, 8>;      // 256 threads
+using TileLarge1 = GemmTile<128, 128, 8, 8, 8>;
 
 // sgemm_kernel computes one tile of one batch entry (blockIdx.z) of
 // C = alpha·op(A)·op(B) + beta·C. op(A)[i][p] is A[i·lda + p] (TA false) or A[p·lda + i]
@@ -160,30 +162,34 @@ int sgemm_launch(int transA, int transB, int m, int n, int k, float alpha, const
 constexpr long largeTileMin = 128;
 
 // padded_cost is the time model of one tile shape on an m×n product: the multiply-adds the
-// tiles do, padding included, over the shape's relative rate. The inner loop of a TM×TN
-// micro-tile issues TM+TN shared-memory loads per TM·TN FMAs; an SM issues 4 warp FMAs but
-// one warp shared-memory load per clock, so a micro-tile reaches the FMA peak only with
-// TM·TN/(TM+TN) ≥ 4 (8×8: 4, rate 1; 4×4: 2, rate 1/2; 2×8: 1.6, rate 2/5). A model, not a
-// measurement: the GPU check's BenchmarkSgemmTiles measures the shapes on the products the
-// paper preset's convolutions make.
+// tiles do, padding included, over the shape's throughput (TFLOP/s of padded work) for the
+// product's transpositions. The rates are measured on an H200 (BenchmarkSgemmTiles,
+// 2026-12-04: useful GFLOP/s times the padded fraction, on the paper preset's convolution
+// products): op(A)·op(B) with neither transposed (the convolutions' forward) large 16.5,
+// small 22, thin 14; B transposed (weight gradient) 25.5, 22, 14; A transposed (input
+// gradient) 24, 20, 14. Both transposed is not measured (no layer uses it) and takes the
+// untransposed rates. The inner loop's count of shared-memory loads per FMA (TM+TN per
+// TM·TN) had predicted the small tile at half the large one's rate and the thin at ⅖, and
+// took the large tile for products where the small one is 50% faster.
 template <class T>
-double padded_cost(long m, long n) {
-	double fma_per_load = double(T::tm * T::tn) / double(T::tm + T::tn);
-	double rate = fma_per_load >= 4 ? 1.0 : fma_per_load / 4;
+double padded_cost(long m, long n, double rate) {
 	return double(mlcu::ceil_div(m, T::bm) * T::bm) * double(mlcu::ceil_div(n, T::bn) * T::bn) / rate;
 }
 
 // choose_tile returns the tile code (1 small, 2 large, 3 thin) of the cheapest shape by
-// padded_cost, the large tile only with at least largeTileMin tiles; ties go to the larger
-// tile.
-int choose_tile(long m, long n, long batch) {
+// padded_cost for an op(A)·op(B) product (transA, transB) of m×n, the large tile only with
+// at least largeTileMin tiles over the batch; ties go to the larger tile.
+int choose_tile(int transA, int transB, long m, long n, long batch) {
+	double large = 16.5, small = 22, thin = 14;
+	if (transB && !transA) large = 25.5;
+	if (transA && !transB) large = 24, small = 20;
 	int best = 1;
-	double cost = padded_cost<TileSmall>(m, n);
+	double cost = padded_cost<TileSmall>(m, n, small);
 	if (mlcu::ceil_div(m, 128) * mlcu::ceil_div(n, 128) * batch >= largeTileMin) {
-		double c = padded_cost<TileLarge>(m, n);
+		double c = padded_cost<TileLarge>(m, n, large);
 		if (c <= cost) best = 2, cost = c;
 	}
-	if (padded_cost<TileThin>(m, n) < cost) best = 3;
+	if (padded_cost<TileThin>(m, n, thin) < cost) best = 3;
 	return best;
 }
 
@@ -194,12 +200,12 @@ extern "C" int mlcu_sgemm_batched_tile(int transA, int transB, int m, int n, int
                                        long strideC, int batch, int tile) {
 	if (m < 0 || n < 0 || k < 0 || batch < 0) return int(cudaErrorInvalidValue);
 	if (m == 0 || n == 0 || batch == 0) return 0;
-	if (tile == 0) tile = choose_tile(m, n, batch);
+	if (tile == 0) tile = choose_tile(transA, transB, m, n, batch);
 	if (tile == 2)
 		return sgemm_launch<TileLarge>(transA, transB, m, n, k, alpha, d_A, lda, strideA, d_B, ldb, strideB, beta, d_C, ldc,
 		                               strideC, batch);
 	if (tile == 4)
-		return sgemm_launch<TileLarge2>(transA, transB, m, n, k, alpha, d_A, lda, strideA, d_B, ldb, strideB, beta, d_C, ldc,
+		return sgemm_launch<TileLarge1>(transA, transB, m, n, k, alpha, d_A, lda, strideA, d_B, ldb, strideB, beta, d_C, ldc,
 		                                strideC, batch);
 	if (tile == 3)
 		return sgemm_launch<TileThin>(transA, transB, m, n, k, alpha, d_A, lda, strideA, d_B, ldb, strideB, beta, d_C, ldc,
@@ -209,7 +215,9 @@ extern "C" int mlcu_sgemm_batched_tile(int transA, int transB, int m, int n, int
 	                               strideC, batch);
 }
 
-extern "C" int mlcu_sgemm_choose_tile(long m, long n, long batch) { return choose_tile(m, n, batch); }
+extern "C" int mlcu_sgemm_choose_tile(int transA, int transB, long m, long n, long batch) {
+	return choose_tile(transA, transB, m, n, batch);
+}
 
 extern "C" int mlcu_sgemm_batched(int transA, int transB, int m, int n, int k, float alpha, const float* d_A, long lda,
                                   long strideA, const float* d_B, long ldb, long strideB, float beta, float* d_C, long ldc,

@@ -123,15 +123,15 @@ int mlcu_sgemm_batched(int transA, int transB, int m, int n, int k, float alpha,
                        long strideA, const float* d_B, long ldb, long strideB, float beta, float* d_C, long ldc,
                        long strideC, int batch);
 /* mlcu_sgemm_batched_tile: mlcu_sgemm_batched with the tile shape forced (tile 1: 64×64,
- * 2: 128×128, 3: 32×128, 4: 128×128 limited to 128 registers; 0: automatic, as
- * mlcu_sgemm_batched, which never takes 4), so that tests cover every shape and benchmarks
+ * 2: 128×128 in at most 128 registers, 3: 32×128, 4: 128×128 with the registers left to
+ * ptxas; 0: automatic, as mlcu_sgemm_batched, which never takes 4), so that tests cover every shape and benchmarks
  * compare them. */
 int mlcu_sgemm_batched_tile(int transA, int transB, int m, int n, int k, float alpha, const float* d_A, long lda,
                             long strideA, const float* d_B, long ldb, long strideB, float beta, float* d_C, long ldc,
                             long strideC, int batch, int tile);
 /* mlcu_sgemm_choose_tile: the tile code the automatic choice takes for a batch of m×n
- * products (gemm.cu, choose_tile). */
-int mlcu_sgemm_choose_tile(long m, long n, long batch);
+ * products op(A)·op(B) (gemm.cu, choose_tile). */
+int mlcu_sgemm_choose_tile(int transA, int transB, long m, long n, long batch);
 
 /* Elementwise (elementwise.cu); n elements, any shape. */
 /* mlcu_relu_forward: out = max(inp, 0) (NaN stays NaN); out may be inp. */
