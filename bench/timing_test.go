@@ -2,6 +2,7 @@ package bench
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -49,12 +50,43 @@ func TestSimulation(t *testing.T) {
 }
 
 // BenchmarkTrainingSmall times training steps of the small preset at batch 32 on the CPU
-// backend (what 'mlcu bench samples' reports as examples/s), for profiling:
+// backend (what 'mlcu bench samples' reports as examples/s, weight norm), with either
+// normalisation, for profiling and for the PyTorch twin's figures
+// (bench/torch_train_bench.py --preset small --device cpu --norm batch|weight):
 // go test ./bench -run '^$' -bench TrainingSmall -cpuprofile cpu.prof [-tags openblas].
 func BenchmarkTrainingSmall(b *testing.B) {
-	sc, err := event.Preset("small")
-	require.NoError(b, err)
-	eps, err := Training(train.NewCPUBackend, sc, 32, b.N, nil)
-	require.NoError(b, err)
-	b.ReportMetric(eps, "examples/s")
+	for _, norm := range []string{nn.NormWeight, nn.NormBatch} {
+		b.Run("norm="+norm, func(b *testing.B) {
+			sc, err := event.Preset("small")
+			require.NoError(b, err)
+			sc.Featurizer.Norm = norm
+			eps, err := Training(train.NewCPUBackend, sc, 32, b.N, nil)
+			require.NoError(b, err)
+			b.ReportMetric(eps, "examples/s")
+		})
+	}
+}
+
+// slowFeaturizer is a Sampler whose one-sample draws (the featurizer's timing) take longer
+// than its n-sample draw, as on a loaded machine.
+type slowFeaturizer struct{}
+
+func (slowFeaturizer) Draw(out, xb []float32, n int, seed, round uint64) error {
+	if n == 1 {
+		time.Sleep(20 * time.Millisecond)
+	} else {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return nil
+}
+func (slowFeaturizer) Close() error { return nil }
+
+// TestSamplingNoiseFloor: when the draw takes no longer than the featurizer alone, the rate
+// counts the whole draw instead of a negative difference (a loaded CI machine printed
+// "-3835 samples/s").
+func TestSamplingNoiseFloor(t *testing.T) {
+	rate, featMS, err := Sampling(slowFeaturizer{}, Input(32, 1), 100, 7)
+	require.NoError(t, err)
+	assert.Greater(t, featMS, 15.0)
+	assert.InDelta(t, 100/0.005, rate, 100/0.005*0.6, "rate %v: the whole 5 ms draw", rate)
 }

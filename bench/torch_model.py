@@ -94,18 +94,32 @@ def batch_norm(c):
 
 
 class ResBlock(tnn.Module):
-    """ResBlockForward: relu(bn2(conv2(relu(bn1(conv1(x))))) + skip(x))."""
+    """ResBlockForward: relu(bn2(conv2(relu(bn1(conv1(x))))) + skip(x)). With norm "weight"
+    (nn/weightnorm.go) each convolution is g·v/‖v‖ plus a bias, with no batch norm: the
+    tensors convN.weight_v, convN.weight_g, convN.bias, as mlcu names them."""
 
-    def __init__(self, c_in, c_out, k):
+    def __init__(self, c_in, c_out, k, norm="batch"):
         super().__init__()
-        self.conv1 = tnn.Conv1d(c_in, c_out, k, padding=k // 2, bias=False)
-        self.bn1 = batch_norm(c_out)
-        self.conv2 = tnn.Conv1d(c_out, c_out, k, padding=k // 2, bias=False)
-        self.bn2 = batch_norm(c_out)
+        wn = norm == "weight"
+
+        def conv(ci, co, kk, pad):
+            c = tnn.Conv1d(ci, co, kk, padding=pad, bias=wn)
+            if not wn:
+                return c
+            tnn.init.kaiming_normal_(c.weight, nonlinearity="relu")
+            return tnn.utils.weight_norm(c, dim=0)
+
+        def norm_layer(c):
+            return tnn.Identity() if wn else batch_norm(c)
+
+        self.conv1 = conv(c_in, c_out, k, k // 2)
+        self.bn1 = norm_layer(c_out)
+        self.conv2 = conv(c_out, c_out, k, k // 2)
+        self.bn2 = norm_layer(c_out)
         self.has_proj = c_in != c_out
         if self.has_proj:
-            self.proj = tnn.Conv1d(c_in, c_out, 1, bias=False)
-            self.bnproj = batch_norm(c_out)
+            self.proj = conv(c_in, c_out, 1, 0)
+            self.bnproj = norm_layer(c_out)
 
     def forward(self, x):
         h = F.relu(self.bn1(self.conv1(x)))
@@ -121,7 +135,7 @@ class Featurizer(tnn.Module):
         super().__init__()
         self.plan = block_plan(fs)
         for i, (c_in, c_out, _) in enumerate(self.plan):
-            setattr(self, f"block{i}", ResBlock(c_in, c_out, fs["kernel"]))
+            setattr(self, f"block{i}", ResBlock(c_in, c_out, fs["kernel"], fs.get("norm", "batch")))
         self.gru = tnn.GRU(self.plan[-1][1], fs["gru_hidden"], num_layers=fs["gru_layers"],
                            batch_first=True)
         self.out = tnn.Linear(fs["gru_hidden"], fs["context"])
@@ -247,7 +261,7 @@ class Model(tnn.Module):
     def kaiming_convs(self):
         """He-normal convolution weights, as ResBlockParams.Init."""
         for m in self.modules():
-            if isinstance(m, tnn.Conv1d):
+            if isinstance(m, tnn.Conv1d) and not hasattr(m, "weight_v"):  # weight norm: set at construction
                 tnn.init.kaiming_normal_(m.weight, nonlinearity="relu")
 
     def forward(self, x, theta):

@@ -36,6 +36,8 @@ def main():
     ap.add_argument("--device", default="", help="cuda or cpu (default: cuda if available)")
     ap.add_argument("--tf32", action="store_true", help="allow TF32 in matrix products and convolutions")
     ap.add_argument("--compile", action="store_true", help="torch.compile the model")
+    ap.add_argument("--norm", default="", choices=["", "batch", "weight"],
+                    help="the featurizer's normalisation (default: the preset's, batch)")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
 
@@ -47,6 +49,8 @@ def main():
     torch.manual_seed(args.seed)
 
     cfg = tm.PRESETS[args.preset]
+    if args.norm:
+        cfg = {**cfg, "featurizer": {**cfg["featurizer"], "norm": args.norm}}
     model = tm.Model(cfg).to(device)
     nparams = sum(p.numel() for p in model.parameters())
     opt = tm.make_optimizer(model, lr=1e-3)
@@ -79,7 +83,8 @@ def main():
         return 1
     name = torch.cuda.get_device_name() if device.startswith("cuda") else f"cpu ({torch.get_num_threads()} threads)"
     print(f"{args.steps * batch / dt:.4g} examples/s")
-    print(f"preset {args.preset}, batch {batch}, {nparams} parameters, {args.steps} steps in {dt:.3f} s "
+    norm = cfg["featurizer"].get("norm", "batch")
+    print(f"preset {args.preset} ({norm} norm), batch {batch}, {nparams} parameters, {args.steps} steps in {dt:.3f} s "
           f"({1e3 * dt / args.steps:.2f} ms/step), device {name}, float32, tf32 {'on' if args.tf32 else 'off'}"
           f"{', compiled' if args.compile else ''}, torch {torch.__version__}, last loss {loss.item():.4f}")
     return 0

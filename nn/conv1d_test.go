@@ -40,6 +40,34 @@ var conv1dCases = []struct{ B, C, L, OC, K int }{
 	{2, 3, 7, 5, 1},
 	{1, 2, 9, 3, 5},
 	{2, 2, 2, 3, 5},
+	{1, 2, 1, 2, 3},
+	{2, 1, 2, 3, 3},
+	{1, 2, 3, 2, 3},
+}
+
+// TestConv1dCol2imK3: the one-pass K = 3 scatter gives the bits of the tap-by-tap loop
+// (same additions in the same order), for lengths from the edge cases up.
+func TestConv1dCol2imK3(t *testing.T) {
+	src := rand.New(rand.NewSource(45))
+	for _, L := range []int{3, 4, 7, 112, 900} {
+		const C = 3
+		dcol := make([]float32, C*3*L)
+		base := make([]float32, C*L)
+		for i := range dcol {
+			dcol[i] = float32(src.NormFloat64())
+		}
+		for i := range base {
+			base[i] = float32(src.NormFloat64())
+		}
+		got, want := append([]float32(nil), base...), append([]float32(nil), base...)
+		conv1dCol2im(got, dcol, C, L, 3)
+		conv1dCol2imTaps(want, dcol, C, L, 3)
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("L %d: dinp[%d] = %v, tap by tap %v", L, i, got[i], want[i])
+			}
+		}
+	}
 }
 
 func TestConv1dForwardValues(t *testing.T) {
@@ -161,4 +189,34 @@ func BenchmarkConv1dBackward(b *testing.B) {
 	}
 	flops := 4 * float64(B*OC*C*K*L) // two products: dw and dcol
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// TestConv1dReLUForward: the fused bias and ReLU give the bits of Conv1dForward followed by
+// ReLUForward, with and without a bias, on every case shape and on a batch of one (the
+// strip-cut path).
+func TestConv1dReLUForward(t *testing.T) {
+	src := rand.New(rand.NewSource(46))
+	randf := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(src.NormFloat64())
+		}
+		return x
+	}
+	cases := append(conv1dCases[:len(conv1dCases):len(conv1dCases)], struct{ B, C, L, OC, K int }{1, 2, 300, 64, 3})
+	for _, tc := range cases {
+		B, C, L, OC, K := tc.B, tc.C, tc.L, tc.OC, tc.K
+		inp, w := randf(B*C*L), randf(OC*C*K)
+		for _, bias := range [][]float32{nil, randf(OC)} {
+			want, got := make([]float32, B*OC*L), make([]float32, B*OC*L)
+			Conv1dForward(want, make([]float32, B*C*K*L), inp, w, bias, B, C, L, OC, K)
+			ReLUForward(want, want)
+			Conv1dReLUForward(got, make([]float32, B*C*K*L), inp, w, bias, B, C, L, OC, K)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%+v, bias %v: out[%d] = %v, want %v", tc, bias != nil, i, got[i], want[i])
+				}
+			}
+		}
+	}
 }

@@ -168,18 +168,24 @@ type ResBlockActs[T Float] struct {
 	Inp   []T  // (B, C, L): the last forward pass's input (the caller's slice, not a copy)
 
 	Col1         []T // (B, C·K, L): im2col of Inp for the first convolution
-	H1           []T // (B, OC, L): first convolution's output
+	H1           []T // (B, OC, L): first convolution's output (batch norm only)
 	Mean1, Rstd1 []T // (OC): first batch norm's batch statistics; with weight norm, Rstd1 is 1/‖v‖
 	A1           []T // (B, OC, L): ReLU(BN1(H1))
 	Col2         []T // (B, OC·K, L): im2col of A1
-	H2           []T // (B, OC, L): second convolution's output
+	H2           []T // (B, OC, L): second convolution's output (batch norm only)
 	Mean2, Rstd2 []T // (OC)
-	HP           []T // (B, OC, L): projection's output; nil without projection
+	HP           []T // (B, OC, L): projection's output; nil without projection or with weight norm
 	MeanP, RstdP []T // (OC); nil without projection
 	Out          []T // (B, OC, L): ReLU(BN2(H2) + skip)
 
 	scratch0, scratch1 []T // (B, OC, L): forward and backward scratch
 	dcol               []T // (max(C, OC)·K, L): one sample's column gradient
+
+	// With weight norm: the convolutions' effective weights g·v/‖v‖ (W1, W2, WProj's
+	// shapes), set by the forward pass, and the backward pass's gradients with respect to
+	// them (scratch); nil otherwise.
+	weff1, weff2, weffP    []T
+	dweff1, dweff2, dweffP []T
 }
 
 // NewResBlockActs allocates the activations of a block of shape s. Their size is dominated
@@ -187,9 +193,19 @@ type ResBlockActs[T Float] struct {
 func NewResBlockActs[T Float](s ResBlockShape) *ResBlockActs[T] {
 	BL, BOL := s.B*s.L, s.B*s.OC*s.L
 	sizes := []int{s.C * s.K * BL, BOL, s.OC, s.OC, BOL, s.OC * s.K * BL, BOL, s.OC, s.OC, 0, 0, 0,
-		BOL, BOL, BOL, max(s.C, s.OC) * s.K * s.L}
+		BOL, BOL, BOL, max(s.C, s.OC) * s.K * s.L, 0, 0, 0, 0, 0, 0}
 	if s.Proj() {
 		sizes[9], sizes[10], sizes[11] = BOL, s.OC, s.OC
+	}
+	if s.WeightNorm {
+		// The convolutions write their outputs with the effective weights directly: no
+		// unnormalised outputs H1, H2, HP.
+		sizes[1], sizes[6], sizes[9] = 0, 0, 0
+		n1, n2, nP := s.OC*s.C*s.K, s.OC*s.OC*s.K, 0
+		if s.Proj() {
+			nP = s.OC * s.C
+		}
+		copy(sizes[16:], []int{n1, n2, nP, n1, n2, nP})
 	}
 	total := 0
 	for _, n := range sizes {
@@ -206,7 +222,8 @@ func NewResBlockActs[T Float](s ResBlockShape) *ResBlockActs[T] {
 		Col1: views[0], H1: views[1], Mean1: views[2], Rstd1: views[3], A1: views[4],
 		Col2: views[5], H2: views[6], Mean2: views[7], Rstd2: views[8],
 		HP: views[9], MeanP: views[10], RstdP: views[11],
-		Out: views[12], scratch0: views[13], scratch1: views[14], dcol: views[15]}
+		Out: views[12], scratch0: views[13], scratch1: views[14], dcol: views[15],
+		weff1: views[16], weff2: views[17], weffP: views[18], dweff1: views[19], dweff2: views[20], dweffP: views[21]}
 }
 
 // ResBlockForward runs the residual block on inp (B, C, L), writing acts.Out (B, OC, L):
@@ -226,12 +243,11 @@ func ResBlockForward[T Float](acts *ResBlockActs[T], params ResBlockParams[T], i
 	B, C, OC, L, K := s.B, s.C, s.OC, s.L, s.K
 	linearCheckLen("ResBlockForward", "inp", len(inp), B*C*L)
 	acts.Inp, acts.Train = inp, train
-	bn := func(out, mean, rstd, x []T, p BatchNormParams[T], v []T, fanIn int) {
-		if s.WeightNorm {
-			WeightNormRinv(rstd, v, OC, fanIn)
-			WeightNormForward(out, x, p.Gamma, rstd, p.Beta, B, OC, L)
-			return
-		}
+	if s.WeightNorm {
+		resBlockWeightNormForward(acts, params, inp)
+		return
+	}
+	bn := func(out, mean, rstd, x []T, p BatchNormParams[T]) {
 		if train {
 			BatchNorm1dForward(out, mean, rstd, x, p.Gamma, p.Beta, p.RunMean, p.RunVar, B, OC, L, BatchNormMomentum, BatchNormEps)
 		} else {
@@ -239,15 +255,38 @@ func ResBlockForward[T Float](acts *ResBlockActs[T], params ResBlockParams[T], i
 		}
 	}
 	Conv1dForward(acts.H1, acts.Col1, inp, params.W1, nil, B, C, L, OC, K)
-	bn(acts.A1, acts.Mean1, acts.Rstd1, acts.H1, params.BN1, params.W1, C*K)
+	bn(acts.A1, acts.Mean1, acts.Rstd1, acts.H1, params.BN1)
 	ReLUForward(acts.A1, acts.A1)
 	Conv1dForward(acts.H2, acts.Col2, acts.A1, params.W2, nil, B, OC, L, OC, K)
-	bn(acts.Out, acts.Mean2, acts.Rstd2, acts.H2, params.BN2, params.W2, OC*K)
+	bn(acts.Out, acts.Mean2, acts.Rstd2, acts.H2, params.BN2)
 	skip := inp
 	if s.Proj() {
 		Conv1dForward(acts.HP, nil, inp, params.WProj, nil, B, C, L, OC, 1)
 		skip = acts.scratch0
-		bn(skip, acts.MeanP, acts.RstdP, acts.HP, params.BNProj, params.WProj, C)
+		bn(skip, acts.MeanP, acts.RstdP, acts.HP, params.BNProj)
+	}
+	for i, v := range skip {
+		acts.Out[i] += v
+	}
+	ReLUForward(acts.Out, acts.Out)
+}
+
+// resBlockWeightNormForward is ResBlockForward of a weight-normalised block: each
+// convolution runs with its effective weight g·v/‖v‖ (WeightNormEffective) and its bias,
+// so the normalisation costs O(weights), not a pass over the activations. Rstd1, Rstd2 and
+// RstdP keep 1/‖v‖ for the backward pass.
+func resBlockWeightNormForward[T Float](acts *ResBlockActs[T], params ResBlockParams[T], inp []T) {
+	s := acts.Shape
+	B, C, OC, L, K := s.B, s.C, s.OC, s.L, s.K
+	WeightNormEffective(acts.weff1, acts.Rstd1, params.W1, params.BN1.Gamma, OC, C*K)
+	Conv1dReLUForward(acts.A1, acts.Col1, inp, acts.weff1, params.BN1.Beta, B, C, L, OC, K)
+	WeightNormEffective(acts.weff2, acts.Rstd2, params.W2, params.BN2.Gamma, OC, OC*K)
+	Conv1dForward(acts.Out, acts.Col2, acts.A1, acts.weff2, params.BN2.Beta, B, OC, L, OC, K)
+	skip := inp
+	if s.Proj() {
+		WeightNormEffective(acts.weffP, acts.RstdP, params.WProj, params.BNProj.Gamma, OC, C)
+		skip = acts.scratch0
+		Conv1dForward(skip, nil, inp, acts.weffP, params.BNProj.Beta, B, C, L, OC, 1)
 	}
 	for i, v := range skip {
 		acts.Out[i] += v
@@ -273,14 +312,9 @@ func ResBlockBackward[T Float](dinp []T, grads ResBlockParams[T], dout []T, acts
 		linearCheckLen(op, "dinp", len(dinp), B*C*L)
 	}
 	dz, dh := acts.scratch0, acts.scratch1 // (B, OC, L) each
-	// bnBack adds the gradient of one BN(conv(·)) at the convolution's output h into dh
-	// (cleared by the caller), with the norm's parameter gradients.
-	bnBack := func(dh []T, g BatchNormParams[T], dgv, dz, h, mean, rstd []T, p BatchNormParams[T], v []T, fanIn int) {
-		if s.WeightNorm {
-			WeightNormBackward(dh, g.Gamma, g.Beta, dgv, dz, h, v, p.Gamma, rstd, B, OC, L, fanIn)
-			return
-		}
-		BatchNorm1dBackward(dh, g.Gamma, g.Beta, dz, h, mean, rstd, p.Gamma, B, OC, L)
+	if s.WeightNorm {
+		resBlockWeightNormBackward(dinp, grads, dout, acts, params)
+		return
 	}
 
 	// Output ReLU: dz = gradient at BN2(H2) + skip.
@@ -290,7 +324,7 @@ func ResBlockBackward[T Float](dinp []T, grads ResBlockParams[T], dout []T, acts
 	// Skip path.
 	if s.Proj() {
 		clear(dh)
-		bnBack(dh, grads.BNProj, grads.WProj, dz, acts.HP, acts.MeanP, acts.RstdP, params.BNProj, params.WProj, C)
+		BatchNorm1dBackward(dh, grads.BNProj.Gamma, grads.BNProj.Beta, dz, acts.HP, acts.MeanP, acts.RstdP, params.BNProj.Gamma, B, OC, L)
 		Conv1dBackward(dinp, grads.WProj, nil, nil, dh, acts.Inp, params.WProj, B, C, L, OC, 1)
 	} else if dinp != nil {
 		for i, g := range dz {
@@ -300,12 +334,47 @@ func ResBlockBackward[T Float](dinp []T, grads ResBlockParams[T], dout []T, acts
 
 	// Main path, from the second batch norm back to the input.
 	clear(dh)
-	bnBack(dh, grads.BN2, grads.W2, dz, acts.H2, acts.Mean2, acts.Rstd2, params.BN2, params.W2, OC*K)
+	BatchNorm1dBackward(dh, grads.BN2.Gamma, grads.BN2.Beta, dz, acts.H2, acts.Mean2, acts.Rstd2, params.BN2.Gamma, B, OC, L)
 	da := dz // dz is no longer needed
 	clear(da)
 	Conv1dBackward(da, grads.W2, nil, acts.dcol, dh, acts.Col2, params.W2, B, OC, L, OC, K)
 	ReLUBackward(da, da, acts.A1)
 	clear(dh)
-	bnBack(dh, grads.BN1, grads.W1, da, acts.H1, acts.Mean1, acts.Rstd1, params.BN1, params.W1, C*K)
+	BatchNorm1dBackward(dh, grads.BN1.Gamma, grads.BN1.Beta, da, acts.H1, acts.Mean1, acts.Rstd1, params.BN1.Gamma, B, OC, L)
 	Conv1dBackward(dinp, grads.W1, nil, acts.dcol, dh, acts.Col1, params.W1, B, C, L, OC, K)
+}
+
+// resBlockWeightNormBackward is ResBlockBackward of a weight-normalised block, the backward
+// of resBlockWeightNormForward: each convolution's backward pass gives the gradient with
+// respect to its effective weight (and its bias), which WeightNormEffectiveBackward turns
+// into the gradients of v and g.
+func resBlockWeightNormBackward[T Float](dinp []T, grads ResBlockParams[T], dout []T, acts *ResBlockActs[T], params ResBlockParams[T]) {
+	s := acts.Shape
+	B, C, OC, L, K := s.B, s.C, s.OC, s.L, s.K
+	dz, da := acts.scratch0, acts.scratch1 // (B, OC, L) each
+
+	// Output ReLU: dz = gradient at conv2(A1) + bias + skip.
+	clear(dz)
+	ReLUBackward(dz, dout, acts.Out)
+
+	// Skip path.
+	if s.Proj() {
+		clear(acts.dweffP)
+		Conv1dBackward(dinp, acts.dweffP, grads.BNProj.Beta, nil, dz, acts.Inp, acts.weffP, B, C, L, OC, 1)
+		WeightNormEffectiveBackward(grads.WProj, grads.BNProj.Gamma, acts.dweffP, params.WProj, params.BNProj.Gamma, acts.RstdP, OC, C)
+	} else if dinp != nil {
+		for i, g := range dz {
+			dinp[i] += g
+		}
+	}
+
+	// Main path, from the second convolution back to the input.
+	clear(acts.dweff2)
+	clear(da)
+	Conv1dBackward(da, acts.dweff2, grads.BN2.Beta, acts.dcol, dz, acts.Col2, acts.weff2, B, OC, L, OC, K)
+	WeightNormEffectiveBackward(grads.W2, grads.BN2.Gamma, acts.dweff2, params.W2, params.BN2.Gamma, acts.Rstd2, OC, OC*K)
+	ReLUBackward(da, da, acts.A1)
+	clear(acts.dweff1)
+	Conv1dBackward(dinp, acts.dweff1, grads.BN1.Beta, acts.dcol, da, acts.Col1, acts.weff1, B, C, L, OC, K)
+	WeightNormEffectiveBackward(grads.W1, grads.BN1.Gamma, acts.dweff1, params.W1, params.BN1.Gamma, acts.Rstd1, OC, C*K)
 }
