@@ -344,6 +344,8 @@ def load_mlcu(path, orders, dtype=torch.float64, device="cpu"):
     if extra or missing:
         raise ValueError(f"{path}: checkpoint and model differ: extra {extra[:5]}, missing {missing[:5]}")
     for k, v in state.items():
+        if k.endswith(".weight_g") and v.dim() == 1 and own[k].dim() == 3 and v.numel() == own[k].numel():
+            state[k] = v = v.reshape(own[k].shape)  # weight norm's g: mlcu (OC), PyTorch (OC, 1, 1)
         if tuple(v.shape) != tuple(own[k].shape):
             raise ValueError(f"{path}: tensor {k} has shape {tuple(v.shape)}, model expects {tuple(own[k].shape)}")
     model.load_state_dict(state, strict=False)
