@@ -46,6 +46,12 @@ the likelihood uses every point of every dataset as observed —
 or --data DIR --index I (a simulated event with its truth, as 'mlcu sample --data' draws
 it; its error bars are those the noise was drawn with).
 
+--rescale-errors: before the MCMC, each dataset's error bars are multiplied by the k that
+brings its χ² per degree of freedom (N − 2: its points less its two fluxes) to 1 at the
+best fit (Nelder–Mead from the best candidates, errors as given), as microlensing fits do
+when a telescope's errors are under- or overestimated; the factors are printed, and every
+χ² after them is with the rescaled errors.
+
 Writes into --out: summary.csv (parameter,median,lo68,hi68,lo95,hi95; t0 in the data's
 time), diagnostics.csv (parameter,rhat,ess: the rank-normalised split-R̂ of Vehtari et al.
 2021 over the walkers and the effective sample size from the integrated autocorrelation
@@ -78,6 +84,7 @@ Example:
 		&ucli.IntFlag{Name: "chains", Usage: "`W` walkers (even, ≥ 14)", Value: 16, EnvVars: []string{"MLCU_FIT_CHAINS"}},
 		&ucli.IntFlag{Name: "steps", Usage: "`S` MCMC steps per walker", Value: 2000, EnvVars: []string{"MLCU_FIT_STEPS"}},
 		&ucli.IntFlag{Name: "polish", Usage: "climb from the best `K` candidates of each mode by Nelder–Mead and start the walkers around the highest optimum; 0: start them at the best candidates (Zhang et al. 2021)", Value: 4, EnvVars: []string{"MLCU_FIT_POLISH"}},
+		&ucli.BoolFlag{Name: "rescale-errors", Usage: "multiply each dataset's error bars by the factor that makes its χ²/dof 1 at the best fit, before the MCMC", EnvVars: []string{"MLCU_FIT_RESCALE_ERRORS"}},
 		&ucli.IntFlag{Name: "burn", Usage: "`B` steps discarded before the summaries", DefaultText: "steps/2", EnvVars: []string{"MLCU_FIT_BURN"}},
 		&ucli.Uint64Flag{Name: "seed", Usage: "`SEED` of the NDE draws and the chains (and of the noise with --data)", Value: 1, EnvVars: []string{"MLCU_FIT_SEED"}},
 		&ucli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR`", Value: "mlcu-fit", TakesFile: true, EnvVars: []string{"MLCU_FIT_OUT"}},
@@ -180,7 +187,7 @@ func runFit(c *ucli.Context) error {
 	prog := newProgress(c.App.ErrWriter, cmd, "candidates", c.Bool("quiet"))
 	stage := "candidates"
 	cfg := infer.FitConfig{Candidates: cands, Chains: chains, Steps: steps, Burn: burn, Tol: c.Float64("tol"),
-		Workers: c.Int("workers"), Seed: c.Uint64("seed"), WindowStart: winStart, Polish: polish,
+		Workers: c.Int("workers"), Seed: c.Uint64("seed"), WindowStart: winStart, Polish: polish, RescaleErrors: c.Bool("rescale-errors"),
 		Progress: func(s string, done, total int) {
 			if s != stage {
 				prog.Done()
@@ -211,6 +218,10 @@ func runFit(c *ucli.Context) error {
 	fmt.Fprintf(w, "fit: the network's %s\n", fit.Window)
 	fmt.Fprintf(w, "fit: best χ² %.1f for %d points; best NDE candidate χ² %.1f\n", fit.BestChi2, fit.Likelihood.Points(), minOf(fit.CandChi2))
 	for k, fx := range fit.BestFluxes {
+		if fit.ErrScale != nil {
+			fmt.Fprintf(w, "fit: dataset %d: error bars × %.4g (χ²/dof %.3g at the best fit with the errors as given)\n",
+				k+1, fit.ErrScale[k], fit.ErrScaleChi2[k]/float64(len(lcs[k].T)-2))
+		}
 		fmt.Fprintf(w, "fit: dataset %d (%d points): source flux %.6g, blend flux %.6g, χ² %.1f\n", k+1, len(lcs[k].T), fx.Source, fx.Blend, fx.Chi2)
 	}
 	if im := fit.Importance; im != nil {

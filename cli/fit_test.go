@@ -40,13 +40,14 @@ func TestFit(t *testing.T) {
 	model := filepath.Join("..", ShippedModel)
 	out := filepath.Join(dir, "fit")
 	args := []string{"fit", "--model", model, "--lc", lcp, "--truth", "0.8,0.02,0.6,0.2,36,15,0.001", "--candidates", "80",
-		"--chains", "14", "--steps", "8", "--burn", "4", "--polish", "1", "--quiet", "--out", out}
+		"--chains", "14", "--steps", "8", "--burn", "4", "--polish", "1", "--rescale-errors", "--quiet", "--out", out}
 	stdout, err := run(t, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"14 chains × 8 steps (burn 4) per mode", "best χ²", "truth", "R̂", "importance sampling of the 80 candidates: ESS",
-		"window 0 – 71.99 (automatic: centred on the peak, inside the data): 721 points", "walkers started at the polished χ²"} {
+		"window 0 – 71.99 (automatic: centred on the peak, inside the data): 721 points", "walkers started at the polished χ²",
+		"fit: dataset 1: error bars × "} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}

@@ -26,7 +26,11 @@ type Likelihood struct {
 	Data []LightCurve
 	T0   float64 // subtracted from the data's times (the window's start: θ's t0 is window time)
 	Tol  float64 // the forward model's tolerance (lens.DefaultTol when 0)
-	ts   [][]float64
+	// ErrScale, when not nil, multiplies each dataset's error bars (one factor per dataset;
+	// Fit's RescaleErrors sets it). Scaling all of a dataset's errors by k leaves its
+	// weighted least-squares fluxes unchanged and divides its χ² by k².
+	ErrScale []float64
+	ts       [][]float64
 }
 
 // NewLikelihood returns the likelihood of the datasets lcs (one at least) with θ's t0
@@ -69,10 +73,33 @@ func (l *Likelihood) Chi2(e lens.Event) (float64, []Fluxes, error) {
 		if err != nil {
 			return math.NaN(), nil, fmt.Errorf("dataset %d: %v", k+1, err)
 		}
+		if l.ErrScale != nil {
+			f.Chi2 /= l.ErrScale[k] * l.ErrScale[k]
+		}
 		fx[k] = f
 		total += f.Chi2
 	}
 	return total, fx, nil
+}
+
+// errorScales returns, per dataset, the factor k = √(χ²/(N − 2)) that brings the dataset's
+// χ² per degree of freedom to 1 at the fluxes fx (χ² with unscaled errors; N points, two
+// fluxes solved per dataset; the seven shared parameters are not charged to any dataset),
+// as microlensing fits rescale error bars (e.g. Yee et al. 2012, without their error
+// floor). It errs when a dataset has fewer than 3 points.
+func errorScales(lcs []LightCurve, fx []Fluxes) ([]float64, error) {
+	k := make([]float64, len(lcs))
+	for d, lc := range lcs {
+		dof := len(lc.T) - 2
+		if dof < 1 {
+			return nil, fmt.Errorf("fit: dataset %d has %d points: rescaling its errors needs at least 3", d+1, len(lc.T))
+		}
+		k[d] = math.Sqrt(fx[d].Chi2 / float64(dof))
+		if !(k[d] > 0) || math.IsInf(k[d], 0) {
+			return nil, fmt.Errorf("fit: dataset %d: χ² %v at the optimum: cannot rescale its errors", d+1, fx[d].Chi2)
+		}
+	}
+	return k, nil
 }
 
 // Model returns the model flux Fs·A(t_i) + Fb of e (t0 in the data's time, unlike Chi2) at
@@ -103,6 +130,11 @@ type FitConfig struct {
 	// WindowStart is the start of the network's 72-day window on the first dataset, in the
 	// data's time; nil: PlaceWindow's (centred on the peak).
 	WindowStart *float64
+	// RescaleErrors rescales each dataset's error bars before the MCMC so that its χ² per
+	// degree of freedom is 1 at the best fit (errorScales): the optimum is Nelder–Mead's
+	// from the best candidates (of any mode) with the errors as given. Fit.ErrScale holds
+	// the factors; every χ² of the fit is then with the rescaled errors.
+	RescaleErrors bool
 	// Progress, when set, reports the stages: "candidates" (done of Candidates) and "mcmc"
 	// (steps done of Steps).
 	Progress func(stage string, done, total int)
@@ -137,6 +169,10 @@ type Fit struct {
 	// weight is zero.
 	Importance    *Importance
 	ImportanceErr error
+	// ErrScale is, with RescaleErrors, the factor each dataset's error bars were multiplied
+	// by, and ErrScaleChi2 each dataset's χ² (errors as given) at the optimum it came from;
+	// nil otherwise.
+	ErrScale, ErrScaleChi2 []float64
 }
 
 // Fit runs the hybrid of Zhang et al. (2021, §5) on the datasets lcs of one event (the first
@@ -191,17 +227,29 @@ func (m *Model) Fit(ctx context.Context, s Sampler, lcs []LightCurve, prior even
 		}
 		return lp - chi2/2
 	}
-	// The candidates' log-posteriors, in parallel.
+	// The candidates' log-posteriors, in parallel, with each dataset's χ² (for
+	// RescaleErrors).
 	n := cand.Len()
 	ys := make([][]float64, n)
 	lps := make([]float64, n)
 	chi2 := make([]float64, n)
+	chi2d := make([][]float64, n)
 	for i := range n {
 		ys[i] = st.Forward(event.ParamsFromValues(paramsRow(cand.Values[i*7 : (i+1)*7])))
 	}
 	done := 0
 	parallelFor(n, cfg.Workers, func(i int) {
 		lps[i] = logPost(ys[i])
+		if cfg.RescaleErrors && !math.IsInf(lps[i], -1) {
+			y := append([]float64(nil), ys[i]...)
+			st.WrapPeriodic(y)
+			if _, fx, err := like.Chi2(st.Inverse(y).Event()); err == nil {
+				chi2d[i] = make([]float64, len(fx))
+				for d, f := range fx {
+					chi2d[i][d] = f.Chi2
+				}
+			}
+		}
 	}, func() {
 		done++
 		if cfg.Progress != nil && done%max(1, n/100) == 0 {
@@ -219,6 +267,25 @@ func (m *Model) Fit(ctx context.Context, s Sampler, lcs []LightCurve, prior even
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return lps[order[a]] > lps[order[b]] })
+	var errScale, errScaleChi2 []float64
+	if cfg.RescaleErrors {
+		if errScale, errScaleChi2, err = rescaleErrors(like, logPost, order, ys, cfg, st); err != nil {
+			return nil, err
+		}
+		// The candidates' posteriors with the rescaled errors: each dataset's χ² over k².
+		for i := range n {
+			if chi2d[i] == nil {
+				continue
+			}
+			c := 0.0
+			for d, v := range chi2d[i] {
+				c += v / (errScale[d] * errScale[d])
+			}
+			lps[i] = event.PriorLogDensity(prior, st, ys[i]) - c/2
+			chi2[i] = c
+		}
+		sort.SliceStable(order, func(a, b int) bool { return lps[order[a]] > lps[order[b]] })
+	}
 	modes := candidateModes(ys, st)
 	cand.ShiftTime(t0)
 	for i := range n { // each mode's best candidate (t0 now in the data's time)
@@ -234,7 +301,7 @@ func (m *Model) Fit(ctx context.Context, s Sampler, lcs []LightCurve, prior even
 		imp = nil
 	}
 	f := &Fit{Names: event.ParamNames[:7], Window: win, Candidates: cand, CandChi2: chi2, Burn: cfg.Burn, Likelihood: like, Prior: prior, Coords: st.Coords, Modes: modes,
-		Importance: imp, ImportanceErr: impErr}
+		Importance: imp, ImportanceErr: impErr, ErrScale: errScale, ErrScaleChi2: errScaleChi2}
 	// One ensemble per mode the NDE found (close, s < 1; wide, s ≥ 1: at least MinModeMass
 	// of the candidates), seeded by that mode's best distinct candidates and restricted to
 	// it: one ensemble seeded in separated modes does not mix (its stretch moves between
@@ -317,6 +384,36 @@ func (m *Model) Fit(ctx context.Context, s Sampler, lcs []LightCurve, prior even
 	f.Chains, f.Physical, f.Summary, f.RHat, f.ESS, f.TauReliable = best.Chains, best.Physical, best.Summary, best.RHat, best.ESS, best.TauReliable
 	f.Acceptance, f.Best, f.BestChi2, f.BestFluxes, f.Burn = best.Acceptance, best.Best, best.BestChi2, best.BestFluxes, best.Burn
 	return f, nil
+}
+
+// rescaleErrors finds the optimum of logPost (errors as given) by Nelder–Mead from the best
+// max(cfg.Polish, 1) candidates (order: by posterior, best first), sets like.ErrScale to
+// the factors errorScales gives there, and returns them with each dataset's χ² at the
+// optimum.
+func rescaleErrors(like *Likelihood, logPost func([]float64) float64, order []int, ys [][]float64, cfg FitConfig, st event.Standardizer) (scale, chi2 []float64, err error) {
+	var starts [][]float64
+	for _, i := range order[:min(max(cfg.Polish, 1), len(order))] {
+		if !math.IsInf(logPost(ys[i]), -1) {
+			starts = append(starts, ys[i])
+		}
+	}
+	if len(starts) == 0 {
+		return nil, nil, errors.New("fit: no candidate has a finite posterior: cannot rescale the errors")
+	}
+	opt := polish(logPost, starts, cfg.Workers)
+	_, fx, err := like.Chi2(st.Inverse(wrapped(st, opt[0].y)).Event())
+	if err != nil {
+		return nil, nil, fmt.Errorf("fit: rescaling the errors: %v", err)
+	}
+	if scale, err = errorScales(like.Data, fx); err != nil {
+		return nil, nil, err
+	}
+	chi2 = make([]float64, len(fx))
+	for d, f := range fx {
+		chi2[d] = f.Chi2
+	}
+	like.ErrScale = scale
+	return scale, chi2, nil
 }
 
 // MinModeMass is the fraction of the NDE candidates a close or wide mode needs for Fit to

@@ -192,3 +192,69 @@ func TestModeSeeds(t *testing.T) {
 	assert.Equal(t, ys[6], close[2], "the duplicate is skipped")
 	assert.Len(t, modeSeeds(order, ys, lps, 1, 3, st), 3)
 }
+
+// TestLikelihoodErrScale: a dataset's χ² with ErrScale k is that of the same data with every
+// error multiplied by k (an independent likelihood on rescaled copies), with the same fluxes.
+func TestLikelihoodErrScale(t *testing.T) {
+	truth := event.Params{S: 0.8, Q: 0.02, Alpha: 0.6, U0: 0.2, T0: 36, TE: 15, Rho: 1e-3, Fs: 1}
+	a, b := simulatedCurve(truth, 0.5, 1), simulatedCurve(truth, 0.7, 2)
+	e := event.Params{S: 0.81, Q: 0.02, Alpha: 0.6, U0: 0.21, T0: 36.1, TE: 15, Rho: 1e-3, Fs: 1}.Event()
+	scaled := NewLikelihood([]LightCurve{a, b}, 0, 0)
+	scaled.ErrScale = []float64{1.5, 0.5}
+	got, gotFx, err := scaled.Chi2(e)
+	require.NoError(t, err)
+	b2 := LightCurve{T: b.T, Flux: b.Flux, Err: make([]float64, len(b.Err))}
+	a2 := LightCurve{T: a.T, Flux: a.Flux, Err: make([]float64, len(a.Err))}
+	for i, v := range a.Err {
+		a2.Err[i] = 1.5 * v
+	}
+	for i, v := range b.Err {
+		b2.Err[i] = 0.5 * v
+	}
+	want, wantFx, err := NewLikelihood([]LightCurve{a2, b2}, 0, 0).Chi2(e)
+	require.NoError(t, err)
+	assert.InDelta(t, want, got, 1e-9*want)
+	for d := range wantFx {
+		assert.InDelta(t, wantFx[d].Chi2, gotFx[d].Chi2, 1e-9*wantFx[d].Chi2)
+		assert.InDelta(t, wantFx[d].Source, gotFx[d].Source, 1e-9*wantFx[d].Source)
+		assert.InDelta(t, wantFx[d].Blend, gotFx[d].Blend, 1e-6)
+	}
+}
+
+// TestErrorScales: k = √(χ²/(N − 2)) per dataset; too few points or a zero χ² are errors.
+func TestErrorScales(t *testing.T) {
+	lcs := []LightCurve{{T: make([]float64, 12)}, {T: make([]float64, 102)}}
+	k, err := errorScales(lcs, []Fluxes{{Chi2: 40}, {Chi2: 25}})
+	require.NoError(t, err)
+	assert.InDelta(t, 2, k[0], 1e-12)
+	assert.InDelta(t, 0.5, k[1], 1e-12)
+	_, err = errorScales([]LightCurve{{T: make([]float64, 2)}}, []Fluxes{{Chi2: 1}})
+	assert.ErrorContains(t, err, "at least 3")
+	_, err = errorScales(lcs[:1], []Fluxes{{Chi2: 0}})
+	assert.ErrorContains(t, err, "cannot rescale")
+}
+
+// TestFitRescaleErrors: two datasets of one event, the second's error bars reported at half
+// its true noise. RescaleErrors finds k ≈ 1 for the first and ≈ 2 for the second (within
+// 4.5 times the spread 1/√(2N) of a χ²-based estimate), and the fit's χ² at the best
+// position, with the rescaled errors, is about the number of points.
+func TestFitRescaleErrors(t *testing.T) {
+	truth := event.Params{S: 0.8, Q: 0.02, Alpha: 0.6, U0: 0.2, T0: 36, TE: 15, Rho: 1e-3, Fs: 1}
+	a, b := simulatedCurve(truth, 0.2, 5), simulatedCurve(truth, 0.25, 6)
+	for i := range b.Err {
+		b.Err[i] /= 2
+	}
+	m := smallModel(t)
+	centre := m.Standardizer.Forward(truth)
+	fit, err := m.Fit(context.Background(), ballSampler{centre: centre, scale: 1e-3}, []LightCurve{a, b}, event.DefaultPrior(),
+		FitConfig{Candidates: 64, Chains: 16, Steps: 200, Workers: 2, Seed: 4, Polish: 2, RescaleErrors: true})
+	require.NoError(t, err)
+	require.Len(t, fit.ErrScale, 2)
+	t.Logf("error scales %.4f, %.4f (χ² at the optimum %.1f of %d points, %.1f of %d); best χ² %.1f of %d points",
+		fit.ErrScale[0], fit.ErrScale[1], fit.ErrScaleChi2[0], len(a.T), fit.ErrScaleChi2[1], len(b.T), fit.BestChi2, len(a.T)+len(b.T))
+	assert.InDelta(t, 1, fit.ErrScale[0], 4.5/math.Sqrt(2*float64(len(a.T))))
+	assert.InDelta(t, 2, fit.ErrScale[1], 2*4.5/math.Sqrt(2*float64(len(b.T))))
+	assert.Equal(t, fit.ErrScale, fit.Likelihood.ErrScale)
+	n := float64(len(a.T) + len(b.T))
+	assert.InDelta(t, n, fit.BestChi2, 6*math.Sqrt(2*n))
+}
