@@ -4,11 +4,12 @@
 # OUTDIR: devices.txt, one <package>.log per test binary (every CUDA parity test, verbose),
 # <package>-bench.log (the Go benchmarks of that package), bench-*.txt (mlcu bench runs, and
 # bench-torch-*.txt: the PyTorch twin's training throughput, torch/torch_train_bench.py, where
-# python3 has torch) and summary.md (pass/fail per package and the benchmark lines). Exits
+# python3 has torch), <package>-memcheck.log (the tests under compute-sanitizer's memcheck,
+# where the machine has it) and summary.md (pass/fail per package and the benchmark lines). Exits
 # non-zero when a test fails, when a test binary runs no test (it is run with
 # MLCU_REQUIRE_GPU=1, so the cuda tests fail rather than pass with nothing to test when no
-# device initialises), or when the device's simulated dataset differs from the CPU's in its
-# parameters or manifest (or could not be made).
+# device initialises), when the device's simulated dataset differs from the CPU's in its
+# parameters or manifest (or could not be made), or when memcheck finds a memory error.
 #
 # The whole check keeps within MLCU_GPU_CHECK_SECONDS (default 540: a lent GPU machine gives
 # one command 600 s): each step's timeout is cut to what is left, a step that would get less
@@ -80,6 +81,27 @@ compare_datasets() {
 	fi
 	echo "$(cmp -l "$cpu/$shard.curves.npy" "$gpu/$shard.curves.npy" 2>&1 | wc -l) curve bytes differ; params and manifest: $same"
 	[ "$same" = identical ]
+}
+# memcheck_verdict LOG RC prints the verdict of a test binary run under compute-sanitizer's
+# memcheck (log LOG, exit status RC) and fails when it found a memory error (an invalid
+# access, a leak or a malloc/free error) or a test failed. API errors do not count: a test
+# provokes one on purpose (TestSelftestSharedMemoryOptIn's launch over the shared-memory
+# limit). A run stopped by its time limit, before the summary, is "not finished" and does
+# not fail.
+memcheck_verdict() {
+	local log="$1" rc="$2" bad
+	bad=$(grep -cE '^========= (Invalid|Out-of-range|Malloc|Free|Leaked|Memory leak)|out of bounds' "$log")
+	if grep -q -- '^--- FAIL' "$log"; then
+		echo "a test FAILED under memcheck"
+		return 1
+	elif [ "$bad" -gt 0 ]; then
+		echo "$bad memory error line(s) FAILED"
+		return 1
+	elif ! grep -q 'ERROR SUMMARY' "$log"; then
+		echo "not finished (exit $rc)"
+		return 0
+	fi
+	echo "no memory error ($(grep -c -- '^--- PASS' "$log") tests passed; $(grep -o 'ERROR SUMMARY: [0-9]* error' "$log" | tail -n 1 | grep -o '[0-9]*') API error(s) reported)"
 }
 # Sourced: the functions only.
 if [ "${BASH_SOURCE[0]}" != "$0" ]; then
@@ -172,6 +194,26 @@ else
 	echo "simulate --n 64 --seed 1, cuda vs cpu: $cmpline" >>"$out/summary.md"
 fi
 rm -rf "$out/sim-cpu" "$out/sim-cuda"
+# Last, where the machine has it: every CUDA test again under compute-sanitizer's memcheck
+# (out-of-bounds and misaligned device, shared and local memory accesses; the tests' own leak check
+# covers device memory that is not freed).
+if command -v compute-sanitizer >/dev/null 2>&1; then
+	while read -r pkg; do
+		[ -n "$pkg" ] || continue
+		name="$(basename "$pkg")"
+		log="$out/$name-memcheck.log"
+		(cd "$here/$pkg" && step 150 "$log" compute-sanitizer --tool memcheck "./$name.test" -test.v -test.count=1)
+		rc=$?
+		if [ $rc -eq 125 ]; then
+			echo "memcheck $pkg: skipped (time budget spent)" >>"$out/summary.md"
+			continue
+		fi
+		verdict="$(memcheck_verdict "$log" "$rc")" || status=1
+		echo "memcheck $pkg: $verdict" >>"$out/summary.md"
+	done <"$here/packages.txt"
+else
+	echo "memcheck: skipped (no compute-sanitizer on the PATH)" >>"$out/summary.md"
+fi
 echo "(check done in $SECONDS s)" >>"$out/summary.md"
 echo '```' >>"$out/summary.md"
 cat "$out/summary.md"

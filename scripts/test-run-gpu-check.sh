@@ -50,6 +50,19 @@ expect() {
 		exit 1
 	}
 
+	printf -- '--- PASS: TestA (0.01s)\n========= Program hit cudaErrorInvalidValue (error 1)\n========= ERROR SUMMARY: 2 errors\n' >"$log"
+	memcheck_verdict "$log" 3 >/dev/null
+	expect "memcheck_verdict: API errors only" pass $?
+	printf -- '--- PASS: TestA (0.01s)\n========= Invalid __global__ read of size 4 bytes\n========= ERROR SUMMARY: 1 error\n' >"$log"
+	memcheck_verdict "$log" 3 >/dev/null
+	expect "memcheck_verdict: an invalid read" fail $?
+	printf -- '--- FAIL: TestA (0.01s)\n========= ERROR SUMMARY: 0 errors\n' >"$log"
+	memcheck_verdict "$log" 1 >/dev/null
+	expect "memcheck_verdict: a test failed" fail $?
+	printf -- '=== RUN   TestA\n' >"$log"
+	memcheck_verdict "$log" 124 >/dev/null
+	expect "memcheck_verdict: stopped before the summary" pass $?
+
 	shard=shard-00000-of-00001
 	for d in cpu cuda; do
 		mkdir -p "$tmp/$d"
