@@ -214,18 +214,24 @@ func (m *Model) Fit(ctx context.Context, s Sampler, lcs []LightCurve, prior even
 	}
 	t0 := win.Start
 	like := NewLikelihood(lcs, t0, cfg.Tol)
-	logPost := func(y []float64) float64 {
+	// logPostFluxes is the log-posterior at y with each dataset's fluxes and χ² there (nil
+	// where the posterior is −Inf); logPost the log-posterior alone.
+	logPostFluxes := func(y []float64) (float64, []Fluxes) {
 		y = append([]float64(nil), y...)
 		st.WrapPeriodic(y)
 		lp := event.PriorLogDensity(prior, st, y)
 		if math.IsInf(lp, -1) || math.IsNaN(lp) {
-			return math.Inf(-1)
+			return math.Inf(-1), nil
 		}
-		chi2, _, err := like.Chi2(st.Inverse(y).Event())
+		chi2, fx, err := like.Chi2(st.Inverse(y).Event())
 		if err != nil || math.IsNaN(chi2) {
-			return math.Inf(-1)
+			return math.Inf(-1), nil
 		}
-		return lp - chi2/2
+		return lp - chi2/2, fx
+	}
+	logPost := func(y []float64) float64 {
+		lp, _ := logPostFluxes(y)
+		return lp
 	}
 	// The candidates' log-posteriors, in parallel, with each dataset's χ² (for
 	// RescaleErrors).
@@ -239,15 +245,12 @@ func (m *Model) Fit(ctx context.Context, s Sampler, lcs []LightCurve, prior even
 	}
 	done := 0
 	parallelFor(n, cfg.Workers, func(i int) {
-		lps[i] = logPost(ys[i])
-		if cfg.RescaleErrors && !math.IsInf(lps[i], -1) {
-			y := append([]float64(nil), ys[i]...)
-			st.WrapPeriodic(y)
-			if _, fx, err := like.Chi2(st.Inverse(y).Event()); err == nil {
-				chi2d[i] = make([]float64, len(fx))
-				for d, f := range fx {
-					chi2d[i][d] = f.Chi2
-				}
+		var fx []Fluxes
+		lps[i], fx = logPostFluxes(ys[i])
+		if cfg.RescaleErrors && fx != nil {
+			chi2d[i] = make([]float64, len(fx))
+			for d, f := range fx {
+				chi2d[i][d] = f.Chi2
 			}
 		}
 	}, func() {
@@ -269,7 +272,7 @@ func (m *Model) Fit(ctx context.Context, s Sampler, lcs []LightCurve, prior even
 	sort.SliceStable(order, func(a, b int) bool { return lps[order[a]] > lps[order[b]] })
 	var errScale, errScaleChi2 []float64
 	if cfg.RescaleErrors {
-		if errScale, errScaleChi2, err = rescaleErrors(like, logPost, order, ys, cfg, st); err != nil {
+		if errScale, errScaleChi2, err = rescaleErrors(like, logPost, order, ys, lps, cfg, st); err != nil {
 			return nil, err
 		}
 		// The candidates' posteriors with the rescaled errors: each dataset's χ² over k².
@@ -387,13 +390,13 @@ func (m *Model) Fit(ctx context.Context, s Sampler, lcs []LightCurve, prior even
 }
 
 // rescaleErrors finds the optimum of logPost (errors as given) by Nelder–Mead from the best
-// max(cfg.Polish, 1) candidates (order: by posterior, best first), sets like.ErrScale to
+// max(cfg.Polish, 1) candidates (order: by posterior lps, best first), sets like.ErrScale to
 // the factors errorScales gives there, and returns them with each dataset's χ² at the
 // optimum.
-func rescaleErrors(like *Likelihood, logPost func([]float64) float64, order []int, ys [][]float64, cfg FitConfig, st event.Standardizer) (scale, chi2 []float64, err error) {
+func rescaleErrors(like *Likelihood, logPost func([]float64) float64, order []int, ys [][]float64, lps []float64, cfg FitConfig, st event.Standardizer) (scale, chi2 []float64, err error) {
 	var starts [][]float64
 	for _, i := range order[:min(max(cfg.Polish, 1), len(order))] {
-		if !math.IsInf(logPost(ys[i]), -1) {
+		if !math.IsInf(lps[i], -1) {
 			starts = append(starts, ys[i])
 		}
 	}
